@@ -1,0 +1,65 @@
+# The suite's entry points. `make up` and `make test` are the two that matter; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+STATE := $(ROOT)/.local
+SERVICE ?=
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help setup sync system-deps test lint up down logs status migrate schema run worker bench demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: system-deps sync ## install everything the suite needs on this machine (idempotent)
+
+system-deps: ## Debian packages the tests and the local stack run (Postgres, Redis, Chromium, Prometheus)
+	@scripts/install_system_deps.sh
+
+sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	@flock /tmp/trucking-suite-uv.lock $(UV) sync --all-packages --frozen --quiet
+
+lint: ## ruff, hadolint, compose schema
+	@$(VENV)/bin/ruff check .
+	@scripts/static_checks.sh
+
+test: setup ## every test of every service and package, plus the static checks
+	@scripts/run_tests.sh
+
+up: setup ## the whole suite: docker compose when an engine answers, else the local stack
+	@scripts/up.sh
+
+down: ## stop what `make up` started
+	@scripts/down.sh
+
+logs: ## follow the logs of the running stack
+	@scripts/logs.sh
+
+status: ## URLs and readiness of the running stack
+	@$(PY) scripts/localstack.py status
+
+migrate: sync ## apply every migration to DATABASE_URL (default: the local stack's Postgres)
+	@$(PY) scripts/localstack.py migrate
+
+schema: sync ## regenerate db/schema.sql from the migrations (on a throwaway Postgres)
+	@$(PY) scripts/dump_schema.py
+
+run: sync ## one service in the foreground: make run SERVICE=fleet-api
+	@test -n "$(SERVICE)" || { echo "usage: make run SERVICE=<service folder>"; exit 2; }
+	@$(PY) scripts/localstack.py run $(SERVICE)
+
+worker: sync ## the audit worker's event consumer in the foreground
+	@$(PY) scripts/localstack.py worker
+
+bench: setup ## benchmarks; results in bench/results/
+	@scripts/run_bench.sh
+
+demo: ## end-to-end demos against the running stack
+	@scripts/test_endpoints.sh
+
+clean: down ## remove local state (databases, logs) of the local stack
+	@rm -rf $(STATE)

@@ -1,0 +1,1 @@
+"""The only modules of audit-worker that touch I/O."""

@@ -1,0 +1,1 @@
+"""The only modules of automation-service that touch I/O."""

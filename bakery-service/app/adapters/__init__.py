@@ -1,0 +1,1 @@
+"""The only modules of bakery-service that touch I/O."""

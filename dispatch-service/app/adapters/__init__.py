@@ -1,0 +1,1 @@
+"""The only modules of dispatch-service that touch I/O."""

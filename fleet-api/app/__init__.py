@@ -1,0 +1,15 @@
+"""fleet-api: Users, drivers, loads and one-active-load-per-driver assignments, behind JWT login."""
+
+from flask import Flask
+from servicekit import checks, create_app as create_service_app, load_settings
+
+from .api import register_blueprints
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings(Settings)
+    app = create_service_app(settings, import_name=__name__, title="fleet-api",
+                             readiness={"postgres": checks.postgres(settings.database_url), "redis": checks.redis(settings.redis_url)})
+    register_blueprints(app, settings)
+    return app

@@ -1,0 +1,1 @@
+"""The only modules of fleet-api that touch I/O."""

@@ -1,0 +1,1 @@
+"""Rules and models of fleet-api: plain Python, no Flask, no I/O."""

@@ -1,0 +1,9 @@
+"""fleet-api settings: servicekit's base plus the service's own (environment or *_FILE)."""
+
+from servicekit import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "fleet-api"
+    database_url: str
+    redis_url: str = "redis://127.0.0.1:6379/0"

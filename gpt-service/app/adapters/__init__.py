@@ -1,0 +1,1 @@
+"""The only modules of gpt-service that touch I/O."""

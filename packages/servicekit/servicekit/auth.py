@@ -1,0 +1,125 @@
+"""JWT issue and verification, the same in every service.
+
+fleet-api's ``/auth/login`` issues user tokens; services call each other with short-lived service
+tokens (``scope: service``) signed with the same key. Issuer, audience, expiry and algorithm are
+pinned, so a token with ``alg: none``, another key, another audience or an altered body is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from flask import Flask, current_app, g, request
+
+from .errors import ApiProblem
+from .settings import ServiceSettings
+from .validation import spec_of
+
+ALWAYS_PUBLIC = {"servicekit.healthz", "servicekit.readyz", "servicekit.metrics", "servicekit.openapi",
+                 "servicekit.docs", "static"}
+USER_SCOPE = "user"
+SERVICE_SCOPE = "service"
+
+
+def issue_token(settings: ServiceSettings, subject: str, *, scope: str = USER_SCOPE,
+                ttl_seconds: int | None = None, claims: dict[str, Any] | None = None) -> tuple[str, int]:
+    """Return ``(token, expires_in)``."""
+    ttl = ttl_seconds or settings.jwt_ttl_seconds
+    now = int(time.time())
+    payload = {
+        **(claims or {}),
+        "sub": subject,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "scope": scope,
+    }
+    token = jwt.encode(payload, settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm)
+    return token, ttl
+
+
+def service_token(settings: ServiceSettings, ttl_seconds: int = 300) -> str:
+    """A token this service presents to another one."""
+    return issue_token(settings, settings.service_name, scope=SERVICE_SCOPE, ttl_seconds=ttl_seconds)[0]
+
+
+def verify_token(settings: ServiceSettings, token: str) -> dict[str, Any]:
+    try:
+        return jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=5,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("The token has expired.") from None
+    except jwt.InvalidTokenError:
+        raise _unauthorized("The token is not valid.") from None
+
+
+def _unauthorized(detail: str) -> ApiProblem:
+    return ApiProblem(401, "Unauthorized", detail,
+                      headers={"WWW-Authenticate": 'Bearer realm="trucking-suite", error="invalid_token"'})
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without a token."""
+    spec_of(view).public = True
+    return view
+
+
+def require_scope(scope: str) -> Callable:
+    """Restrict a view to tokens of one scope (e.g. ``service`` for service-to-service calls)."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if g.get("claims", {}).get("scope") != scope:
+                raise ApiProblem(403, "Forbidden", f"This endpoint needs a {scope} token.")
+            return view(*args, **kwargs)
+
+        spec = spec_of(wrapper)
+        inner = getattr(view, "__endpoint_spec__", None)
+        if inner:
+            spec.__dict__.update({k: v for k, v in inner.__dict__.items() if k != "scope"})
+        spec.scope = scope
+        return wrapper
+
+    return decorate
+
+
+def install_guard(app: Flask, settings: ServiceSettings) -> None:
+    """Every endpoint needs a bearer token unless it is marked public (health, metrics, docs...)."""
+
+    @app.before_request
+    def _require_token() -> None:
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in ALWAYS_PUBLIC or request.method == "OPTIONS":
+            return  # unknown routes and methods fall through to their 404/405
+        view = current_app.view_functions.get(endpoint)
+        if view is not None and spec_of(view).public:
+            return
+        token = bearer_token()
+        if token is None:
+            raise _unauthorized("Send an 'Authorization: Bearer <token>' header; tokens come from "
+                                "fleet-api's POST /auth/login.")
+        g.claims = verify_token(settings, token)

@@ -1,0 +1,72 @@
+"""Readiness checks for the dependencies the services share; drivers are imported only when used."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+
+@lru_cache(maxsize=16)
+def _engine(url: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0,
+                         connect_args={"connect_timeout": 2})
+
+
+def postgres(url: str) -> Callable[[], dict]:
+    def check() -> dict:
+        from sqlalchemy import text
+
+        with _engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {}
+
+    return check
+
+
+def redis(url: str) -> Callable[[], dict]:
+    def check() -> dict:
+        import redis as redis_lib
+
+        client = redis_lib.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return {}
+
+    return check
+
+
+def dynamodb(endpoint_url: str | None, region: str) -> Callable[[], dict]:
+    def check() -> dict:
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region,
+                              config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}))
+        client.list_tables(Limit=1)
+        return {}
+
+    return check
+
+
+def http(url: str) -> Callable[[], dict]:
+    def check() -> dict:
+        import requests
+
+        response = requests.get(url, timeout=2)
+        response.raise_for_status()
+        return {}
+
+    return check
+
+
+def configured(name: str, value: object) -> Callable[[], dict]:
+    """An outside API we must not call on every probe: up, saying whether credentials exist."""
+
+    def check() -> dict:
+        return {"configured": bool(value)} if value else {"configured": False, "note": f"{name} not configured"}
+
+    return check

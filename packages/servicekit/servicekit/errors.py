@@ -1,0 +1,86 @@
+"""Every error leaves a service as ``application/problem+json`` (RFC 9457), never as a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from pydantic import BaseModel
+from werkzeug.exceptions import HTTPException
+
+from .logs import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("servicekit.errors")
+
+
+class ProblemModel(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ApiProblem(Exception):
+    """Raised by a view or the domain layer to answer with a given status and message."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, *,
+                 headers: dict[str, str] | None = None, **extensions: Any):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+def problem_response(status: int, title: str, detail: str | None = None, *,
+                     headers: dict[str, str] | None = None, **extensions: Any) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    try:
+        body["instance"] = request.path
+    except RuntimeError:
+        pass
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _http_exception(exc: HTTPException) -> Response:
+    headers = {}
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    for key, value in (getattr(exc, "response_headers", None) or {}).items():
+        headers[key] = value
+    return problem_response(exc.code or 500, exc.name, exc.description, headers=headers)
+
+
+def _api_problem(exc: ApiProblem) -> Response:
+    return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extensions)
+
+
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http_exception(exc)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    return problem_response(500, "Internal Server Error",
+                            "An unexpected error occurred; the request id locates it in the logs.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(ApiProblem, _api_problem)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,64 @@
+"""JSON-lines logging to stdout and to ``LOG_DIR/<service>.log``, each line carrying the request id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import g, has_request_context
+
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+def current_request_id() -> str | None:
+    if has_request_context():
+        return getattr(g, "request_id", None)
+    return None
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str):
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key not in entry and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(service: str, level: str = "INFO", log_dir: Path | None = None) -> None:
+    """Idempotent: a second call (another app in the same process) replaces the handlers."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_servicekit", False):
+            root.removeHandler(handler)
+    formatter = JsonFormatter(service)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    if log_dir:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        # WatchedFileHandler reopens after rotation; O_APPEND keeps lines from several workers whole.
+        handlers.append(logging.handlers.WatchedFileHandler(log_dir / f"{service}.log", encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler._servicekit = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("werkzeug").setLevel("WARNING")

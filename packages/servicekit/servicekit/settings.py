@@ -1,0 +1,100 @@
+"""Service configuration: environment variables, validated once at start-up.
+
+Every field may also be given as ``NAME_FILE`` (the path of a file holding the value), which is how
+Docker secrets reach a container. ``NAME`` wins when both are set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class SecretFileSource(PydanticBaseSettingsSource):
+    """Reads ``<FIELD>_FILE`` for every field, so any setting can be a Docker secret."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(f"{field_name.upper()}_FILE")
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text(encoding="utf-8").strip(), field_name, False
+        except OSError as exc:
+            raise ConfigurationError(f"{field_name.upper()}_FILE={path} cannot be read: {exc.strerror}") from exc
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; each service subclasses it with its own fields."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    service_name: str = "service"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_dir: Path | None = None
+    jwt_secret: SecretStr
+    jwt_issuer: str = "fleet-api"
+    jwt_audience: str = "trucking-suite"
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_ttl_seconds: int = 3600
+    max_content_length: int = 1_048_576
+    readiness_timeout_seconds: float = 2.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, SecretFileSource(settings_cls))
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def describe_errors(exc: ValidationError) -> str:
+    missing, invalid = [], []
+    for err in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(p) for p in err["loc"]).upper()
+        if err["type"] == "missing":
+            missing.append(name)
+        else:
+            invalid.append(f"{name} ({err['msg']})")
+    parts = []
+    if missing:
+        parts.append("missing required setting " + ", ".join(f"{n} (or {n}_FILE)" for n in missing))
+    if invalid:
+        parts.append("invalid setting " + ", ".join(invalid))
+    return "; ".join(parts)
+
+
+def load_settings(cls: type[S], **overrides: Any) -> S:
+    """Build the settings or stop the process with one line that names what is wrong."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        print(f"configuration error: {describe_errors(exc)}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

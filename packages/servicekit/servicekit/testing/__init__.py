@@ -1,0 +1,1 @@
+"""Test helpers: real local servers (Postgres, Redis, moto) and running services as processes."""

@@ -1,0 +1,151 @@
+"""A pytest plugin that starts the real servers the tests need, once per test session.
+
+Loaded for every test run through ``-p servicekit.testing.servers``. Each fixture starts its server
+lazily, only when a test asks for it, on a free port on 127.0.0.1, and stops it at the end. A
+server given through the environment (``TEST_POSTGRES_URL``, ``TEST_REDIS_URL``, ``TEST_MOTO_URL``)
+is used instead of starting one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    # Postgres refuses to run as root; the cluster is owned by the postgres user instead.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+class PostgresCluster:
+    """A throwaway cluster: initdb into a temporary folder, start, stop, delete."""
+
+    def __init__(self) -> None:
+        if not PG_BIN_CANDIDATES:
+            raise RuntimeError("PostgreSQL binaries not found under /usr/lib/postgresql (run make setup)")
+        self.bin = PG_BIN_CANDIDATES[0]
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="pg-test-"))
+        self.data = self.dir / "data"
+
+    def start(self) -> str:
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        subprocess.run(_as_postgres_user([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                                          "--auth=trust", "--no-sync", "-E", "UTF8"]),
+                       check=True, capture_output=True)
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off " \
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        subprocess.run(_as_postgres_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
+                                          str(self.dir / "log"), "-o", opts, "start"]),
+                       check=True, capture_output=True)
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        subprocess.run(_as_postgres_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                                          "stop"]), capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a real, empty PostgreSQL server (database ``postgres``)."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        yield os.environ["TEST_POSTGRES_URL"]
+        return
+    cluster = PostgresCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def _spawn(cmd: list[str], port: int, name: str, timeout: float = 20.0) -> subprocess.Popen:
+    exe = shutil.which(cmd[0]) or cmd[0]
+    if not Path(exe).exists() and not shutil.which(cmd[0]):
+        raise RuntimeError(f"{cmd[0]} is not installed (run make setup)")
+    proc = subprocess.Popen([exe, *cmd[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout, proc)
+    except Exception:
+        proc.kill()
+        raise
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a real Redis server (no persistence)."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    port = free_port()
+    proc = _spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no"], port, "redis")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """Endpoint URL of moto's AWS server (DynamoDB, S3...)."""
+    if os.environ.get("TEST_MOTO_URL"):
+        yield os.environ["TEST_MOTO_URL"]
+        return
+    port = free_port()
+    moto = Path(sys.executable).with_name("moto_server")
+    proc = _spawn([str(moto), "-H", "127.0.0.1", "-p", str(port)], port, "moto")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture()
+def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Dummy credentials and a region, so boto3 talks to moto and never to AWS."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto_url}.items():
+        monkeypatch.setenv(key, value)
+    return moto_url
