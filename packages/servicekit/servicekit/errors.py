@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -72,9 +73,37 @@ def _api_problem(exc: ApiProblem) -> Response:
     return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extensions)
 
 
+# Errors that mean "a dependency is down", by module; looked up only when that driver is loaded.
+_UNAVAILABLE = {
+    "sqlalchemy.exc": ("OperationalError", "InterfaceError", "TimeoutError"),
+    "redis.exceptions": ("ConnectionError", "TimeoutError", "BusyLoadingError"),
+    "botocore.exceptions": ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                            "ConnectionClosedError"),
+    "pymongo.errors": ("ConnectionFailure", "ServerSelectionTimeoutError"),
+    "psycopg": ("OperationalError",),
+}
+RETRY_AFTER_SECONDS = 5
+
+
+def dependency_unavailable(exc: BaseException) -> bool:
+    for module_name, names in _UNAVAILABLE.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        types = tuple(t for t in (getattr(module, n, None) for n in names) if isinstance(t, type))
+        if types and isinstance(exc, types):
+            return True
+    return False
+
+
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_exception(exc)
+    if dependency_unavailable(exc):
+        # A dependency outage is not the client's fault and not a bug: 503 tells it when to retry.
+        log.warning("dependency unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return problem_response(503, "Service Unavailable", "A dependency of this service is unavailable; "
+                                "retry later.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return problem_response(500, "Internal Server Error",
                             "An unexpected error occurred; the request id locates it in the logs.")

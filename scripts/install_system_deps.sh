@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Debian packages the tests, the local stack and the benchmarks use. Idempotent: installs only what is missing.
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v chromium >/dev/null || need+=(chromium)
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v wrk >/dev/null || need+=(wrk)
+command -v npm >/dev/null || need+=(npm)
+
+if ((${#need[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "missing system packages: ${need[*]} (install them with apt-get as root)" >&2
+        exit 1
+    fi
+    echo "installing system packages: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Debian starts the packaged servers; the suite runs its own, on its own ports.
+    for unit in redis-server postgresql prometheus; do
+        (service "$unit" stop || true) >/dev/null 2>&1
+    done
+fi
