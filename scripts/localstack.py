@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = ROOT / ".local"
+STATE = Path(os.environ.get("SUITE_STATE_DIR") or ROOT / ".local")
 LOGS = STATE / "logs"
 PG_DATA = STATE / "postgres"
 VENV_BIN = Path(sys.executable).parent
@@ -194,11 +194,20 @@ def infra_procfile() -> str:
         f"aws: {VENV_BIN / 'moto_server'} -H {HOST} -p {AWS_PORT}",
     ]
     prometheus = shutil.which("prometheus")
-    config = ROOT / "infra/prometheus/prometheus.local.yml"
-    if prometheus and config.exists():
+    if prometheus:
+        config = write_prometheus_config()
         lines.append(f"prometheus: {prometheus} --config.file={config} --storage.tsdb.path={STATE / 'prometheus'}"
                      f" --web.listen-address={HOST}:{PROMETHEUS_PORT}")
     return "\n".join(lines) + "\n"
+
+
+def write_prometheus_config() -> Path:
+    """The compose scrape configuration (one job per service), pointed at the local ports."""
+    jobs = "".join(f"  - job_name: {s.name}\n    static_configs:\n      - targets: ['{HOST}:{s.port}']\n"
+                   for s in SERVICES)
+    config = STATE / "prometheus.yml"
+    config.write_text(f"global:\n  scrape_interval: 5s\nscrape_configs:\n{jobs}")
+    return config
 
 
 def services_procfile() -> str:
@@ -321,6 +330,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     table, _ = readiness_table()
     print(table)
     if not ready:
+        tail = (LOGS / "services.log").read_text(errors="replace").splitlines()[-25:]
+        print("\n".join(tail), file=sys.stderr)
         print(f"some services are not ready; see `make logs` ({LOGS})", file=sys.stderr)
         return 1
     print("The stack runs in the background: `make status`, `make logs`, `make down`.")

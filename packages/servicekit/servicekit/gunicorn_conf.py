@@ -28,6 +28,8 @@ def settings_for(service: str, default_port: int) -> dict:
         "accesslog": None,  # servicekit writes one JSON access line per request
         "errorlog": "-",
         "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,
+        # One control socket per user by default: six services on one host would fight over it.
+        "control_socket_disable": True,
     }
 
 

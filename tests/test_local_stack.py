@@ -1,0 +1,92 @@
+"""`make up` without Docker: six services ready with metrics; `make down` leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from .suite import ROOT, SERVICES
+
+pytestmark = pytest.mark.integration
+STACK_PORTS = [5432, 6379, 4566, 9090, *SERVICES.values()]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def assert_prometheus_scrapes_all_six() -> None:
+    deadline = time.monotonic() + 30
+    healthy: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        targets = requests.get("http://127.0.0.1:9090/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+        healthy = {t["labels"]["job"]: t["health"] for t in targets}
+        if healthy == {name: "up" for name in SERVICES}:
+            return
+        time.sleep(1)
+    raise AssertionError(f"prometheus targets: {healthy}")
+
+
+@pytest.fixture()
+def state_dir():
+    busy = [port for port in STACK_PORTS if port_in_use(port)]
+    if busy:
+        pytest.skip(f"ports {busy} are taken (a running `make up`?); this test needs the stack's own ports")
+    path = Path(tempfile.mkdtemp(prefix="suite-stack-"))
+    path.chmod(0o755)  # the postgres user must reach its data folder
+    yield path
+    subprocess.run(["python3", "-c", "import shutil,sys; shutil.rmtree(sys.argv[1], True)", str(path)])
+
+
+def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> None:
+    env = {**os.environ, "SUITE_STATE_DIR": str(state_dir)}
+    python = str(ROOT / ".venv/bin/python")
+    up = subprocess.run([python, "scripts/localstack.py", "up", "--timeout", "90"], cwd=ROOT, env=env,
+                        capture_output=True, text=True, timeout=240)
+    pids: set[int] = set()
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert up.stdout.splitlines()[0].startswith("No Docker engine answered: starting the local stack")
+        for name, port in SERVICES.items():
+            assert f"{name}" in up.stdout
+            ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+            assert ready.status_code == 200, (name, ready.text)
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            assert "flask_http_request_duration_seconds_bucket" in metrics, name
+        if shutil.which("prometheus"):
+            assert_prometheus_scrapes_all_six()
+        again = subprocess.run([python, "scripts/localstack.py", "up"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0 and "already running" in again.stdout
+        for phase in ("infra", "services"):
+            pids.add(int((state_dir / f"{phase}.pid").read_text()))
+            pids.update(int(p) for p in (state_dir / f"{phase}.children").read_text().split())
+        postmaster = (state_dir / "postgres/postmaster.pid").read_text().split()[0]
+        pids.add(int(postmaster))
+    finally:
+        down = subprocess.run([python, "scripts/localstack.py", "down"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stderr
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pids if alive(pid)]
+    assert not [port for port in STACK_PORTS if port_in_use(port)]
