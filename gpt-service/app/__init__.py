@@ -1,7 +1,8 @@
 """gpt-service: POST /summarize-loads: load summaries from an OpenAI model, with a deterministic fallback."""
 
 from flask import Flask
-from servicekit import checks, create_app as create_service_app, load_settings
+from servicekit import checks, load_settings
+from servicekit import create_app as create_service_app
 
 from .api import register_blueprints
 from .settings import Settings
@@ -9,7 +10,9 @@ from .settings import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings(Settings)
-    app = create_service_app(settings, import_name=__name__, title="gpt-service",
-                             readiness={"openai": checks.configured("OPENAI_API_KEY", settings.openai_api_key)})
+    readiness = {"openai": checks.configured("OPENAI_API_KEY", settings.openai_api_key)}
+    if settings.redis_url:
+        readiness["redis"] = checks.redis(settings.redis_url)
+    app = create_service_app(settings, import_name=__name__, title="gpt-service", readiness=readiness)
     register_blueprints(app, settings)
     return app
