@@ -9,7 +9,7 @@ STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup sync system-deps test lint up down logs status migrate schema run worker bench demo clean
+.PHONY: help setup sync system-deps test lint up down logs status migrate schema run worker bench demo secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ bench: setup ## benchmarks; results in bench/results/
 
 demo: ## end-to-end demos against the running stack
 	@scripts/test_endpoints.sh
+
+secrets: ## create the missing secret files under secrets/ for docker compose
+	@scripts/make_secrets.sh
 
 clean: down ## remove local state (databases, logs) of the local stack
 	@rm -rf $(STATE)

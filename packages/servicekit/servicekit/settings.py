@@ -24,9 +24,11 @@ class SecretFileSource(PydanticBaseSettingsSource):
         if not path:
             return None, field_name, False
         try:
-            return Path(path).read_text(encoding="utf-8").strip(), field_name, False
+            value = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigurationError(f"{field_name.upper()}_FILE={path} cannot be read: {exc.strerror}") from exc
+        # An empty secret file means "not configured", as an empty variable does.
+        return (value or None), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -44,7 +46,7 @@ class ConfigurationError(RuntimeError):
 class ServiceSettings(BaseSettings):
     """What every service needs; each service subclasses it with its own fields."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     service_name: str = "service"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

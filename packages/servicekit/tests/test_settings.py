@@ -62,3 +62,17 @@ def test_bad_configuration_stops_with_one_line(env, expected) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("configuration error: ")
     assert expected in lines[0]
+
+
+def test_empty_values_count_as_unset(monkeypatch, tmp_path) -> None:
+    class Optional_(ServiceSettings):
+        api_key: str | None = None
+        region: str = "us-east-1"
+
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    monkeypatch.setenv("JWT_SECRET", "s")
+    monkeypatch.setenv("API_KEY_FILE", str(empty))
+    monkeypatch.setenv("REGION", "")
+    settings = load_settings(Optional_)
+    assert settings.api_key is None and settings.region == "us-east-1"

@@ -1,0 +1,105 @@
+"""infra/terraform, parsed with python-hcl2 (no Terraform binary needed): the table dispatch-service uses,
+the logs bucket's protections, LocalStack through variables, and the three workspaces."""
+
+from __future__ import annotations
+
+import hcl2
+import pytest
+import static_rules as rules
+
+OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+WORKSPACES = {"dev", "test", "prod"}
+
+
+@pytest.fixture(scope="module")
+def tf(root) -> dict:
+    """Every block of every .tf file, merged by block type."""
+    merged: dict[str, list] = {}
+    for path in sorted((root / "infra" / "terraform").glob("*.tf")):
+        with path.open(encoding="utf-8") as handle:
+            for block_type, blocks in hcl2.load(handle, serialization_options=OPTIONS).items():
+                merged.setdefault(block_type, []).extend(blocks)
+    return merged
+
+
+def _resource(tf: dict, kind: str, name: str) -> dict:
+    found = [block[kind][name] for block in tf["resource"] if kind in block and name in block[kind]]
+    assert len(found) == 1, f"{kind}.{name}"
+    return found[0]
+
+
+def _variables(tf: dict) -> dict:
+    return {name: spec for block in tf["variable"] for name, spec in block.items()}
+
+
+def _locals(tf: dict) -> dict:
+    return {k: v for block in tf["locals"] for k, v in block.items()}
+
+
+def test_assignments_table_has_the_keys_dispatch_uses(tf):
+    table = _resource(tf, "aws_dynamodb_table", "delivery_assignments")
+    assert (table["hash_key"], table["range_key"]) == ("assignmentDate", "packageId")
+    attributes = {a["name"]: a["type"] for a in table["attribute"]}
+    assert attributes == {"assignmentDate": "S", "packageId": "S", "driverId": "S"}
+    (gsi,) = table["global_secondary_index"]
+    assert (gsi["name"], gsi["hash_key"], gsi["range_key"]) == ("byDriver", "driverId", "assignmentDate")
+    assert table["point_in_time_recovery"][0]["enabled"] is True
+    assert table["server_side_encryption"][0]["enabled"] is True
+
+
+def test_names_agree_with_dispatch_settings(tf):
+    settings = rules.service_settings()["dispatch-service"].model_fields
+    variables = _variables(tf)
+    assert variables["assignments_table_name"]["default"] == settings["assignments_table"].default
+    assert variables["logs_bucket_name"]["default"] == settings["logs_bucket"].default
+
+
+def test_logs_bucket_is_private_encrypted_and_versioned(tf):
+    access = _resource(tf, "aws_s3_bucket_public_access_block", "operational_logs")
+    assert all(
+        access[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    versioning = _resource(tf, "aws_s3_bucket_versioning", "operational_logs")
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    sse = _resource(tf, "aws_s3_bucket_server_side_encryption_configuration", "operational_logs")
+    assert sse["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"]
+    ownership = _resource(tf, "aws_s3_bucket_ownership_controls", "operational_logs")
+    assert ownership["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
+
+
+def test_provider_reaches_localstack_through_variables(tf):
+    (provider,) = [block["aws"] for block in tf["provider"]]
+    endpoints = provider["endpoints"][0]
+    assert {endpoints[s] for s in ("dynamodb", "s3", "sts")} == {"${var.aws_endpoint_url}"}
+    assert provider["s3_use_path_style"] == "${local.emulated}"
+    assert _variables(tf)["aws_endpoint_url"]["default"] is None  # real AWS unless told otherwise
+
+
+def test_every_workspace_has_settings_and_a_tfvars_file(tf, root):
+    assert set(_locals(tf)["environments"]) == WORKSPACES
+    tfvars = {p.stem for p in (root / "infra" / "terraform" / "environments").glob("*.tfvars")}
+    assert tfvars == WORKSPACES
+    declared = set(_variables(tf))
+    for name in WORKSPACES:
+        with (root / "infra" / "terraform" / "environments" / f"{name}.tfvars").open(
+            encoding="utf-8"
+        ) as handle:
+            values = hcl2.load(handle, serialization_options=OPTIONS)
+        assert set(values) <= declared, f"{name}.tfvars sets undeclared variables"
+
+
+def test_an_unknown_workspace_is_refused(tf):
+    guard = _resource(tf, "terraform_data", "workspace_guard")
+    condition = guard["lifecycle"][0]["precondition"][0]["condition"]
+    assert "local.environment != null" in condition
+    assert "lookup(local.environments, terraform.workspace, null)" in _locals(tf)["environment"]
+
+
+def test_compose_applies_the_dev_workspace(compose):
+    command = compose["services"]["terraform"]["command"][0]
+    assert "workspace select -or-create dev" in command
+    assert "-var-file=environments/dev.tfvars" in command
+    assert (
+        compose["services"]["terraform"]["environment"]["TF_VAR_aws_endpoint_url"] == "http://localstack:4566"
+    )
