@@ -9,15 +9,19 @@ STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup sync system-deps test lint up down logs status migrate schema run worker bench demo secrets clean
+.PHONY: help setup test-tools sync system-deps test lint up down logs status migrate schema run worker bench demo secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: system-deps sync ## install everything the suite needs on this machine (idempotent)
+setup: system-deps sync test-tools ## install everything the suite needs on this machine (idempotent)
 
 system-deps: ## Debian packages the tests and the local stack run (Postgres, Redis, Chromium, Prometheus)
 	@scripts/install_system_deps.sh
+
+AZURITE := packages/storage/tests/.azurite
+test-tools: ## Azurite (the Azure Blob emulator) for the storage tests, from npm
+	@[ -x $(AZURITE)/node_modules/.bin/azurite-blob ] || npm install --prefix $(AZURITE) --no-audit --no-fund --silent azurite@3.37.0 >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9

@@ -41,6 +41,32 @@ def validation_problem(exc: ValidationError, where: str) -> ApiProblem:
     return ApiProblem(422, "Validation failed", f"Invalid or missing: {fields}", errors=errors)
 
 
+def _nul_location(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path
+        found = _nul_location(item, f"{path}.{key}")
+        if found:
+            return found
+    return None
+
+
+def reject_nul(data: Any, where: str) -> None:
+    """Postgres text cannot hold NUL, and no field of ours means one: refuse it at the door."""
+    location = _nul_location(data, where)
+    if location:
+        raise ApiProblem(422, "Validation failed", f"Invalid: {location} contains a NUL character.",
+                         errors=[{"loc": location, "msg": "NUL characters are not allowed", "type": "nul_char"}])
+
+
 def json_body() -> Any:
     """The request's JSON body: 415 when it is not JSON, 400 when it does not parse."""
     if not request.mimetype or not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
@@ -48,6 +74,7 @@ def json_body() -> Any:
     data = request.get_json(silent=True)
     if data is None:
         raise ApiProblem(400, "Malformed JSON", "The request body is not valid JSON.")
+    reject_nul(data, "body")
     return data
 
 
@@ -63,8 +90,10 @@ def parse_body(model: Any) -> Any:
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
+    args = request.args.to_dict()
+    reject_nul(args, "query")
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(args)
     except ValidationError as exc:
         raise validation_problem(exc, "query") from None
 

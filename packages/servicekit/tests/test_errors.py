@@ -93,3 +93,9 @@ def test_dependency_outage_is_503_with_retry_after(settings, auth) -> None:
     body = assert_problem(response, 503)
     assert response.headers["Retry-After"] == "5"
     assert "Connection" not in body["detail"]
+
+
+def test_nul_characters_are_refused_before_reaching_storage(client, auth) -> None:
+    body = assert_problem(client.post("/items", json={"name": "ca\x00ke", "quantity": 1}, headers=auth), 422)
+    assert body["errors"][0]["loc"] == "body.name"
+    assert_problem(client.get("/items?limit=1%00", headers=auth), 422)

@@ -1,0 +1,128 @@
+"""One request handler for push delivery: `POST /jobs/<type>`, mountable by any Flask service.
+
+    from jobs.push import push_blueprint
+    app.register_blueprint(push_blueprint(jobs.get_dispatcher(), QStashVerifier.from_settings(...)))
+
+Answers: 401 when the signature is missing or wrong (checked first, so that unsigned callers learn
+nothing), 404 for an unknown job type, 422 when the payload fails validation (permanent: a retry cannot
+fix it), 200 only after the handler succeeded, 500 when it raised so that the sender retries, and
+489 with `Upstash-NonRetryable-Error: true` when the handler raised `PermanentJobError` (QStash then
+stops retrying and moves the message to its DLQ). Errors are application/problem+json.
+
+The job id comes from the `X-Job-Id` header (QStash forwards `Upstash-Forward-X-Job-Id` as it),
+falling back to the sender's message id; the attempt from `Upstash-Retried` (0 on the first try).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Protocol
+
+from flask import Blueprint, Response, request
+from servicekit import problem_response, public
+
+from .dispatcher import Dispatcher
+from .errors import InvalidPayload, PermanentJobError, UnknownJobType
+from .settings import JobsSettings
+from .spi import Job
+
+log = logging.getLogger("jobs.push")
+
+
+class SignatureInvalid(Exception):
+    pass
+
+
+class PushVerifier(Protocol):
+    def verify(self, *, signature: str | None, body: str, url: str) -> None:
+        """Raise `SignatureInvalid` unless the request was signed by the sender we trust."""
+
+
+class QStashVerifier:
+    """Checks `Upstash-Signature` with the QStash SDK's `Receiver` (current key, then next key)."""
+
+    def __init__(self, current_signing_key: str, next_signing_key: str, *, check_url: bool = True,
+                 clock_tolerance: int = 5):
+        from qstash import Receiver
+
+        self.receiver = Receiver(current_signing_key=current_signing_key, next_signing_key=next_signing_key)
+        self.check_url = check_url
+        self.clock_tolerance = clock_tolerance
+
+    @classmethod
+    def from_settings(cls, settings: JobsSettings) -> QStashVerifier:
+        from .errors import ProviderNotConfigured
+
+        if not settings.qstash_current_signing_key or not settings.qstash_next_signing_key:
+            raise ProviderNotConfigured("QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY are required "
+                                        "to accept pushed jobs")
+        return cls(settings.qstash_current_signing_key, settings.qstash_next_signing_key)
+
+    def verify(self, *, signature: str | None, body: str, url: str) -> None:
+        from qstash.errors import SignatureError
+
+        if not signature:
+            raise SignatureInvalid("missing Upstash-Signature header")
+        try:
+            self.receiver.verify(signature=signature, body=body, url=url if self.check_url else None,
+                                 clock_tolerance=self.clock_tolerance)
+        except SignatureError as exc:
+            raise SignatureInvalid(str(exc)) from None
+
+
+def _problem(status: int, title: str, detail: str, **extra: object) -> Response:
+    return problem_response(status, title, detail, **extra)
+
+
+def push_blueprint(dispatcher: Dispatcher, verifier: PushVerifier, *, public_base_url: str | None = None,
+                   name: str = "jobs_push", url_prefix: str = "") -> Blueprint:
+    """The blueprint; `public_base_url` is the URL the sender signed (e.g. `JOBS_PUSH_BASE_URL`) when the
+    service sits behind a proxy that changes scheme or host."""
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix)
+
+    def receive(job_type: str) -> Response:
+        raw = request.get_data(cache=True)
+        body = raw.decode("utf-8", errors="replace")
+        url = f"{public_base_url.rstrip('/')}/jobs/{job_type}" if public_base_url else request.base_url
+        try:
+            verifier.verify(signature=request.headers.get("Upstash-Signature"), body=body, url=url)
+        except SignatureInvalid as exc:
+            return _problem(401, "Unauthorized", f"push signature rejected: {exc}")
+        if job_type not in dispatcher.registry or dispatcher.registry.get(job_type).handler is None:
+            return _problem(404, "Not Found", f"no handler for job type {job_type!r}")
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            return _problem(422, "Unprocessable Content", "the body is not JSON")
+        job_id = request.headers.get("X-Job-Id") or request.headers.get("Upstash-Message-Id") or ""
+        if not job_id:
+            return _problem(422, "Unprocessable Content", "the job id (X-Job-Id header) is missing")
+        try:
+            attempt = int(request.headers.get("Upstash-Retried", "0")) + 1
+        except ValueError:
+            attempt = 1
+        job = Job(type=job_type, payload=payload, id=job_id, attempt=attempt,
+                  attributes={k[len("X-Job-Attr-"):].lower(): v for k, v in request.headers.items()
+                              if k.lower().startswith("x-job-attr-")})
+        try:
+            dispatcher.deliver(job)
+        except InvalidPayload as exc:
+            return _problem(422, "Unprocessable Content", "the payload does not match the job type's model",
+                            errors=exc.errors)
+        except UnknownJobType:
+            return _problem(404, "Not Found", f"no handler for job type {job_type!r}")
+        except PermanentJobError as exc:
+            # QStash stops retrying on 489 and sends the message to its DLQ at once.
+            return _problem(489, "Job Failed Permanently", str(exc) or "the handler refused the job",
+                            headers={"Upstash-NonRetryable-Error": "true"})
+        except Exception:  # noqa: BLE001 - any handler failure: 500, and the sender retries
+            return _problem(500, "Job Failed", "the handler failed; the sender will retry",
+                            job_id=job_id)
+        return Response(json.dumps({"id": job_id, "type": job_type, "status": "done"}), status=200,
+                        mimetype="application/json")
+
+    # Authenticated by the push signature, not by servicekit's JWT guard.
+    receive = public(receive)
+    blueprint.add_url_rule("/jobs/<job_type>", "receive", receive, methods=["POST"])
+    return blueprint

@@ -1,0 +1,84 @@
+"""The Service Provider Interface every jobs provider implements.
+
+A provider moves a `Job` from `publish` (caller side) to the `deliver` callback given to `consume`
+(worker side). The contract, checked by tests/contract for every provider:
+
+- at least once: a job is acknowledged only after `deliver` returned; if `deliver` raises, or the
+  consumer dies before it returns, the job is delivered again later (possibly to another consumer);
+- every delivery carries the job id given at publish and the attempt number (1 on the first delivery);
+- a job that keeps failing is parked on a dead-letter path after `max_attempts` deliveries, or at once
+  when `deliver` raises `PermanentJobError`, instead of looping forever;
+- `consume` returns soon after `stop` is set, once the job in flight (if any) has finished.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+def new_job_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work on the wire: JSON-serialisable payload plus routing data."""
+
+    type: str
+    payload: Mapping[str, Any]
+    id: str = field(default_factory=new_job_id)
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    attempt: int = 1
+
+
+Deliver = Callable[[Job], None]
+"""Called by a provider for each received job; returns on success, raises on failure."""
+
+
+class JobProvider(ABC):
+    """Base class of providers. Subclasses set `name` and implement `publish` and `consume`."""
+
+    name: ClassVar[str]
+    #: True when jobs are consumed by HTTP push (the push blueprint) rather than by `consume`.
+    push_delivery: ClassVar[bool] = False
+    #: True when several `consume` loops may run side by side (the worker starts JOBS_CONCURRENCY of
+    #: them); False when `consume` schedules concurrent handlers itself.
+    parallel_consumers: ClassVar[bool] = True
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> JobProvider:
+        """Build the provider from `JobsSettings` (what `JOBS_PROVIDER` selection calls)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
+
+    @abstractmethod
+    def publish(self, job: Job) -> None:
+        """Hand the job to the broker. Raises `PublishError` if the broker did not take it."""
+
+    @abstractmethod
+    def consume(self, job_types: Iterable[str], deliver: Deliver, stop: threading.Event) -> None:
+        """Receive jobs of the given types and call `deliver` for each until `stop` is set."""
+
+    def provision(self, job_types: Iterable[str]) -> None:  # noqa: B027 - optional hook
+        """Create topics, queues, groups... idempotently. Providers that need nothing keep this."""
+
+    def dead_letters(self, job_type: str, limit: int = 100) -> list[Job]:
+        """Jobs parked on the dead-letter path, where the provider can read them back."""
+        raise NotImplementedError(f"{self.name} does not expose its dead-letter path")
+
+    def ping(self) -> None:  # noqa: B027 - optional hook
+        """Raise if the broker cannot be reached (used by readiness checks)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Failures that no retry can fix: the job goes to the dead-letter path at once."""
+    from .errors import InvalidPayload, PermanentJobError
+
+    return isinstance(exc, PermanentJobError | InvalidPayload)

@@ -1,0 +1,93 @@
+"""The application API: registration, validation, synchronous jobs, settings and the provider registry."""
+
+from __future__ import annotations
+
+import jobs
+import pytest
+from jobs import InvalidPayload, JobContext, JobsSettings, UnknownJobType
+from jobs.dispatcher import Dispatcher
+from jobs.providers import PROVIDERS, build_provider, provider_class
+from jobs.providers.inprocess import InProcessProvider
+from jobs.registry import JobRegistry
+from pydantic import BaseModel
+
+
+class Batch(BaseModel):
+    day: str
+    orders: int
+
+
+def test_synchronous_job_runs_inline_and_its_error_reaches_the_caller() -> None:
+    registry = JobRegistry()
+    provider = InProcessProvider()
+    ran: list[tuple[str, int]] = []
+
+    def build(batch: Batch, ctx: JobContext) -> None:
+        if batch.orders < 0:
+            raise ValueError("negative")
+        ran.append((ctx.id, batch.orders))
+
+    registry.register("bakery.daily_batch", Batch, build, synchronous=True)
+    dispatcher = Dispatcher(registry, provider)
+
+    job_id = dispatcher.dispatch("bakery.daily_batch", Batch(day="2026-11-22", orders=3))
+    assert ran == [(job_id, 3)]
+    assert provider.pending() == 0  # nothing went through the provider
+    with pytest.raises(ValueError):
+        dispatcher.dispatch("bakery.daily_batch", {"day": "2026-11-22", "orders": -1})
+
+
+def test_module_level_api_with_the_in_process_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs, "registry", JobRegistry())
+    monkeypatch.setattr(jobs, "_dispatcher", None)
+    monkeypatch.setenv("JOBS_PROVIDER", "inprocess")
+    seen: list[int] = []
+
+    @jobs.handler("bakery.order_ready", Batch, description="Tell the customer")
+    def ready(batch: Batch, ctx: JobContext) -> None:
+        seen.append(batch.orders)
+
+    provider = jobs.get_dispatcher().provider
+    assert isinstance(provider, InProcessProvider)
+    jobs.dispatch("bakery.order_ready", {"day": "2026-11-22", "orders": 2})
+    assert provider.join(5)
+    assert seen == [2]
+    assert jobs.registry.get("bakery.order_ready").description == "Tell the customer"
+    with pytest.raises(InvalidPayload):
+        jobs.dispatch("bakery.order_ready", {"day": "2026-11-22"})
+    with pytest.raises(UnknownJobType):
+        jobs.dispatch("nope", {})
+
+
+def test_registry_refuses_a_second_handler_and_bad_names() -> None:
+    registry = JobRegistry()
+    registry.register("a.b", Batch, lambda b, c: None)
+    with pytest.raises(ValueError):
+        registry.register("a.b", Batch, lambda b, c: None)
+    for bad in ("", "with space", "a/b"):
+        with pytest.raises(ValueError):
+            registry.register(bad, Batch)
+
+
+def test_settings_from_environment_and_secret_files(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("file-token\n")
+    monkeypatch.setenv("JOBS_PROVIDER", "qstash")
+    monkeypatch.setenv("QSTASH_TOKEN_FILE", str(secret))
+    monkeypatch.setenv("JOBS_PUSH_BASE_URL", "https://bakery.example.com")
+    monkeypatch.setenv("JOBS_MAX_ATTEMPTS", "7")
+
+    settings = JobsSettings()
+    assert (settings.provider, settings.qstash_token, settings.max_attempts) == ("qstash", "file-token", 7)
+    monkeypatch.setenv("QSTASH_TOKEN", "env-token")
+    assert JobsSettings().qstash_token == "env-token"
+
+
+def test_every_registered_provider_builds_and_unknown_names_are_explained() -> None:
+    assert set(PROVIDERS) == {"inprocess", "redis", "pubsub", "qstash"}
+    for name in PROVIDERS:
+        assert provider_class(name).name == name
+    with pytest.raises(ValueError, match="choose one of"):
+        provider_class("kafka")
+    with pytest.raises(jobs.ProviderNotConfigured):
+        build_provider(JobsSettings(JOBS_PROVIDER="qstash"))
