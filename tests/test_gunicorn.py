@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from servicekit.testing.servers import free_port, wait_for_port
-
-from .suite import ROOT, SERVICES, offline_env
+from suite_support import ROOT, SERVICES, offline_env
 
 pytestmark = pytest.mark.integration
 REQUESTS = 40

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from servicekit import issue_token
 from servicekit.testing.servers import free_port
-
-from .suite import SERVICES, build, offline_env
+from suite_support import SERVICES, build, offline_env
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 12
@@ -42,7 +41,8 @@ def test_no_operation_answers_5xx(service: str, live_env: dict[str, str], monkey
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+                  database=None)
         def fuzz(case) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from .suite import ROOT, SERVICES
+from suite_support import ROOT, SERVICES
 
 pytestmark = pytest.mark.integration
 STACK_PORTS = [5432, 6379, 4566, 9090, *SERVICES.values()]
@@ -36,7 +35,8 @@ def assert_prometheus_scrapes_all_six() -> None:
     deadline = time.monotonic() + 30
     healthy: dict[str, str] = {}
     while time.monotonic() < deadline:
-        targets = requests.get("http://127.0.0.1:9090/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+        answer = requests.get("http://127.0.0.1:9090/api/v1/targets", timeout=5).json()
+        targets = answer["data"]["activeTargets"]
         healthy = {t["labels"]["job"]: t["health"] for t in targets}
         if healthy == {name: "up" for name in SERVICES}:
             return

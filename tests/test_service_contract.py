@@ -1,12 +1,11 @@
-"""Every service behaves alike: health, metrics, OpenAPI, problem+json errors, and a token on everything else."""
+"""Every service behaves alike: health, metrics, OpenAPI, problem+json errors, a token for everything else."""
 
 from __future__ import annotations
 
 import pytest
 from servicekit import issue_token
 from servicekit.testing.servers import free_port
-
-from .suite import SERVICES, build, fill_path, offline_env
+from suite_support import SERVICES, build, fill_path, offline_env
 
 PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"}
 

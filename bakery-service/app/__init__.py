@@ -1,7 +1,8 @@
 """bakery-service: Cakes, orders and employees, with Jira, Slack, e-mail, Google Drive and GitHub integrations."""
 
 from flask import Flask
-from servicekit import checks, create_app as create_service_app, load_settings
+from servicekit import checks, load_settings
+from servicekit import create_app as create_service_app
 
 from .api import register_blueprints
 from .settings import Settings

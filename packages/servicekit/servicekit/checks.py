@@ -67,6 +67,8 @@ def configured(name: str, value: object) -> Callable[[], dict]:
     """An outside API we must not call on every probe: up, saying whether credentials exist."""
 
     def check() -> dict:
-        return {"configured": bool(value)} if value else {"configured": False, "note": f"{name} not configured"}
+        if value:
+            return {"configured": True}
+        return {"configured": False, "note": f"{name} not configured"}
 
     return check

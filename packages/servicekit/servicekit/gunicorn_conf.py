@@ -27,7 +27,8 @@ def settings_for(service: str, default_port: int) -> dict:
         "graceful_timeout": 20,
         "accesslog": None,  # servicekit writes one JSON access line per request
         "errorlog": "-",
-        "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,
+        # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers (gunicorn's own advice).
+        "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,  # noqa: S108
         # One control socket per user by default: six services on one host would fight over it.
         "control_socket_disable": True,
     }

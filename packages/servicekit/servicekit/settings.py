@@ -26,7 +26,8 @@ class SecretFileSource(PydanticBaseSettingsSource):
         try:
             value = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigurationError(f"{field_name.upper()}_FILE={path} cannot be read: {exc.strerror}") from exc
+            name = f"{field_name.upper()}_FILE"
+            raise ConfigurationError(f"{name}={path} cannot be read: {exc.strerror}") from exc
         # An empty secret file means "not configured", as an empty variable does.
         return (value or None), field_name, False
 

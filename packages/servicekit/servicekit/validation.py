@@ -64,12 +64,14 @@ def reject_nul(data: Any, where: str) -> None:
     location = _nul_location(data, where)
     if location:
         raise ApiProblem(422, "Validation failed", f"Invalid: {location} contains a NUL character.",
-                         errors=[{"loc": location, "msg": "NUL characters are not allowed", "type": "nul_char"}])
+                         errors=[{"loc": location, "msg": "NUL characters are not allowed",
+                                  "type": "nul_char"}])
 
 
 def json_body() -> Any:
     """The request's JSON body: 415 when it is not JSON, 400 when it does not parse."""
-    if not request.mimetype or not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+    mimetype = request.mimetype or ""
+    if not (mimetype == "application/json" or mimetype.endswith("+json")):
         raise ApiProblem(415, "Unsupported Media Type", "Send the body as application/json.")
     data = request.get_json(silent=True)
     if data is None:

@@ -9,8 +9,7 @@ import time
 import jwt
 import pytest
 from servicekit import SERVICE_SCOPE, issue_token, require_scope, service_token
-
-from .conftest import SECRET, Settings, build_app
+from servicekit_sample import SECRET, Settings, build_app
 
 
 def claims(**overrides):

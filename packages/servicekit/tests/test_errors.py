@@ -78,8 +78,7 @@ def test_unexpected_error_is_500_without_internals(client, auth, settings) -> No
 
 def test_dependency_outage_is_503_with_retry_after(settings, auth) -> None:
     import redis
-
-    from .conftest import build_app
+    from servicekit_sample import build_app
 
     app = build_app(settings)
 

@@ -30,7 +30,8 @@ def test_openapi_describes_bodies_queries_and_security(client) -> None:
     document = client.get("/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     create = document["paths"]["/items"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ItemIn"}
+    schema = create["requestBody"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/ItemIn"}
     assert create["security"] == [{"bearerAuth": []}]
     assert {"201", "401", "415", "422"} <= set(create["responses"])
     assert document["components"]["schemas"]["ItemIn"]["required"] == ["name", "quantity"]
@@ -47,7 +48,7 @@ def test_docs_page_lists_the_operations(client) -> None:
 
 
 def test_readiness_names_each_dependency(settings) -> None:
-    from .conftest import build_app
+    from servicekit_sample import build_app
 
     def broken():
         raise ConnectionError("refused")
@@ -63,7 +64,7 @@ def test_readiness_names_each_dependency(settings) -> None:
 def test_readiness_times_out_a_hanging_dependency(settings) -> None:
     import time
 
-    from .conftest import build_app
+    from servicekit_sample import build_app
 
     settings.readiness_timeout_seconds = 0.2
     app = build_app(settings, readiness={"slow": lambda: time.sleep(2)})
