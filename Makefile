@@ -4,7 +4,8 @@ SHELL := /bin/bash
 ROOT := $(abspath .)
 VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# `python3 -m uv` works right after `pip install uv`, without a shell rehash or PATH change.
+UV := python3 -m uv
 STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -24,7 +25,7 @@ test-tools: ## Azurite (the Azure Blob emulator) for the storage tests, from npm
 	@[ -x $(AZURITE)/node_modules/.bin/azurite-blob ] || npm install --prefix $(AZURITE) --no-audit --no-fund --silent azurite@3.37.0 >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	@flock /tmp/trucking-suite-uv.lock $(UV) sync --all-packages --frozen --quiet
 
 lint: ## ruff, hadolint, compose schema
