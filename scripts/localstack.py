@@ -44,7 +44,8 @@ class Service:
 
 SERVICES = (
     Service("dispatch-service", 8000),
-    Service("fleet-api", 8001),
+    # The outbox relay publishes fleet events written in fleet-api's transactions to the bus.
+    Service("fleet-api", 8001, extra_processes=(("fleet-relay", f"{VENV_BIN / 'python'} -m fleet_api.relay"),)),
     Service("gpt-service", 8002),
     Service("automation-service", 8003),
     Service("bakery-service", 8004),
@@ -382,14 +383,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    env = {**stack_env(), **os.environ}
+    """The audit consumer as a process of its own: for a shared store (AUDIT_STORE=mongo).
+
+    With the local stack's in-memory store the consumer runs inside audit-worker's web process, and
+    this command says so and stops.
+    """
+    env = {**stack_env(), "JOBS_WORKER_PORT": "8015", **os.environ}
     os.chdir(ROOT / "audit-worker")
-    command = WORKER_COMMAND
-    os.execve(str(VENV_BIN / command[0]), command, env)
+    os.execve(str(VENV_BIN / "python"), ["python", "-m", "audit_worker.consumer"], env)
     return 0
-
-
-WORKER_COMMAND = ["python", "-m", "audit_worker.consumer"]
 
 
 def main(argv: list[str] | None = None) -> int:

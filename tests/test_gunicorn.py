@@ -17,6 +17,8 @@ from suite_support import ROOT, SERVICES, offline_env
 
 pytestmark = pytest.mark.integration
 REQUESTS = 40
+# audit-worker keeps its in-memory trail in one process, so it runs a single worker on purpose.
+WORKERS = {"audit-worker": 1}
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
@@ -31,21 +33,22 @@ def test_metrics_count_requests_of_all_workers(service, tmp_path) -> None:
     try:
         wait_for_port(port, 30, proc)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while requests.get(f"{base}/healthz", timeout=5).status_code != 200 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while requests.get(f"{base}/healthz", timeout=15).status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.5)  # both workers booted
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: requests.get(f"{base}/openapi.json", timeout=5).status_code,
+            statuses = list(pool.map(lambda _: requests.get(f"{base}/openapi.json", timeout=15).status_code,
                                      range(REQUESTS)))
         assert statuses == [200] * REQUESTS
-        text = requests.get(f"{base}/metrics", timeout=5).text
+        text = requests.get(f"{base}/metrics", timeout=15).text
         counts = [float(v) for v in re.findall(
             r'^flask_http_request_duration_seconds_count\{[^}]*endpoint="servicekit\.openapi"[^}]*\} (\S+)$',
             text, re.MULTILINE)]
         assert sum(counts) == REQUESTS
-        pids = {line for line in (tmp_path / "metrics").iterdir()}
-        assert len({re.sub(r"\D", "", p.name) for p in pids}) >= 2, "metrics files of two workers expected"
+        writers = {re.sub(r"\D", "", path.name) for path in (tmp_path / "metrics").iterdir()}
+        expected = WORKERS.get(service, 2)
+        assert len(writers) >= expected, f"metrics files of {expected} workers expected, found {writers}"
     finally:
         proc.terminate()
         try:

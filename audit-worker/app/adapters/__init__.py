@@ -1,1 +1,1 @@
-"""The only modules of audit-worker that touch I/O."""
+"""audit-worker's adapters: the audit store (MongoDB or memory), the bus consumer, SMTP."""

@@ -1,1 +1,1 @@
-"""Rules and models of audit-worker: plain Python, no Flask, no I/O."""
+"""audit-worker's rules: what an audit document holds and what a driver is told. No I/O."""

@@ -1,1 +1,1 @@
-"""The only modules of fleet-api that touch I/O."""
+"""fleet-api's adapters: the only modules that touch Postgres, Redis or the event bus."""

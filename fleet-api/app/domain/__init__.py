@@ -1,1 +1,1 @@
-"""Rules and models of fleet-api: plain Python, no Flask, no I/O."""
+"""fleet-api's rules and models: plain Python, no Flask and no I/O."""

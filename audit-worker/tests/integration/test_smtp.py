@@ -1,0 +1,69 @@
+"""Driver notifications by e-mail, through a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import uuid
+
+import jobs
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from jobs.providers.inprocess import InProcessProvider
+from servicekit.testing.servers import free_port
+
+from ..conftest import fleet_event
+
+pytestmark = pytest.mark.integration
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture()
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_an_assignment_sends_one_email(smtp, settings):
+    from audit_worker.adapters.consumer import AuditHandler
+    from audit_worker.adapters.notify import Notifier
+    from audit_worker.adapters.store import MemoryAuditStore
+
+    controller, inbox = smtp
+    configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": controller.port})
+    dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
+    AuditHandler(MemoryAuditStore(), Notifier.from_settings(configured)).register(dispatcher.registry)
+    job = jobs.Job(type="load.assigned", payload=fleet_event(), id=str(uuid.uuid4()))
+    dispatcher.deliver(job)
+    dispatcher.deliver(job)  # redelivered: no second e-mail
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["To"] == configured.notify_email_to
+    assert message["Subject"] == "You have a new load: Austin -> Dallas"
+    assert "Hello Ann Lee" in message.get_payload()
+
+
+def test_smtp_down_fails_the_delivery_so_the_bus_retries(settings):
+    from audit_worker.adapters.consumer import AuditHandler
+    from audit_worker.adapters.notify import Notifier
+    from audit_worker.adapters.store import MemoryAuditStore
+
+    configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
+    store = MemoryAuditStore()
+    dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
+    AuditHandler(store, Notifier.from_settings(configured)).register(dispatcher.registry)
+    event = fleet_event()
+    with pytest.raises(OSError):
+        dispatcher.deliver(jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4())))
+    [document] = store.find(load_id=event["load_id"])
+    assert document["notifiedAt"] is None

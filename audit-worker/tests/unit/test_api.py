@@ -1,0 +1,106 @@
+"""GET /audit-events and the health of the web process."""
+
+from __future__ import annotations
+
+import uuid
+
+import jobs
+
+from ..conftest import fleet_event
+
+
+def _app(settings, store):
+    from audit_worker import create_app
+
+    return create_app(settings, store=store)
+
+
+def _record(store, event):
+    from audit_worker.domain.audit import FleetEvent, audit_document
+
+    store.record(audit_document(str(uuid.uuid4()), FleetEvent.model_validate(event)))
+
+
+def test_the_trail_is_filtered_by_load_driver_and_type(settings, store, auth):
+    first = fleet_event("load.assigned")
+    _record(store, first)
+    _record(store, fleet_event("load.completed", driver_id=first["driver_id"], load_id=first["load_id"]))
+    _record(store, fleet_event("load.assigned"))
+    client = _app(settings, store).test_client()
+    by_load = client.get(f"/audit-events?loadId={first['load_id']}", headers=auth).get_json()
+    assert by_load["count"] == 2 and [i["type"] for i in by_load["items"]] == [
+        "load.assigned",
+        "load.completed",
+    ]
+    assert set(by_load["items"][0]) == {
+        "eventId",
+        "type",
+        "driverId",
+        "loadId",
+        "payload",
+        "occurredAt",
+        "recordedAt",
+        "notifiedAt",
+    }
+    by_type = client.get(f"/audit-events?driverId={first['driver_id']}&type=load.completed", headers=auth)
+    assert by_type.get_json()["count"] == 1
+    assert client.get("/audit-events", headers=auth).get_json()["count"] == 3
+
+
+def test_bad_queries_are_422_and_a_token_is_needed(settings, store, auth):
+    client = _app(settings, store).test_client()
+    assert client.get("/audit-events?loadId=nope", headers=auth).status_code == 422
+    assert client.get("/audit-events?limit=0", headers=auth).status_code == 422
+    assert client.get("/audit-events").status_code == 401
+    assert client.get("/healthz").status_code == 200
+
+
+def test_readiness_names_the_store_and_the_consumer_mode(settings, store):
+    ready = _app(settings, store).test_client().get("/readyz")
+    assert ready.status_code == 200
+    checks = ready.get_json()["checks"]
+    assert checks["store"]["store"] in ("memory", "mongo")
+    assert checks["consumer"]["mode"] == "separate process"
+
+
+def test_the_embedded_consumer_feeds_the_store_the_endpoint_serves(settings, auth):
+    import time
+
+    from audit_worker import create_app
+    from audit_worker.adapters.store import MemoryAuditStore
+    from jobs.providers.inprocess import InProcessProvider
+
+    bus = InProcessProvider()
+    store = MemoryAuditStore()
+    app = create_app(
+        settings.model_copy(update={"audit_consumer": "embedded"}),
+        store=store,
+        dispatcher=jobs.Dispatcher(jobs.JobRegistry(), bus),
+    )
+    try:
+        event = fleet_event()
+        bus.publish(jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4())))
+        client = app.test_client()
+        deadline = time.monotonic() + 10
+        while (
+            time.monotonic() < deadline and not client.get("/audit-events", headers=auth).get_json()["count"]
+        ):
+            time.sleep(0.05)
+        assert client.get(f"/audit-events?loadId={event['load_id']}", headers=auth).get_json()["count"] == 1
+        checks = client.get("/readyz").get_json()["checks"]
+        assert checks["consumer"] == {
+            "status": "up",
+            "latency_ms": checks["consumer"]["latency_ms"],
+            "mode": "embedded",
+            "provider": "inprocess",
+        }
+    finally:
+        app.extensions["audit_consumer"].stop()
+
+
+def test_the_separate_consumer_refuses_the_memory_store(settings):
+    import pytest
+    from audit_worker.consumer import register
+
+    with pytest.raises(SystemExit, match="AUDIT_STORE=memory"):
+        register(jobs.JobRegistry(), settings)

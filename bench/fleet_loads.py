@@ -1,0 +1,265 @@
+"""P1: fleet-api's ``GET /loads`` with a warm cache against a bare Flask endpoint returning the same bytes.
+
+Every variant runs under the same gunicorn settings (servicekit's: 2 workers x 4 threads unless
+WEB_CONCURRENCY/GUNICORN_THREADS say otherwise) on a throwaway Postgres and Redis, and is measured
+with wrk on loopback, authenticated like a client would be. The variants take turns, several rounds,
+and each figure is the median of its rounds, so a machine busy with something else hurts all alike.
+
+- bare:    a plain Flask app returning the bytes of the warm response (the P1 reference)
+- kit:     the same bytes from a servicekit app (JWT check, request id, access log, metrics), no cache:
+           what the suite's shared plumbing costs by itself
+- warm:    fleet-api, LOADS_CACHE_MODE=local (per-process copy, Redis-pushed invalidation) - shipped
+- redis:   fleet-api, LOADS_CACHE_MODE=redis (one Redis GET per request: the naive cache)
+- cold:    fleet-api, LOADS_CACHE_MODE=off (Postgres on every request)
+
+    .venv/bin/python bench/fleet_loads.py [--seconds 5] [--rounds 5]   # writes bench/results/fleet_loads.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from servicekit.testing.servers import PostgresCluster, free_port, wait_for_port
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "fleet_loads.md"
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+JWT_SECRET = "bench-secret-for-loopback-only-0123456789"  # noqa: S105 - a throwaway server's key
+TARGET = 0.9
+
+
+def start(cmd: list[str], cwd: Path, env: dict[str, str], port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, timeout=60, proc=proc)
+    return proc
+
+
+def wait_ready(url: str, headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, headers=headers, timeout=30).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} never answered 200")
+
+
+def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
+               f"Authorization: Bearer {token}", url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": rps, "p50": ms("50"), "p90": ms("90"), "p99": ms("99")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "5")))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk, or make setup)")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    cluster = PostgresCluster()
+    procs: list[subprocess.Popen] = []
+    try:
+        admin_url = cluster.start()
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        db_url = admin_url.rsplit("/", 1)[0] + "/bench"
+        from suite_db import upgrade
+
+        upgrade(db_url)
+        redis_port = free_port()
+        procs.append(start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no"], work, dict(os.environ), redis_port))
+
+        base_env = {**os.environ, "HOST": "127.0.0.1", "DATABASE_URL": db_url, "JWT_SECRET": JWT_SECRET,
+                    "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DEMO_USER_PASSWORD": "",
+                    # INFO (the default) keeps servicekit's access line per request, as deployed.
+                    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO")}
+        from servicekit import ServiceSettings, issue_token
+
+        token = issue_token(ServiceSettings(jwt_secret=JWT_SECRET), "bench")[0]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        urls: dict[str, str] = {}
+        for mode in ("local", "redis", "off"):
+            port = free_port()
+            env = {**base_env, "PORT": str(port), "LOADS_CACHE_MODE": mode,
+                   "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{mode}")}
+            procs.append(start([GUNICORN, "-c", "gunicorn.conf.py"], ROOT / "fleet-api", env, port))
+            urls[{"local": "warm", "redis": "redis", "off": "cold"}[mode]] = f"http://127.0.0.1:{port}/loads"
+        wait_ready(urls["warm"], headers)
+        for index in range(20):
+            load = {"origin": f"City {index}", "destination": "Dallas, TX", "cargoType": "steel"}
+            requests.post(urls["warm"], headers=headers, timeout=30, json=load).raise_for_status()
+        body = requests.get(urls["warm"], headers=headers, timeout=30).content
+        (work / "body.json").write_bytes(body)
+
+        references = {}
+        for name in ("bare", "servicekit"):
+            port = free_port()
+            env = {**base_env, "PORT": str(port), "BENCH_BODY_FILE": str(work / "body.json"),
+                   "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{name}")}
+            config = f"gunicorn_{name}.conf.py"
+            procs.append(start([GUNICORN, "-c", config], ROOT / "bench" / "fleet", env, port))
+            references["kit" if name == "servicekit" else name] = f"http://127.0.0.1:{port}/loads"
+        urls = {**references, **urls}
+
+        for name, url in urls.items():
+            wait_ready(url, headers)
+            answer = requests.get(url, headers=headers, timeout=30)
+            assert answer.content == body, f"{name} does not return the same bytes"
+            wrk(url, token, 2, args.connections)  # warm-up: workers, connections, caches
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
+        for round_index in range(args.rounds):
+            for name, url in urls.items():
+                runs[name].append(wrk(url, token, args.seconds, args.connections))
+                print(f"round {round_index + 1} {name}: {runs[name][-1]['rps']:.0f} req/s", flush=True)
+        hit = requests.get(urls["warm"], headers=headers, timeout=30).headers
+        assert hit["X-Cache"] == "HIT" and hit["X-Cache-Source"] == "local", dict(hit)
+        cpu = cpu_per_request(base_env, body, token)
+        write_results(runs, args, len(body), cpu)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def cpu_per_request(env: dict[str, str], body: bytes, token: str) -> dict[str, float]:
+    """Microseconds of Python per request, in-process through WSGI (no sockets, no gunicorn): where the
+    time goes, steadier than throughput on a busy machine (the minimum of 15 rounds)."""
+    import logging
+
+    from flask import Flask, Response
+    from werkzeug.test import EnvironBuilder
+
+    os.environ.update({k: v for k, v in env.items() if k not in os.environ or k == "LOG_LEVEL"})
+    from fleet_api import create_app
+    from servicekit import ServiceSettings, verify_token
+
+    def constant() -> Response:
+        return Response(body, mimetype="application/json")
+
+    app = create_app()
+    app.add_url_rule("/constant", "constant", constant)
+    plain = Flask("plain")
+    plain.add_url_rule("/loads", "loads", constant)
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the measurement
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def per_request(wsgi_app, path: str, n: int = 300) -> float:
+        environ = EnvironBuilder(path=path, headers=headers).get_environ()
+        started = time.perf_counter()
+        for _ in range(n):
+            b"".join(wsgi_app(dict(environ), lambda *a: None))
+        return (time.perf_counter() - started) / n * 1e6
+
+    settings = ServiceSettings(jwt_secret=JWT_SECRET)
+    samples: dict[str, list[float]] = {"bare": [], "kit": [], "warm": [], "jwt": []}
+    for _ in range(15):
+        samples["bare"].append(per_request(plain.wsgi_app, "/loads"))
+        samples["kit"].append(per_request(app.wsgi_app, "/constant"))
+        samples["warm"].append(per_request(app.wsgi_app, "/loads"))
+        started = time.perf_counter()
+        for _ in range(300):
+            verify_token(settings, token)
+        samples["jwt"].append((time.perf_counter() - started) / 300 * 1e6)
+    return {name: min(values) for name, values in samples.items()}
+
+
+def write_results(runs: dict[str, list[dict[str, float]]], args: argparse.Namespace, body_size: int,
+                  cpu: dict[str, float]) -> None:
+    median = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
+    bare = median["bare"]["rps"]
+    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    labels = {"bare": "bare Flask endpoint, same bytes (reference)",
+              "kit": "servicekit app endpoint, same bytes, no cache (shared plumbing only)",
+              "warm": "fleet-api, warm cache (local copy + Redis invalidation push) - shipped",
+              "redis": "fleet-api, one Redis GET per request (naive cache)",
+              "cold": "fleet-api, cache off (Postgres every request)"}
+    def per_round(name: str) -> str:
+        return ", ".join(f"{r['rps']:.0f}" for r in runs[name])
+
+    rows = "\n".join(
+        f"| {labels[name]} | {m['rps']:.0f} | {m['rps'] / bare:.2f}x | {m['p50']:.2f} | {m['p90']:.2f} | "
+        f"{m['p99']:.2f} | {per_round(name)} |"
+        for name, m in median.items())
+    ratio = median["warm"]["rps"] / bare
+    verdict = "met" if ratio >= TARGET else f"missed by {TARGET - ratio:.2f}"
+    workers, threads = os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("GUNICORN_THREADS", "4")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(f"""# fleet-api GET /loads throughput (P1)
+
+Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu_model}), load average before the run
+{os.getloadavg()[0]:.1f}. gunicorn {workers} workers x {threads} threads (gthread) for every variant; wrk -t2
+-c{args.connections}, {args.rounds} rounds of {args.seconds} s per variant taken in turns, medians shown;
+authenticated requests; the page is 20 loads ({body_size} bytes). wrk shares the CPUs with the servers.
+fleet-api's LOG_LEVEL={os.environ.get("BENCH_LOG_LEVEL", "INFO")} (INFO: one JSON access line per request).
+
+| variant | req/s | vs bare | p50 ms | p90 ms | p99 ms | req/s per round |
+| --- | --- | --- | --- | --- | --- | --- |
+{rows}
+
+P1 (warm >= {TARGET}x bare): **{ratio:.2f}x**, {verdict}.
+Naive Redis GET per request: {median['redis']['rps'] / bare:.2f}x; cold (Postgres): \
+{median['cold']['rps'] / bare:.2f}x. The servicekit endpoint with the same plumbing and no cache at all
+reaches {median['kit']['rps'] / bare:.2f}x; the warm cache keeps \
+{median['warm']['rps'] / median['kit']['rps']:.2f}x of that.
+
+## Where a warm request's time goes (in-process, WSGI only, minimum of 15 rounds)
+
+| what | us per request |
+| --- | --- |
+| bare Flask endpoint | {cpu['bare']:.0f} |
+| servicekit endpoint (request id, JWT check, access log, metrics), same bytes | {cpu['kit']:.0f} |
+| fleet-api warm GET /loads | {cpu['warm']:.0f} |
+| of which servicekit's `verify_token` alone | {cpu['jwt']:.0f} |
+
+The cache's own share is the last step ({cpu['warm'] - cpu['kit']:.0f} us: query validation, the local lookup
+with one poll of the invalidation connection, the ETag/X-Cache headers); the shared plumbing costs
+{cpu['kit'] - cpu['bare']:.0f} us on every authenticated endpoint of the suite.
+""")
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""What the domain refuses; the HTTP layer turns each into a problem+json status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class InvalidCredentials(DomainError):
+    status = 401
+    title = "Unauthorized"

@@ -1,0 +1,45 @@
+"""``python -m fleet_api.relay``: publishes committed fleet events from the outbox to the bus.
+
+A process of its own (not a thread in the web workers): it runs once however many gunicorn workers
+serve the API, and it keeps publishing while the API restarts. Several relays may run; rows are
+taken with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import jobs
+from jobs.outbox import OutboxRelay
+from servicekit import load_settings
+from servicekit.logs import configure_logging
+
+from .adapters import events
+from .adapters.postgres import make_engine
+from .settings import Settings
+
+log = logging.getLogger("fleet_api.relay")
+
+
+def build_relay(settings: Settings, dispatcher: jobs.Dispatcher | None = None, **options) -> OutboxRelay:
+    events.register_event_types()
+    engine = make_engine(settings.database_url.get_secret_value(), pool_size=1)
+    return OutboxRelay(engine, events.SCHEMA, dispatcher or jobs.get_dispatcher(), **options)
+
+
+def main() -> None:
+    settings = load_settings(Settings, service_name="fleet-api-relay")
+    configure_logging(settings.service_name, settings.log_level, settings.log_dir)
+    relay = build_relay(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("outbox relay started", extra={"provider": relay.dispatcher.provider.name})
+    relay.run_forever(stop)
+    log.info("outbox relay stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Fixtures of fleet-api's tests: settings on real servers, an app, a logged-in client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
+DEMO_EMAIL = "demo@fleet.example"
+DEMO_PASSWORD = "demo-password"
+FLEET_TABLES = (
+    "fleet.job_outbox",
+    "fleet.load_events",
+    "fleet.driver_load_assignments",
+    "fleet.loads",
+    "fleet.drivers",
+    "fleet.users",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "demo_user: the app seeds the demo user (an argon2 hash, slow on purpose)"
+    )
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture()
+def fleet_db(migrated_db_url: str) -> Iterator[str]:
+    """The migrated database, with fleet's tables emptied before the test."""
+    engine = create_engine(migrated_db_url)
+    with engine.begin() as conn:
+        for table in FLEET_TABLES:  # DELETE: on a few rows far quicker than TRUNCATE
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - constant table names
+    engine.dispose()
+    yield migrated_db_url
+
+
+@pytest.fixture()
+def settings(fleet_db: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
+    """Without the demo user (its slow hash on every app), unless the test is marked ``demo_user``."""
+    from fleet_api.settings import Settings
+
+    monkeypatch.setenv("JOBS_PROVIDER", "inprocess")
+    password = DEMO_PASSWORD if request.node.get_closest_marker("demo_user") else ""
+    return Settings(
+        database_url=fleet_db,
+        redis_url=redis_url,
+        jwt_secret=JWT_SECRET,
+        demo_user_email=DEMO_EMAIL,
+        demo_user_password=password,
+    )
+
+
+@pytest.fixture()
+def app(settings):
+    from fleet_api import create_app
+    from fleet_api.adapters.cache import GENERATION_KEY
+
+    app = create_app(settings)
+    fleet = app.extensions["fleet"]
+    fleet.cache._redis.delete(GENERATION_KEY)  # pages of earlier tests stay out of sight
+    yield app
+    fleet.cache.close()
+    fleet.repo.engine.dispose()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def token(settings) -> str:
+    """A user token as /auth/login issues it (login itself is tested once, its hash is slow on purpose)."""
+    from servicekit import issue_token
+
+    return issue_token(settings, str(uuid.uuid4()), claims={"email": DEMO_EMAIL})[0]
+
+
+@pytest.fixture()
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
