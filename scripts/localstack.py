@@ -47,7 +47,9 @@ SERVICES = (
     # The outbox relay publishes fleet events written in fleet-api's transactions to the bus.
     Service("fleet-api", 8001, extra_processes=(("fleet-relay", f"{VENV_BIN / 'python'} -m fleet_api.relay"),)),
     Service("gpt-service", 8002),
-    Service("automation-service", 8003),
+    # The two loadboard portals' stand-in (loadboard-sim), which the extraction runs log into.
+    Service("automation-service", 8003, extra_processes=(
+        ("loadboard-sim", f"PORT={LOADBOARD_SIM_PORT} {VENV_BIN / 'gunicorn'} -c gunicorn.loadboard-sim.conf.py"),)),
     Service("bakery-service", 8004),
     Service("audit-worker", 8005),
 )

@@ -1,15 +1,40 @@
-"""automation-service: Headless-browser extraction of recent loads from two loadboard portals, summarised by gpt-service."""
+"""automation-service: headless-browser extraction of recent loads from two loadboard portals,
+summarised by gpt-service."""
+
+import os
 
 from flask import Flask
-from servicekit import checks, create_app as create_service_app, load_settings
+from servicekit import checks, load_settings
+from servicekit import create_app as create_service_app
 
 from .api import register_blueprints
+from .runner import RunManager
 from .settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, runs: RunManager | None = None) -> Flask:
     settings = settings or load_settings(Settings)
-    app = create_service_app(settings, import_name=__name__, title="automation-service",
-                             readiness={"postgres": checks.postgres(settings.database_url)})
+    app = create_service_app(
+        settings,
+        import_name=__name__,
+        title="automation-service",
+        readiness={
+            "postgres": checks.postgres(settings.database_url),
+            "chromium": _chromium_present(settings.chromium_path),
+        },
+    )
+    manager = runs or RunManager(settings)
+    app.extensions["automation.runs"] = manager
     register_blueprints(app, settings)
+    manager.start_schedule()
     return app
+
+
+def _chromium_present(path: str):
+    # Ready means a run could start: a worker without its browser would fail every run.
+    def check() -> dict:
+        if not os.access(path, os.X_OK):
+            raise RuntimeError(f"no Chromium at {path} (CHROMIUM_PATH)")
+        return {"path": path}
+
+    return check

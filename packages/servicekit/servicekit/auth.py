@@ -51,7 +51,28 @@ def service_token(settings: ServiceSettings, ttl_seconds: int = 300) -> str:
     return issue_token(settings, settings.service_name, scope=SERVICE_SCOPE, ttl_seconds=ttl_seconds)[0]
 
 
+# Verified tokens by token string: a client sends the same token on every call, and checking the
+# signature again is most of the guard's cost. Expiry is still checked on every use.
+_VERIFIED_MAX = 4096
+_verified: dict[tuple[int, str], dict[str, Any]] = {}
+
+
 def verify_token(settings: ServiceSettings, token: str) -> dict[str, Any]:
+    key = (id(settings), token)
+    claims = _verified.get(key)
+    if claims is not None:
+        if claims["exp"] + 5 >= time.time():
+            return claims
+        _verified.pop(key, None)
+        raise _unauthorized("The token has expired.")
+    claims = _decode(settings, token)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = claims
+    return claims
+
+
+def _decode(settings: ServiceSettings, token: str) -> dict[str, Any]:
     try:
         return jwt.decode(
             token,

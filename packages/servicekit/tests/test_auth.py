@@ -85,3 +85,22 @@ def test_service_scope_is_enforced(tmp_path) -> None:
     assert client.post("/internal", headers={"Authorization": f"Bearer {user}"}).status_code == 403
     svc = service_token(settings)
     assert client.post("/internal", headers={"Authorization": f"Bearer {svc}"}).status_code == 200
+
+
+def test_a_cached_token_still_expires(client, settings, monkeypatch) -> None:
+    token = issue_token(settings, "u", ttl_seconds=60)[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/items", headers=headers).status_code == 200
+    assert client.get("/items", headers=headers).status_code == 200  # served from the verified cache
+    later = time.time() + 120
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/items", headers=headers).status_code == 401
+
+
+def test_a_token_of_another_key_is_not_taken_from_the_cache(settings, tmp_path) -> None:
+    token = issue_token(settings, "u")[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert build_app(settings).test_client().get("/items", headers=headers).status_code == 200
+    other = Settings(jwt_secret="a-completely-different-secret-key-for-another-deployment-000000", log_dir=tmp_path)
+    response = build_app(other).test_client().get("/items", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401

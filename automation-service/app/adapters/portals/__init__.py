@@ -1,0 +1,34 @@
+"""One adapter per load board; ``build_portals`` makes the ones the settings switch on."""
+
+from __future__ import annotations
+
+from ...settings import Settings
+from .base import Credentials, Portal
+from .jbhunt import JBHuntPortal
+from .landstar import LandstarPortal
+
+ADAPTERS: dict[str, type[Portal]] = {"jbhunt": JBHuntPortal, "landstar": LandstarPortal}
+
+
+def build_portals(settings: Settings) -> list[Portal]:
+    portals = []
+    for name in settings.portal_names():
+        if name not in ADAPTERS:
+            raise ValueError(f"unknown portal {name!r}; known: {', '.join(ADAPTERS)}")
+        url = getattr(settings, f"{name}_url")
+        credentials = Credentials(
+            getattr(settings, f"{name}_username"), getattr(settings, f"{name}_password").get_secret_value()
+        )
+        portals.append(
+            ADAPTERS[name](
+                url,
+                credentials,
+                timeout_ms=settings.navigation_timeout_ms,
+                max_pages=settings.max_pages,
+                layout_timeout_ms=settings.layout_timeout_ms,
+            )
+        )
+    return portals
+
+
+__all__ = ["ADAPTERS", "Credentials", "Portal", "build_portals"]

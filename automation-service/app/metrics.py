@@ -1,0 +1,27 @@
+"""automation-service's domain metrics (labels: portal, outcome, target)."""
+
+from servicekit import counter, histogram
+
+RUNS = counter("automation_runs_total", "Extraction runs by outcome", ["outcome"])
+PORTAL_RUNS = counter(
+    "automation_portal_extractions_total", "Portal extractions by portal and outcome", ["portal", "outcome"]
+)
+LOADS_EXTRACTED = counter("automation_loads_extracted_total", "Loads extracted (kept after normalising)", ["portal"])
+ROWS_SKIPPED = counter("automation_rows_skipped_total", "Portal rows that could not be normalised", ["portal"])
+EXTRACTION_SECONDS = histogram(
+    "automation_extraction_duration_seconds",
+    "Wall time of one portal's extraction",
+    ["portal", "outcome"],
+    buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300),
+)
+RETRIES = counter(
+    "automation_retries_total", "Retries by target (login, navigation, gpt-service)", ["portal", "target"]
+)
+GPT_CALLS = counter("automation_gpt_calls_total", "Calls to gpt-service /summarize-loads by outcome", ["outcome"])
+BROWSER_LAUNCHES = counter("automation_browser_launches_total", "Chromium launches by outcome", ["outcome"])
+BROWSER_FAILURES = counter(
+    "automation_browser_failures_total", "Portal failures by portal and kind", ["portal", "outcome"]
+)
+ARTIFACTS = counter(
+    "automation_failure_artifacts_total", "Failure screenshots/HTML saved, by outcome", ["portal", "outcome"]
+)

@@ -1,0 +1,15 @@
+"""gunicorn settings of loadboard-sim (port 8010).
+
+One worker: one-off faults armed through /_sim/faults live in the process. Threads keep a slow
+page from blocking the other portal.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8010')}"
+workers = 1
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 120
+wsgi_app = "loadboard_sim:create_app()"
+accesslog = "-"
+errorlog = "-"

@@ -1,0 +1,275 @@
+CREATE SCHEMA bakery;
+
+CREATE SCHEMA fleet;
+
+CREATE SCHEMA loadboard;
+
+CREATE TABLE fleet.driver_load_assignments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    driver_id uuid NOT NULL,
+    load_id uuid NOT NULL,
+    status text DEFAULT 'ASSIGNED'::text NOT NULL,
+    assigned_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT assignments_final_time_check CHECK ((((status = 'ASSIGNED'::text) AND (completed_at IS NULL) AND (cancelled_at IS NULL)) OR ((status = 'COMPLETED'::text) AND (completed_at IS NOT NULL) AND (cancelled_at IS NULL)) OR ((status = 'CANCELLED'::text) AND (cancelled_at IS NOT NULL) AND (completed_at IS NULL)))),
+    CONSTRAINT assignments_status_check CHECK ((status = ANY (ARRAY['ASSIGNED'::text, 'COMPLETED'::text, 'CANCELLED'::text])))
+);
+
+CREATE TABLE fleet.drivers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    license_number text NOT NULL,
+    status text DEFAULT 'AVAILABLE'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT drivers_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT drivers_status_check CHECK ((status = ANY (ARRAY['AVAILABLE'::text, 'ON_LOAD'::text, 'INACTIVE'::text])))
+);
+
+CREATE TABLE fleet.job_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    published_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text
+);
+
+ALTER TABLE fleet.job_outbox ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME fleet.job_outbox_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE fleet.load_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    load_id uuid NOT NULL,
+    type text NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE fleet.loads (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    origin text NOT NULL,
+    destination text NOT NULL,
+    cargo_type text NOT NULL,
+    status text DEFAULT 'OPEN'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT loads_cargo_type_check CHECK (((length(cargo_type) >= 1) AND (length(cargo_type) <= 100))),
+    CONSTRAINT loads_destination_check CHECK (((length(destination) >= 1) AND (length(destination) <= 200))),
+    CONSTRAINT loads_origin_check CHECK (((length(origin) >= 1) AND (length(origin) <= 200))),
+    CONSTRAINT loads_status_check CHECK ((status = ANY (ARRAY['OPEN'::text, 'ASSIGNED'::text, 'COMPLETED'::text, 'CANCELLED'::text])))
+);
+
+CREATE TABLE fleet.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    email text NOT NULL,
+    password_hash text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+CREATE TABLE loadboard.extraction_runs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    trigger text DEFAULT 'api'::text NOT NULL,
+    requested_by text,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    portals jsonb DEFAULT '{}'::jsonb NOT NULL,
+    loads_count integer DEFAULT 0 NOT NULL,
+    summaries_count integer DEFAULT 0 NOT NULL,
+    summary jsonb,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    CONSTRAINT extraction_runs_finished_check CHECK (((status = 'running'::text) = (finished_at IS NULL))),
+    CONSTRAINT extraction_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'partial'::text, 'failed'::text]))),
+    CONSTRAINT extraction_runs_trigger_check CHECK ((trigger = ANY (ARRAY['api'::text, 'schedule'::text])))
+);
+
+CREATE TABLE loadboard.loads (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    portal text NOT NULL,
+    portal_load_id text NOT NULL,
+    origin_city text NOT NULL,
+    origin_state character(2) NOT NULL,
+    destination_city text NOT NULL,
+    destination_state character(2) NOT NULL,
+    price numeric(12,2),
+    currency character(3),
+    price_text text DEFAULT ''::text NOT NULL,
+    posted_at timestamp with time zone NOT NULL,
+    pickup_at timestamp with time zone,
+    eta timestamp with time zone,
+    equipment text,
+    weight_lbs integer,
+    miles integer,
+    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_run_id uuid,
+    CONSTRAINT loads_currency_check CHECK (((price IS NULL) = (currency IS NULL))),
+    CONSTRAINT loads_miles_check CHECK (((miles IS NULL) OR (miles > 0))),
+    CONSTRAINT loads_price_check CHECK (((price IS NULL) OR (price > (0)::numeric)))
+);
+
+CREATE TABLE loadboard.summaries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    load_id uuid,
+    run_id uuid,
+    summary_text text NOT NULL,
+    insights jsonb DEFAULT '[]'::jsonb NOT NULL,
+    score numeric(4,3),
+    model text NOT NULL,
+    degraded boolean DEFAULT false NOT NULL,
+    degraded_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT summaries_score_check CHECK (((score IS NULL) OR ((score >= (0)::numeric) AND (score <= (1)::numeric))))
+);
+
+CREATE MATERIALIZED VIEW loadboard.load_insights AS
+ SELECT l.id AS load_id,
+    l.portal,
+    l.portal_load_id,
+    l.origin_city,
+    l.origin_state,
+    l.destination_city,
+    l.destination_state,
+    l.price,
+    l.currency,
+    l.miles,
+    l.posted_at,
+    l.pickup_at,
+    l.eta,
+    l.equipment,
+    l.weight_lbs,
+        CASE
+            WHEN ((l.price IS NOT NULL) AND (l.miles > 0)) THEN round((l.price / (l.miles)::numeric), 2)
+            ELSE NULL::numeric
+        END AS rate_per_mile,
+    s.id AS summary_id,
+    s.summary_text,
+    s.insights,
+    s.score,
+    s.model,
+    s.degraded,
+    s.run_id,
+    s.created_at AS summarized_at
+   FROM (loadboard.loads l
+     LEFT JOIN LATERAL ( SELECT s_1.id,
+            s_1.load_id,
+            s_1.run_id,
+            s_1.summary_text,
+            s_1.insights,
+            s_1.score,
+            s_1.model,
+            s_1.degraded,
+            s_1.degraded_reason,
+            s_1.created_at
+           FROM loadboard.summaries s_1
+          WHERE (s_1.load_id = l.id)
+          ORDER BY s_1.created_at DESC, s_1.id DESC
+         LIMIT 1) s ON (true))
+  WITH NO DATA;
+
+ALTER TABLE ONLY fleet.driver_load_assignments
+    ADD CONSTRAINT driver_load_assignments_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY fleet.drivers
+    ADD CONSTRAINT drivers_license_number_key UNIQUE (license_number);
+
+ALTER TABLE ONLY fleet.drivers
+    ADD CONSTRAINT drivers_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY fleet.job_outbox
+    ADD CONSTRAINT job_outbox_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY fleet.job_outbox
+    ADD CONSTRAINT job_outbox_seq_key UNIQUE (seq);
+
+ALTER TABLE ONLY fleet.load_events
+    ADD CONSTRAINT load_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY fleet.loads
+    ADD CONSTRAINT loads_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY fleet.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY loadboard.extraction_runs
+    ADD CONSTRAINT extraction_runs_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY loadboard.loads
+    ADD CONSTRAINT loads_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY loadboard.loads
+    ADD CONSTRAINT loads_portal_load_key UNIQUE (portal, portal_load_id);
+
+ALTER TABLE ONLY loadboard.summaries
+    ADD CONSTRAINT summaries_pkey PRIMARY KEY (id);
+
+CREATE INDEX assignments_driver_idx ON fleet.driver_load_assignments USING btree (driver_id, assigned_at DESC);
+
+CREATE INDEX assignments_load_idx ON fleet.driver_load_assignments USING btree (load_id, assigned_at DESC);
+
+CREATE UNIQUE INDEX assignments_one_active_per_driver ON fleet.driver_load_assignments USING btree (driver_id) WHERE (status = 'ASSIGNED'::text);
+
+CREATE UNIQUE INDEX assignments_one_active_per_load ON fleet.driver_load_assignments USING btree (load_id) WHERE (status = 'ASSIGNED'::text);
+
+CREATE INDEX drivers_created_at_idx ON fleet.drivers USING btree (created_at DESC, id);
+
+CREATE INDEX ix_job_outbox_pending ON fleet.job_outbox USING btree (seq) WHERE (published_at IS NULL);
+
+CREATE INDEX load_events_load_idx ON fleet.load_events USING btree (load_id, created_at);
+
+CREATE INDEX loads_created_at_idx ON fleet.loads USING btree (created_at DESC, id DESC);
+
+CREATE INDEX loads_status_created_at_idx ON fleet.loads USING btree (status, created_at DESC, id DESC);
+
+CREATE UNIQUE INDEX users_email_key ON fleet.users USING btree (lower(email));
+
+CREATE UNIQUE INDEX extraction_runs_one_running ON loadboard.extraction_runs USING btree ((true)) WHERE (status = 'running'::text);
+
+CREATE INDEX extraction_runs_started_at_idx ON loadboard.extraction_runs USING btree (started_at DESC, id);
+
+CREATE UNIQUE INDEX load_insights_load_id_key ON loadboard.load_insights USING btree (load_id);
+
+CREATE INDEX load_insights_rank_idx ON loadboard.load_insights USING btree (score DESC NULLS LAST, rate_per_mile DESC NULLS LAST, posted_at DESC);
+
+CREATE INDEX loads_lane_idx ON loadboard.loads USING btree (origin_state, destination_state);
+
+CREATE INDEX loads_last_run_id_idx ON loadboard.loads USING btree (last_run_id);
+
+CREATE INDEX loads_portal_posted_at_idx ON loadboard.loads USING btree (portal, posted_at DESC);
+
+CREATE INDEX loads_posted_at_idx ON loadboard.loads USING btree (posted_at DESC, id);
+
+CREATE INDEX summaries_load_latest_idx ON loadboard.summaries USING btree (load_id, created_at DESC, id DESC);
+
+CREATE INDEX summaries_run_id_idx ON loadboard.summaries USING btree (run_id);
+
+ALTER TABLE ONLY fleet.driver_load_assignments
+    ADD CONSTRAINT driver_load_assignments_driver_id_fkey FOREIGN KEY (driver_id) REFERENCES fleet.drivers(id);
+
+ALTER TABLE ONLY fleet.driver_load_assignments
+    ADD CONSTRAINT driver_load_assignments_load_id_fkey FOREIGN KEY (load_id) REFERENCES fleet.loads(id);
+
+ALTER TABLE ONLY fleet.load_events
+    ADD CONSTRAINT load_events_load_id_fkey FOREIGN KEY (load_id) REFERENCES fleet.loads(id);
+
+ALTER TABLE ONLY loadboard.loads
+    ADD CONSTRAINT loads_last_run_id_fkey FOREIGN KEY (last_run_id) REFERENCES loadboard.extraction_runs(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY loadboard.summaries
+    ADD CONSTRAINT summaries_load_id_fkey FOREIGN KEY (load_id) REFERENCES loadboard.loads(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY loadboard.summaries
+    ADD CONSTRAINT summaries_run_id_fkey FOREIGN KEY (run_id) REFERENCES loadboard.extraction_runs(id) ON DELETE SET NULL;
