@@ -1,10 +1,15 @@
 """gpt-service settings: servicekit's base plus the service's own (environment or *_FILE)."""
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 from servicekit import ServiceSettings
 
 
 class Settings(ServiceSettings):
+    # Here an empty variable is a value of its own: OPENAI_TEMPERATURE= means "send no temperature"
+    # (some models refuse one), unlike servicekit's default where empty means "use the default".
+    model_config = SettingsConfigDict(**{**ServiceSettings.model_config, "env_ignore_empty": False})
+
     service_name: str = "gpt-service"
 
     openai_api_key: SecretStr | None = None

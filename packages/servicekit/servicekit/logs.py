@@ -62,3 +62,9 @@ def configure_logging(service: str, level: str = "INFO", log_dir: Path | None = 
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel("WARNING")
+    # What the logging docs list under "Optimization": no caller lookup (a stack walk per record) and no
+    # thread/process names, which the JSON lines do not carry. It roughly halves the cost of an access line.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
