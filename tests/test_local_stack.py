@@ -44,6 +44,38 @@ def assert_prometheus_scrapes_all_six() -> None:
     raise AssertionError(f"prometheus targets: {healthy}")
 
 
+def assert_fleet_walkthrough_reaches_the_audit_trail() -> None:
+    """Issue 4's end-to-end script against the stack: login ... 409 ... audit trail."""
+    demo = subprocess.run(["bash", "scripts/test_endpoints.sh"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
+    assert "load.assigned" in demo.stdout and "load.completed" in demo.stdout
+
+
+def login() -> str:
+    answer = requests.post("http://127.0.0.1:8001/auth/login", timeout=10,
+                           json={"email": "demo@fleet.example", "password": "demo-password"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def assert_extraction_run_stores_both_portals() -> None:
+    """Issue 5's end to end: a run against the simulator stores 40 loads with summaries; top 5 insights."""
+    headers = {"Authorization": f"Bearer {login()}"}
+    started = requests.post("http://127.0.0.1:8003/runs", headers=headers, timeout=10)
+    assert started.status_code == 202, started.text
+    run_url = f"http://127.0.0.1:8003/runs/{started.json()['id']}"
+    deadline = time.monotonic() + 120
+    run = started.json()
+    while run["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(1)
+        run = requests.get(run_url, headers=headers, timeout=10).json()
+    assert run["status"] == "succeeded", run
+    assert run["loads_count"] == 40 and run["summaries_count"] >= 40, run
+    top = requests.get("http://127.0.0.1:8003/loads/top-insights", headers=headers, timeout=10)
+    assert top.status_code == 200 and len(top.json()["loads"]) == 5, top.text
+
+
 @pytest.fixture()
 def state_dir():
     busy = [port for port in STACK_PORTS if port_in_use(port)]
@@ -73,6 +105,8 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
             assert "flask_http_request_duration_seconds_bucket" in metrics, name
         if shutil.which("prometheus"):
             assert_prometheus_scrapes_all_six()
+        assert_fleet_walkthrough_reaches_the_audit_trail()
+        assert_extraction_run_stores_both_portals()
         again = subprocess.run([python, "scripts/localstack.py", "up"], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=60)
         assert again.returncode == 0 and "already running" in again.stdout

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
-
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from servicekit.settings import EnvSettings
 
 
-class JobsSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+class JobsSettings(EnvSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     provider: str = Field("redis", validation_alias="JOBS_PROVIDER")
     max_attempts: int = Field(5, ge=1, validation_alias="JOBS_MAX_ATTEMPTS")
@@ -39,17 +36,3 @@ class JobsSettings(BaseSettings):
     qstash_current_signing_key: str | None = Field(None, validation_alias="QSTASH_CURRENT_SIGNING_KEY")
     qstash_next_signing_key: str | None = Field(None, validation_alias="QSTASH_NEXT_SIGNING_KEY")
     push_base_url: str | None = Field(None, validation_alias="JOBS_PUSH_BASE_URL")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _read_secret_files(cls, data: Any) -> Any:
-        # Compose passes secrets as files: NAME_FILE wins only when NAME itself is unset.
-        data = dict(data or {})
-        for name, info in cls.model_fields.items():
-            env = info.validation_alias if isinstance(info.validation_alias, str) else name.upper()
-            if env in data or name in data or os.environ.get(env):
-                continue
-            path = os.environ.get(f"{env}_FILE")
-            if path:
-                data[env] = Path(path).read_text().strip()
-        return data

@@ -20,16 +20,17 @@ class SecretFileSource(PydanticBaseSettingsSource):
     """Reads ``<FIELD>_FILE`` for every field, so any setting can be a Docker secret."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        path = os.environ.get(f"{field_name.upper()}_FILE")
+        # A field named by an alias (JOBS_PROVIDER for `provider`) reads that alias's _FILE.
+        key = field.validation_alias if isinstance(field.validation_alias, str) else field_name
+        path = os.environ.get(f"{key.upper()}_FILE")
         if not path:
-            return None, field_name, False
+            return None, key, False
         try:
             value = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            name = f"{field_name.upper()}_FILE"
-            raise ConfigurationError(f"{name}={path} cannot be read: {exc.strerror}") from exc
+            raise ConfigurationError(f"{key.upper()}_FILE={path} cannot be read: {exc.strerror}") from exc
         # An empty secret file means "not configured", as an empty variable does.
-        return (value or None), field_name, False
+        return (value or None), key, False
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -44,21 +45,14 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-class ServiceSettings(BaseSettings):
-    """What every service needs; each service subclasses it with its own fields."""
+class EnvSettings(BaseSettings):
+    """Settings from the environment where every field may also come from ``NAME_FILE``.
+
+    The base of every settings class of the suite (services and shared packages), so that secrets reach
+    all of them the same way. An empty variable or file counts as unset.
+    """
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
-
-    service_name: str = "service"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_dir: Path | None = None
-    jwt_secret: SecretStr
-    jwt_issuer: str = "fleet-api"
-    jwt_audience: str = "trucking-suite"
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    jwt_ttl_seconds: int = 3600
-    max_content_length: int = 1_048_576
-    readiness_timeout_seconds: float = 2.0
 
     @classmethod
     def settings_customise_sources(
@@ -70,6 +64,21 @@ class ServiceSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, SecretFileSource(settings_cls))
+
+
+class ServiceSettings(EnvSettings):
+    """What every service needs; each service subclasses it with its own fields."""
+
+    service_name: str = "service"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_dir: Path | None = None
+    jwt_secret: SecretStr
+    jwt_issuer: str = "fleet-api"
+    jwt_audience: str = "trucking-suite"
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_ttl_seconds: int = 3600
+    max_content_length: int = 1_048_576
+    readiness_timeout_seconds: float = 2.0
 
 
 S = TypeVar("S", bound=ServiceSettings)
