@@ -76,6 +76,16 @@ def assert_extraction_run_stores_both_portals() -> None:
     assert top.status_code == 200 and len(top.json()["loads"]) == 5, top.text
 
 
+def assert_no_secret_in_logs(state_dir: Path) -> None:
+    """R5: neither the signing key nor a password nor a token reaches the logs of a whole session."""
+    secrets = {"JWT_SECRET": (state_dir / "secrets/jwt_secret").read_text().strip(),
+               "demo password": "demo-password", "a bearer token": login()}
+    logs = {path.name: path.read_text(errors="replace") for path in (state_dir / "logs").glob("*.log")}
+    assert logs, "the services wrote no logs"
+    leaks = [f"{what} in {name}" for what, value in secrets.items() for name, text in logs.items() if value in text]
+    assert not leaks
+
+
 @pytest.fixture()
 def state_dir():
     busy = [port for port in STACK_PORTS if port_in_use(port)]
@@ -107,6 +117,7 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
             assert_prometheus_scrapes_all_six()
         assert_fleet_walkthrough_reaches_the_audit_trail()
         assert_extraction_run_stores_both_portals()
+        assert_no_secret_in_logs(state_dir)
         again = subprocess.run([python, "scripts/localstack.py", "up"], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=60)
         assert again.returncode == 0 and "already running" in again.stdout
