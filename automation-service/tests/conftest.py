@@ -7,8 +7,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -18,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import storage
 from automation_service.adapters.browser import ExtractionOptions, launch
 from automation_service.adapters.portals import Credentials, JBHuntPortal, LandstarPortal
 from loadboard_sim import create_app as create_sim
 from loadboard_sim.settings import SimSettings
 from playwright.async_api import async_playwright
-from servicekit.testing.servers import free_port, wait_for_port
+from servicekit.testing.servers import free_port, start_gunicorn, stop_process
 from werkzeug.serving import make_server
 
 JWT_SECRET = "test-secret-of-automation-service-0123456789"
@@ -220,42 +217,19 @@ def gpt_service_url(fake_openai: FakeOpenAI) -> Iterator[str]:
     """A real gpt-service: gunicorn, one worker, on a free port, talking to the fake OpenAI server."""
     port = free_port()
     env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
         "JWT_SECRET": JWT_SECRET,
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": fake_openai.base_url,
         "WEB_CONCURRENCY": "1",
         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="prom-gpt-"),
         "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",  # gpt-service's in-process cache, whatever the caller's environment says
     }
-    env.pop("REDIS_URL", None)
-    log = tempfile.NamedTemporaryFile(prefix="gpt-service-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            str(REPO / "gpt-service" / "gunicorn.conf.py"),
-        ],
-        env=env,
-        cwd=REPO / "gpt-service",
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = start_gunicorn(REPO / "gpt-service", port=port, env=env)
     try:
-        wait_for_port(port, 30, proc)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while requests.get(f"{url}/healthz", timeout=2).status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from servicekit.testing.database import empty_database
+from sqlalchemy import create_engine, inspect
 from suite_db import SCHEMA_SQL, alembic_config, downgrade, upgrade
 from suite_db.cli import dump_schema, normalise_dump
 
@@ -18,14 +17,8 @@ SERVICE_SCHEMAS = {"fleet", "loadboard", "bakery"}
 
 @pytest.fixture()
 def empty_db(postgres_url: str):
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database(postgres_url, "mig") as url:
+        yield url
 
 
 def schemas_and_tables(url: str) -> dict[str, set[str]]:

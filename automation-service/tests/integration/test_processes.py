@@ -3,9 +3,7 @@ config, a real gpt-service: one run at a time across workers, and the metrics of
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,26 +13,16 @@ import pytest
 import requests
 from automation_service.settings import Settings
 from servicekit import issue_token
-from servicekit.testing.servers import free_port, wait_for_port
+from servicekit.testing.servers import free_port, start_gunicorn, stop_process
 from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.integration
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 JWT_SECRET = "test-secret-of-automation-service-0123456789"
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
 def _spawn(config: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    log = tempfile.NamedTemporaryFile(prefix="proc-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [GUNICORN, "-c", str(SERVICE_DIR / config)],
-        cwd=SERVICE_DIR,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PORT": str(port), "HOST": "127.0.0.1", **env},
-    )
-    wait_for_port(port, 30, proc)
-    return proc
+    return start_gunicorn(SERVICE_DIR, port=port, env=env, config=config)
 
 
 @pytest.fixture()
@@ -70,12 +58,7 @@ def stack(migrated_db_url, gpt_service_url):
         yield f"http://127.0.0.1:{service_port}", session, Path(storage_root)
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
 
 
 def test_concurrent_starts_on_two_workers_make_one_run(stack):

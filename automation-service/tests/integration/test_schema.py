@@ -3,12 +3,11 @@ refreshes concurrently, and the documented top-5 query."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
+from servicekit.testing.database import empty_database
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from suite_db import downgrade, upgrade
 
@@ -18,18 +17,11 @@ TOP_QUERY = Path(__file__).resolve().parents[3] / "db" / "queries" / "top_loads_
 
 @pytest.fixture()
 def fresh_db(postgres_url):
-    name = f"lb_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    engine = create_engine(url)
-    yield url, engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database(postgres_url, "lb") as url:
+        upgrade(url)
+        engine = create_engine(url)
+        yield url, engine
+        engine.dispose()
 
 
 def loadboard_relations(engine) -> set[str]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
+from servicekit.testing.database import empty_database
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.integration
 
@@ -14,12 +12,7 @@ pytestmark = pytest.mark.integration
 def test_fleet_branch_downgrades_and_upgrades(postgres_url):
     from suite_db import downgrade, upgrade
 
-    name = f"fleet_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with empty_database(postgres_url, "fleet_mig") as url:
         upgrade(url)
         engine = create_engine(url)
         tables = set(inspect(engine).get_table_names(schema="fleet"))
@@ -40,7 +33,3 @@ def test_fleet_branch_downgrades_and_upgrades(postgres_url):
         assert inspect(engine).get_table_names(schema="fleet") == []
         engine.dispose()
         upgrade(url)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -4,14 +4,13 @@ Azurite's Blob service (installed with `npm install` into tests/.azurite, see th
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servicekit.testing.servers import free_port, wait_for_port
+from servicekit.testing.servers import free_port, start_process, stop_process
 from storage import Storage
 
 AZURITE_DIR = Path(__file__).parent / ".azurite"
@@ -32,20 +31,14 @@ def _azurite_binary() -> str:
 def azurite_connection_string() -> Iterator[str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="azurite-")
-    proc = subprocess.Popen([_azurite_binary(), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-                             "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
-                             "--silent"],
-                            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_process([_azurite_binary(), "--blobHost", "127.0.0.1", "--blobPort", str(port),
+                          "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+                         port=port, cwd=workdir)
     try:
-        wait_for_port(port, 30, proc)
         yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
                f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -91,11 +91,14 @@ def postgres_url() -> Iterator[str]:
         cluster.stop()
 
 
-def _spawn(cmd: list[str], port: int, name: str, timeout: float = 20.0) -> subprocess.Popen:
+def start_process(cmd: list[str], *, port: int, cwd: str | Path | None = None, env: dict[str, str] | None = None,
+                  stdout=subprocess.DEVNULL, timeout: float = 30.0) -> subprocess.Popen:
+    """Start a server process and return once it listens on ``port`` (killed if it never does)."""
     exe = shutil.which(cmd[0]) or cmd[0]
-    if not Path(exe).exists() and not shutil.which(cmd[0]):
+    if not Path(exe).exists():
         raise RuntimeError(f"{cmd[0]} is not installed (run make setup)")
-    proc = subprocess.Popen([exe, *cmd[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([exe, *cmd[1:]], cwd=cwd, env=env, stdout=stdout,
+                            stderr=subprocess.STDOUT if stdout is not subprocess.DEVNULL else subprocess.DEVNULL)
     try:
         wait_for_port(port, timeout, proc)
     except Exception:
@@ -104,12 +107,39 @@ def _spawn(cmd: list[str], port: int, name: str, timeout: float = 20.0) -> subpr
     return proc
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def start_gunicorn(service_dir: str | Path, *, port: int, env: dict[str, str], config: str = "gunicorn.conf.py",
+                   ready_path: str = "/healthz", timeout: float = 90.0, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    """A service as it runs in the stack: gunicorn with its own config, returned once ``ready_path`` is 200.
+
+    gunicorn listens before its workers have imported the app, so the port alone does not mean ready.
+    """
+    import requests
+
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    proc = start_process([gunicorn, "-c", config], port=port, cwd=service_dir, stdout=stdout,
+                         env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}, timeout=timeout)
+    url = f"http://127.0.0.1:{port}{ready_path}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=10).status_code == 200:
+                return proc
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_process(proc)
+            raise TimeoutError(f"{service_dir}: {url} did not answer 200 within {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -119,12 +149,12 @@ def redis_url() -> Iterator[str]:
         yield os.environ["TEST_REDIS_URL"]
         return
     port = free_port()
-    proc = _spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no"], port, "redis")
+    proc = start_process(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no"], port=port)
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")
@@ -135,11 +165,11 @@ def moto_url() -> Iterator[str]:
         return
     port = free_port()
     moto = Path(sys.executable).with_name("moto_server")
-    proc = _spawn([str(moto), "-H", "127.0.0.1", "-p", str(port)], port, "moto")
+    proc = start_process([str(moto), "-H", "127.0.0.1", "-p", str(port)], port=port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.fixture()
