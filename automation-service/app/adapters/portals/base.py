@@ -10,7 +10,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ...domain.loads import Load
+from ...domain.loads import Load, parse_int, parse_local_time, parse_place, parse_price
 from ...domain.runs import PortalFailure
 
 # Called after each page of loads is read: (pages so far, rows so far).
@@ -28,7 +28,9 @@ class Portal(ABC):
     so pointing it at the real portal is a change of configuration and selectors only."""
 
     name: str
-    zone: str
+    zone: str  # the portal prints its times in this zone, without saying so
+    time_formats: tuple[str, ...]
+    id_field: str  # the row field holding the portal's own load id
 
     def __init__(
         self, base_url: str, credentials: Credentials, *, timeout_ms: int, max_pages: int, layout_timeout_ms: int = 5000
@@ -50,9 +52,30 @@ class Portal(ABC):
     async def collect(self, page: Page, progress: PageProgress) -> list[dict]:
         """Every row of every page (bounded by max_pages), as the portal prints it."""
 
-    @abstractmethod
     def normalise(self, row: dict) -> Load:
-        """One printed row -> a Load (raises NormalisationError)."""
+        """One printed row (fields named by the adapter's extraction script) -> a Load.
+
+        Raises NormalisationError for a row that cannot be read.
+        """
+        price, currency = parse_price(row.get("rate"))
+        return Load(
+            portal=self.name,
+            portal_load_id=row[self.id_field],
+            origin=parse_place(row["origin"]),
+            destination=parse_place(row["destination"]),
+            price=price,
+            currency=currency,
+            price_text=row.get("rate", ""),
+            posted_at=parse_local_time(row["posted"], self.time_formats, self.zone),
+            pickup_at=parse_local_time(row.get("pickup"), self.time_formats, self.zone),
+            eta=parse_local_time(row.get("eta"), self.time_formats, self.zone),
+            equipment=self.equipment(row.get("equipment") or ""),
+            weight_lbs=parse_int(row.get("weight")),
+            miles=parse_int(row.get("miles")),
+        )
+
+    def equipment(self, printed: str) -> str | None:
+        return printed or None
 
     async def goto(self, page: Page, url: str) -> Response | None:
         try:

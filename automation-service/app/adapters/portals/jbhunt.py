@@ -5,7 +5,6 @@ from __future__ import annotations
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ...domain.loads import Load, parse_int, parse_local_time, parse_place, parse_price
 from ...domain.runs import PortalFailure
 from .base import PageProgress, Portal
 
@@ -37,6 +36,8 @@ NEXT_STATE = """([selector, before]) => {
 class JBHuntPortal(Portal):
     name = "jbhunt"
     zone = ZONE
+    time_formats = TIME_FORMATS
+    id_field = "loadNumber"
 
     async def login(self, page: Page) -> None:
         await self.goto(page, self.url(LOGIN_PATH))
@@ -88,20 +89,3 @@ class JBHuntPortal(Portal):
             await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         return await page.eval_on_selector_all(SELECTORS["rows"], EXTRACT_ROWS)
 
-    def normalise(self, row: dict) -> Load:
-        price, currency = parse_price(row.get("rate"))
-        return Load(
-            portal=self.name,
-            portal_load_id=row["loadNumber"],
-            origin=parse_place(row["origin"]),
-            destination=parse_place(row["destination"]),
-            price=price,
-            currency=currency,
-            price_text=row.get("rate", ""),
-            posted_at=parse_local_time(row["posted"], TIME_FORMATS, ZONE),
-            pickup_at=parse_local_time(row.get("pickup"), TIME_FORMATS, ZONE),
-            eta=parse_local_time(row.get("eta"), TIME_FORMATS, ZONE),
-            equipment=row.get("equipment") or None,
-            weight_lbs=parse_int(row.get("weight")),
-            miles=parse_int(row.get("miles")),
-        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from ...domain.loads import Load, parse_int, parse_local_time, parse_place, parse_price
 from ...domain.runs import PortalFailure
 from .base import PageProgress, Portal
 
@@ -45,6 +44,8 @@ EXTRACT_TABLE = """(tables, nextSelector) => ({
 class LandstarPortal(Portal):
     name = "landstar"
     zone = ZONE
+    time_formats = TIME_FORMATS
+    id_field = "id"
 
     async def login(self, page: Page) -> None:
         await self.goto(page, self.url(LOGIN_PATH))
@@ -95,20 +96,6 @@ class LandstarPortal(Portal):
         scheme_host = self.base_url.split("/", 3)[:3]
         return "/".join(scheme_host) + href if href.startswith("/") else f"{self.base_url}/{href}"
 
-    def normalise(self, row: dict) -> Load:
-        price, currency = parse_price(row.get("rate"))
-        return Load(
-            portal=self.name,
-            portal_load_id=row["id"],
-            origin=parse_place(row["origin"]),
-            destination=parse_place(row["destination"]),
-            price=price,
-            currency=currency,
-            price_text=row.get("rate", ""),
-            posted_at=parse_local_time(row["posted"], TIME_FORMATS, ZONE),
-            pickup_at=parse_local_time(row.get("pickup"), TIME_FORMATS, ZONE),
-            eta=parse_local_time(row.get("eta"), TIME_FORMATS, ZONE),
-            equipment=(row.get("equipment") or "").title() or None,
-            weight_lbs=parse_int(row.get("weight")),
-            miles=parse_int(row.get("miles")),
-        )
+    def equipment(self, printed: str) -> str | None:
+        # Landstar prints equipment in capitals ("DRY VAN"); the other portal and the model use "Dry Van".
+        return printed.title() or None
