@@ -54,11 +54,13 @@ def service_token(settings: ServiceSettings, ttl_seconds: int = 300) -> str:
 # Verified tokens by token string: a client sends the same token on every call, and checking the
 # signature again is most of the guard's cost. Expiry is still checked on every use.
 _VERIFIED_MAX = 4096
-_verified: dict[tuple[int, str], dict[str, Any]] = {}
+_verified: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
 def verify_token(settings: ServiceSettings, token: str) -> dict[str, Any]:
-    key = (id(settings), token)
+    # Keyed by everything the verdict depends on, so two configurations never share an entry.
+    key = (settings.jwt_secret.get_secret_value(), settings.jwt_algorithm, settings.jwt_issuer,
+           settings.jwt_audience, token)
     claims = _verified.get(key)
     if claims is not None:
         if claims["exp"] + 5 >= time.time():
