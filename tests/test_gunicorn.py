@@ -40,3 +40,19 @@ def test_metrics_count_requests_of_all_workers(service, tmp_path) -> None:
         assert len(writers) >= expected, f"metrics files of {expected} workers expected, found {writers}"
     finally:
         stop_process(proc)
+
+
+def test_a_missing_setting_stops_gunicorn_with_one_clear_line(tmp_path) -> None:
+    """Not a worker respawned forever: the master stops, and the log names the setting."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWT_SECRET")}
+    env.update({"PORT": str(free_port()), "HOST": "127.0.0.1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    result = subprocess.run([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+                            cwd=ROOT / "gpt-service", env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("configuration error")]
+    assert lines and set(lines) == {"configuration error: missing required setting JWT_SECRET (or JWT_SECRET_FILE)"}

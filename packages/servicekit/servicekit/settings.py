@@ -100,13 +100,18 @@ def describe_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _exit_code() -> int:
+    # gunicorn halts (rather than respawning workers forever) when a worker exits with its boot-error code.
+    return 3 if "gunicorn.arbiter" in sys.modules else 2
+
+
 def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build the settings or stop the process with one line that names what is wrong."""
     try:
         return cls(**overrides)
     except ValidationError as exc:
         print(f"configuration error: {describe_errors(exc)}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+        raise SystemExit(_exit_code()) from None
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+        raise SystemExit(_exit_code()) from None
