@@ -380,7 +380,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = {**stack_env(), **os.environ, "PORT": str(service.port)}
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(STATE / "metrics" / f"{service.name}-foreground"))
     os.chdir(ROOT / service.name)
-    os.execve(str(VENV_BIN / "gunicorn"), ["gunicorn", "-c", "gunicorn.conf.py"], env)
+    gunicorn = str(VENV_BIN / "gunicorn")
+    os.execve(gunicorn, [gunicorn, "-c", "gunicorn.conf.py"], env)
     return 0
 
 
@@ -392,7 +393,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """
     env = {**stack_env(), "JOBS_WORKER_PORT": "8015", **os.environ}
     os.chdir(ROOT / "audit-worker")
-    os.execve(str(VENV_BIN / "python"), ["python", "-m", "audit_worker.consumer"], env)
+    # argv[0] must be the venv's interpreter: Python finds its environment from it.
+    python = str(VENV_BIN / "python")
+    os.execve(python, [python, "-m", "audit_worker.consumer"], env)
     return 0
 
 
