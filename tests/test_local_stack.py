@@ -84,6 +84,8 @@ def assert_no_secret_in_logs(state_dir: Path) -> None:
     assert logs, "the services wrote no logs"
     leaks = [f"{what} in {name}" for what, value in secrets.items() for name, text in logs.items() if value in text]
     assert not leaks
+    broken = [name for name, text in logs.items() if "--- Logging error ---" in text]
+    assert not broken, f"log records that could not be written: {broken}"
 
 
 @pytest.fixture()
