@@ -64,8 +64,9 @@ class StorageProvider(ABC):
     name: ClassVar[str]
 
     @classmethod
+    @abstractmethod
     def from_settings(cls, settings: Any) -> StorageProvider:
-        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
+        """Build the provider from `StorageSettings` (what `STORAGE_PROVIDER` selection calls)."""
 
     @abstractmethod
     def put(self, key: str, data: Data, *, content_type: str | None = None,
