@@ -51,9 +51,9 @@ class JobProvider(ABC):
     parallel_consumers: ClassVar[bool] = True
 
     @classmethod
-    @abstractmethod
     def from_settings(cls, settings: Any) -> JobProvider:
         """Build the provider from `JobsSettings` (what `JOBS_PROVIDER` selection calls)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
 
     @abstractmethod
     def publish(self, job: Job) -> None:
@@ -66,9 +66,9 @@ class JobProvider(ABC):
     def provision(self, job_types: Iterable[str]) -> None:  # noqa: B027 - optional hook
         """Create topics, queues, groups... idempotently. Providers that need nothing keep this."""
 
-    @abstractmethod
     def dead_letters(self, job_type: str, limit: int = 100) -> list[Job]:
-        """Jobs parked on the dead-letter path (a poison job must end somewhere it can be read back)."""
+        """Jobs parked on the dead-letter path, where the provider can read them back."""
+        raise NotImplementedError(f"{self.name} does not expose its dead-letter path")
 
     def ping(self) -> None:  # noqa: B027 - optional hook
         """Raise if the broker cannot be reached (used by readiness checks)."""

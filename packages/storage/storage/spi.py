@@ -64,9 +64,8 @@ class StorageProvider(ABC):
     name: ClassVar[str]
 
     @classmethod
-    @abstractmethod
     def from_settings(cls, settings: Any) -> StorageProvider:
-        """Build the provider from `StorageSettings` (what `STORAGE_PROVIDER` selection calls)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
 
     @abstractmethod
     def put(self, key: str, data: Data, *, content_type: str | None = None,
