@@ -8,10 +8,11 @@ from jobs.providers import build_provider
 from servicekit import create_app as create_service_app
 from servicekit import load_settings
 
-from .adapters.consumer import AuditHandler, ConsumerThread
+from .adapters.consumer import AuditHandler
 from .adapters.notify import Notifier
 from .adapters.store import AuditStore, build_store
 from .api import register_blueprints
+from .domain.audit import EVENT_TYPES
 from .settings import Settings
 
 
@@ -20,14 +21,14 @@ def create_app(settings: Settings | None = None, *, store: AuditStore | None = N
     """With AUDIT_CONSUMER=embedded the consumer runs in this process, feeding the store it serves."""
     settings = settings or load_settings(Settings)
     store = store or build_store(settings)
-    consumer: ConsumerThread | None = None
+    consumer: jobs.BackgroundConsumer | None = None
     if settings.audit_consumer == "embedded":
         if dispatcher is None:
             # An app of its own registry and provider (from JOBS_PROVIDER...), so that building the app
             # twice in one process (tests) gives two consumers rather than a clash of handlers.
             dispatcher = jobs.Dispatcher(jobs.JobRegistry(), build_provider())
         AuditHandler(store, Notifier.from_settings(settings)).register(dispatcher.registry)
-        consumer = ConsumerThread(dispatcher)
+        consumer = jobs.BackgroundConsumer(dispatcher, EVENT_TYPES, name="audit-consumer")
 
     def consumer_check() -> dict:
         if consumer is None:

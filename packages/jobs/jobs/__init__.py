@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .background import BackgroundConsumer
 from .dispatcher import Dispatcher
 from .errors import (
     InvalidPayload,
@@ -84,7 +85,8 @@ def dispatch(job_type: str, payload: BaseModel | Mapping[str, Any], *, job_id: s
 
 
 __all__ = [
-    "Dispatcher", "Handler", "InvalidPayload", "Job", "JobContext", "JobDefinition", "JobProvider",
+    "BackgroundConsumer", "Dispatcher", "Handler", "InvalidPayload", "Job", "JobContext", "JobDefinition",
+    "JobProvider",
     "JobRegistry", "JobsError", "JobsSettings", "PermanentJobError", "ProviderNotConfigured",
     "PublishError", "UnknownJobType", "configure", "dispatch", "get_dispatcher", "handler", "register",
     "registry",
