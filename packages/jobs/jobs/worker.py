@@ -1,6 +1,6 @@
 """`python -m jobs.worker --app module:function`: consume jobs with the configured provider.
 
-The function registers the application's handlers (`audit_worker.jobs:register`); it may take the
+The function registers the application's handlers (`audit_worker.consumer:register`); it may take the
 registry as its one argument or register through `jobs.handler`. The worker serves `/healthz`,
 `/readyz` and `/metrics` on JOBS_WORKER_HOST:JOBS_WORKER_PORT (and, for a push provider such as
 QStash, the `POST /jobs/<type>` endpoint). On SIGTERM or SIGINT it stops taking jobs, lets the jobs in
