@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import redis
+from jobs.outbox import pending_count
 from servicekit import checks
-from sqlalchemy import Engine, text
 
-from .postgres import make_engine
-
-
-@lru_cache(maxsize=4)
-def _engine(url: str) -> Engine:
-    return make_engine(url, pool_size=1)
+from .events import SCHEMA
 
 
 def cache_check(redis_url: str) -> Callable[[], dict]:
@@ -35,8 +29,7 @@ def outbox_check(database_url: str) -> Callable[[], dict]:
     """How many events wait for the relay: a growing number means the relay or the bus is down."""
 
     def check() -> dict:
-        with _engine(database_url).connect() as conn:
-            pending = conn.execute(text("SELECT count(*) FROM fleet.job_outbox WHERE published_at IS NULL"))
-            return {"pending_events": pending.scalar_one()}
+        with checks.engine_for(database_url).connect() as conn:
+            return {"pending_events": pending_count(conn, SCHEMA)}
 
     return check

@@ -109,6 +109,13 @@ def enqueue(connection: Connection, job_type: str, payload: BaseModel | Mapping[
     return str(row_id)
 
 
+def pending_count(connection: Connection, schema: str) -> int:
+    """Rows not yet published: a growing number means the relay or the broker is down."""
+    table = outbox_table(schema)
+    return connection.execute(sa.select(sa.func.count()).select_from(table)
+                              .where(table.c.published_at.is_(None))).scalar_one()
+
+
 class OutboxRelay:
     """Publishes committed outbox rows through a dispatcher, in insertion order, never losing one."""
 
@@ -116,6 +123,7 @@ class OutboxRelay:
                  poll_interval: float = 0.5, backoff_initial: float = 0.5, backoff_max: float = 30.0,
                  retention: timedelta | None = timedelta(days=7), purge_every: float = 3600.0):
         self.engine = engine
+        self.schema = schema
         self.table = outbox_table(schema)
         self.dispatcher = dispatcher
         self.batch_size = batch_size
@@ -166,8 +174,7 @@ class OutboxRelay:
 
     def pending(self) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(self.table)
-                                .where(self.table.c.published_at.is_(None))).scalar_one()
+            return pending_count(conn, self.schema)
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """Poll until `stop` (or `self.stop_event`) is set, backing off exponentially while the broker

@@ -7,7 +7,8 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=16)
-def _engine(url: str):
+def engine_for(url: str):
+    """One small pool per database URL for every readiness check of the process."""
     from sqlalchemy import create_engine
 
     return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0,
@@ -18,7 +19,7 @@ def postgres(url: str) -> Callable[[], dict]:
     def check() -> dict:
         from sqlalchemy import text
 
-        with _engine(url).connect() as conn:
+        with engine_for(url).connect() as conn:
             conn.execute(text("SELECT 1"))
         return {}
 
