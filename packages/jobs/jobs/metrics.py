@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from servicekit.metrics import counter, histogram
 
 LABELS = ("type", "provider")
 
-published = Counter("jobs_published_total", "Jobs handed to the provider", LABELS)
-received = Counter("jobs_received_total", "Job deliveries received by this process", LABELS)
-succeeded = Counter("jobs_succeeded_total", "Job deliveries whose handler succeeded", LABELS)
-failed = Counter("jobs_failed_total", "Job deliveries whose handler raised", LABELS)
-retried = Counter("jobs_retried_total", "Job deliveries that were a redelivery (attempt > 1)", LABELS)
-dead_lettered = Counter("jobs_dead_lettered_total", "Jobs parked on the dead-letter path", LABELS)
-duplicates = Counter("jobs_duplicates_skipped_total",
+published = counter("jobs_published_total", "Jobs handed to the provider", LABELS)
+received = counter("jobs_received_total", "Job deliveries received by this process", LABELS)
+succeeded = counter("jobs_succeeded_total", "Job deliveries whose handler succeeded", LABELS)
+failed = counter("jobs_failed_total", "Job deliveries whose handler raised", LABELS)
+retried = counter("jobs_retried_total", "Job deliveries that were a redelivery (attempt > 1)", LABELS)
+dead_lettered = counter("jobs_dead_lettered_total", "Jobs parked on the dead-letter path", LABELS)
+duplicates = counter("jobs_duplicates_skipped_total",
                      "Deliveries skipped by the idempotency guard (already done)", ("type",))
-duration = Histogram("jobs_handler_duration_seconds", "Handler wall time", LABELS,
+duration = histogram("jobs_handler_duration_seconds", "Handler wall time", LABELS,
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
