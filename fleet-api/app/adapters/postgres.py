@@ -136,15 +136,7 @@ class FleetRepository:
         return row
 
     def list_drivers(self, query: DriverListQuery) -> tuple[list[Row], int]:
-        where = "WHERE status = :status" if query.status else ""
-        params = {"status": str(query.status) if query.status else None,
-                  "limit": query.limit, "offset": query.offset}
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers {where} "
-                                     "ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset"), params)
-            items = [dict(r) for r in rows.mappings()]
-            total = conn.execute(text(f"SELECT count(*) FROM fleet.drivers {where}"), params).scalar_one()
-        return items, total
+        return self._page("fleet.drivers", _DRIVER_COLUMNS, "created_at DESC, id", query)
 
     # --- loads ------------------------------------------------------------------------------------
 
@@ -164,14 +156,19 @@ class FleetRepository:
         return row
 
     def list_loads(self, query: LoadListQuery) -> tuple[list[Row], int]:
+        return self._page("fleet.loads", _LOAD_COLUMNS, "created_at DESC, id DESC", query)
+
+    def _page(self, table: str, columns: str, order: str,
+              query: DriverListQuery | LoadListQuery) -> tuple[list[Row], int]:
+        """One page of a table, optionally of one status, with the total the filter matches."""
         where = "WHERE status = :status" if query.status else ""
         params = {"status": str(query.status) if query.status else None,
                   "limit": query.limit, "offset": query.offset}
         with self.engine.connect() as conn:
-            rows = conn.execute(text(f"SELECT {_LOAD_COLUMNS} FROM fleet.loads {where} "
-                                     "ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"), params)
+            rows = conn.execute(text(f"SELECT {columns} FROM {table} {where} "
+                                     f"ORDER BY {order} LIMIT :limit OFFSET :offset"), params)
             items = [dict(r) for r in rows.mappings()]
-            total = conn.execute(text(f"SELECT count(*) FROM fleet.loads {where}"), params).scalar_one()
+            total = conn.execute(text(f"SELECT count(*) FROM {table} {where}"), params).scalar_one()
         return items, total
 
     def update_load(self, load_id: UUID, body: LoadUpdate) -> Row:
