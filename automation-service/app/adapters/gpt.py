@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import requests
@@ -38,38 +37,25 @@ def load_payload(load: Load) -> dict:
     }
 
 
-class _CountingClient(HttpClient):
-    """Counts attempts per call, so retries show up in automation_retries_total{target="gpt-service"}."""
-
-    _local = threading.local()
-
-    def _attempt(self, method: str, url: str, **kwargs) -> requests.Response:
-        self._local.attempts = getattr(self._local, "attempts", 0) + 1
-        return super()._attempt(method, url, **kwargs)
-
-
 class GptClient:
     def __init__(self, settings: Settings) -> None:
-        self.client = _CountingClient(
+        self.client = HttpClient(
             settings.gpt_service_url,
             "gpt-service",
             timeout=settings.gpt_timeout_seconds,
             max_attempts=settings.gpt_max_attempts,
             max_total_seconds=settings.gpt_timeout_seconds * settings.gpt_max_attempts,
             token_provider=lambda: service_token(settings),
+            # Retries show up in automation_retries_total{target="gpt-service"}.
+            on_retry=lambda _: metrics.RETRIES.labels("", "gpt-service").inc(),
         )
 
     def summarize(self, loads: list[Load]) -> Summary:
-        _CountingClient._local.attempts = 0
         try:
             response = self.client.post("/summarize-loads", json={"loads": [load_payload(x) for x in loads]})
         except requests.RequestException as exc:
             metrics.GPT_CALLS.labels("connection_error").inc()
             raise GptUnavailable(f"gpt-service unreachable: {type(exc).__name__}") from None
-        finally:
-            retries = max(0, getattr(_CountingClient._local, "attempts", 1) - 1)
-            if retries:
-                metrics.RETRIES.labels("", "gpt-service").inc(retries)
         if response.status_code != 200:
             metrics.GPT_CALLS.labels(f"http_{response.status_code}").inc()
             detail = _detail(response)

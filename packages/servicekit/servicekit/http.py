@@ -54,6 +54,7 @@ class HttpClient:
     def __init__(self, base_url: str, target: str, *, timeout: float = 5.0, max_attempts: int = 4,
                  max_total_seconds: float = 20.0, backoff_base: float = 0.2, backoff_max: float = 5.0,
                  token_provider: Callable[[], str] | None = None,
+                 on_retry: Callable[[RetryCallState], None] | None = None,
                  session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
         self.target = target
@@ -61,6 +62,7 @@ class HttpClient:
         self.max_attempts = max_attempts
         self.max_total_seconds = max_total_seconds
         self.token_provider = token_provider
+        self.on_retry = on_retry  # called before each retry's wait, e.g. to count retries in a domain metric
         self.session = session or requests.Session()
         self._backoff = wait_random_exponential(multiplier=backoff_base, max=backoff_max)
 
@@ -105,6 +107,7 @@ class HttpClient:
             retry=(retry_if_exception_type((requests.ConnectionError, requests.Timeout))
                    | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)),
             retry_error_callback=lambda state: state.outcome.result(),
+            before_sleep=self.on_retry,
             reraise=True,
         )
         return retrying(self._attempt, method, url, headers=headers, **kwargs)

@@ -104,3 +104,11 @@ def test_retry_after_parsing(value, expected) -> None:
     response = requests.Response()
     response.headers["Retry-After"] = value
     assert retry_after_seconds(response, cap=10.0) == expected
+
+
+def test_on_retry_is_called_once_per_retry(httpserver) -> None:
+    handler, calls = sequence(Response("no", 503), Response("no", 502), Response("ok", 200))
+    httpserver.expect_request("/thing").respond_with_handler(handler)
+    retries = []
+    client_for(httpserver, on_retry=lambda state: retries.append(state.attempt_number)).get("/thing")
+    assert len(calls) == 3 and retries == [1, 2]
