@@ -9,6 +9,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from servicekit.settings import sqlalchemy_url
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +24,7 @@ class RunInProgress(Exception):
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
 RUN_COLUMNS = (

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
+from servicekit.settings import sqlalchemy_url
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
@@ -35,14 +36,6 @@ log = logging.getLogger("fleet_api.postgres")
 Row = dict[str, Any]
 # Called with the open connection and the event, inside the transaction of the change.
 EventWriter = Callable[[Connection, LoadEventMessage], None]
-
-
-def sqlalchemy_url(url: str) -> str:
-    """``postgresql://`` (what most tools write) means psycopg 3 here."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
 
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:

@@ -81,6 +81,14 @@ class ServiceSettings(EnvSettings):
     readiness_timeout_seconds: float = 2.0
 
 
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://`` (what most tools and secrets write) means psycopg 3 for SQLAlchemy here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 S = TypeVar("S", bound=ServiceSettings)
 
 
