@@ -105,11 +105,17 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
 
 
 def register_openapi(app: Flask, title: str) -> None:
+    def cached_document() -> dict[str, Any]:
+        # Routes are all registered before the first request, so the document is built once per app.
+        if "servicekit.openapi" not in current_app.extensions:
+            current_app.extensions["servicekit.openapi"] = build_openapi(current_app, title)
+        return current_app.extensions["servicekit.openapi"]
+
     def openapi():
-        return jsonify(build_openapi(current_app, title))
+        return jsonify(cached_document())
 
     def docs():
-        document = build_openapi(current_app, title)
+        document = cached_document()
         rows = "".join(
             f"<tr><td><code>{html.escape(method.upper())}</code></td><td><code>{html.escape(path)}</code></td>"
             f"<td>{html.escape(op.get('summary') or '')}</td>"
