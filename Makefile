@@ -28,8 +28,9 @@ sync: ## the one virtualenv (.venv) with every service and package editable, fro
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	@flock /tmp/trucking-suite-uv.lock $(UV) sync --all-packages --frozen --quiet
 
-lint: ## ruff, hadolint, compose schema
+lint: ## ruff (lint and format), hadolint, compose schema
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
 	@scripts/static_checks.sh
 
 test: setup ## every test of every service and package, plus the static checks

@@ -155,9 +155,7 @@ def main() -> None:
     peak_pss = max(s[1] for s in samples["both"])
     peak_rss = max(s[2] for s in samples["both"])
     verdict = "met" if ratio <= RATIO_TARGET else f"missed by {ratio / RATIO_TARGET - 1:.0%}"
-    memory_verdict = (
-        "met" if peak_pss <= MEMORY_TARGET_MB else f"missed by {peak_pss / MEMORY_TARGET_MB - 1:.0%}"
-    )
+    memory_verdict = "met" if peak_pss <= MEMORY_TARGET_MB else f"missed by {peak_pss / MEMORY_TARGET_MB - 1:.0%}"
     lines = [
         "# P4: one extraction run, both portals, on the simulator",
         "",

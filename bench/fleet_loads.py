@@ -60,8 +60,16 @@ def wait_ready(url: str, headers: dict[str, str]) -> None:
 
 
 def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
-               f"Authorization: Bearer {token}", url]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"Authorization: Bearer {token}",
+        url,
+    ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -98,13 +106,25 @@ def main() -> None:
 
         upgrade(db_url)
         redis_port = free_port()
-        procs.append(start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                            "--appendonly", "no"], work, dict(os.environ), redis_port))
+        procs.append(
+            start(
+                ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                work,
+                dict(os.environ),
+                redis_port,
+            )
+        )
 
-        base_env = {**os.environ, "HOST": "127.0.0.1", "DATABASE_URL": db_url, "JWT_SECRET": JWT_SECRET,
-                    "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DEMO_USER_PASSWORD": "",
-                    # INFO (the default) keeps servicekit's access line per request, as deployed.
-                    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO")}
+        base_env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": db_url,
+            "JWT_SECRET": JWT_SECRET,
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "DEMO_USER_PASSWORD": "",
+            # INFO (the default) keeps servicekit's access line per request, as deployed.
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+        }
         from servicekit import ServiceSettings, issue_token
 
         token = issue_token(ServiceSettings(jwt_secret=JWT_SECRET), "bench")[0]
@@ -113,8 +133,12 @@ def main() -> None:
         urls: dict[str, str] = {}
         for mode in ("local", "redis", "off"):
             port = free_port()
-            env = {**base_env, "PORT": str(port), "LOADS_CACHE_MODE": mode,
-                   "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{mode}")}
+            env = {
+                **base_env,
+                "PORT": str(port),
+                "LOADS_CACHE_MODE": mode,
+                "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{mode}"),
+            }
             procs.append(start([GUNICORN, "-c", "gunicorn.conf.py"], ROOT / "fleet-api", env, port))
             urls[{"local": "warm", "redis": "redis", "off": "cold"}[mode]] = f"http://127.0.0.1:{port}/loads"
         wait_ready(urls["warm"], headers)
@@ -127,8 +151,12 @@ def main() -> None:
         references = {}
         for name in ("bare", "servicekit"):
             port = free_port()
-            env = {**base_env, "PORT": str(port), "BENCH_BODY_FILE": str(work / "body.json"),
-                   "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{name}")}
+            env = {
+                **base_env,
+                "PORT": str(port),
+                "BENCH_BODY_FILE": str(work / "body.json"),
+                "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{name}"),
+            }
             config = f"gunicorn_{name}.conf.py"
             procs.append(start([GUNICORN, "-c", config], ROOT / "bench" / "fleet", env, port))
             references["kit" if name == "servicekit" else name] = f"http://127.0.0.1:{port}/loads"
@@ -205,24 +233,35 @@ def cpu_per_request(env: dict[str, str], body: bytes, token: str) -> dict[str, f
     return {name: min(values) for name, values in samples.items()}
 
 
-def write_results(runs: dict[str, list[dict[str, float]]], args: argparse.Namespace, body_size: int,
-                  cpu: dict[str, float]) -> None:
+def write_results(
+    runs: dict[str, list[dict[str, float]]], args: argparse.Namespace, body_size: int, cpu: dict[str, float]
+) -> None:
     median = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
     bare = median["bare"]["rps"]
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    labels = {"bare": "bare Flask endpoint, same bytes (reference)",
-              "kit": "servicekit app endpoint, same bytes, no cache (shared plumbing only)",
-              "warm": "fleet-api, warm cache (local copy + Redis invalidation push) - shipped",
-              "redis": "fleet-api, one Redis GET per request (naive cache)",
-              "cold": "fleet-api, cache off (Postgres every request)"}
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    labels = {
+        "bare": "bare Flask endpoint, same bytes (reference)",
+        "kit": "servicekit app endpoint, same bytes, no cache (shared plumbing only)",
+        "warm": "fleet-api, warm cache (local copy + Redis invalidation push) - shipped",
+        "redis": "fleet-api, one Redis GET per request (naive cache)",
+        "cold": "fleet-api, cache off (Postgres every request)",
+    }
+
     def per_round(name: str) -> str:
         return ", ".join(f"{r['rps']:.0f}" for r in runs[name])
 
     rows = "\n".join(
         f"| {labels[name]} | {m['rps']:.0f} | {m['rps'] / bare:.2f}x | {m['p50']:.2f} | {m['p90']:.2f} | "
         f"{m['p99']:.2f} | {per_round(name)} |"
-        for name, m in median.items())
+        for name, m in median.items()
+    )
     ratio = median["warm"]["rps"] / bare
     verdict = "met" if ratio >= TARGET else f"missed by {TARGET - ratio:.2f}"
     workers, threads = os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("GUNICORN_THREADS", "4")
@@ -240,23 +279,23 @@ fleet-api's LOG_LEVEL={os.environ.get("BENCH_LOG_LEVEL", "INFO")} (INFO: one JSO
 {rows}
 
 P1 (warm >= {TARGET}x bare): **{ratio:.2f}x**, {verdict}.
-Naive Redis GET per request: {median['redis']['rps'] / bare:.2f}x; cold (Postgres): \
-{median['cold']['rps'] / bare:.2f}x. The servicekit endpoint with the same plumbing and no cache at all
-reaches {median['kit']['rps'] / bare:.2f}x; the warm cache keeps \
-{median['warm']['rps'] / median['kit']['rps']:.2f}x of that.
+Naive Redis GET per request: {median["redis"]["rps"] / bare:.2f}x; cold (Postgres): \
+{median["cold"]["rps"] / bare:.2f}x. The servicekit endpoint with the same plumbing and no cache at all
+reaches {median["kit"]["rps"] / bare:.2f}x; the warm cache keeps \
+{median["warm"]["rps"] / median["kit"]["rps"]:.2f}x of that.
 
 ## Where a warm request's time goes (in-process, WSGI only, minimum of 15 rounds)
 
 | what | us per request |
 | --- | --- |
-| bare Flask endpoint | {cpu['bare']:.0f} |
-| servicekit endpoint (request id, JWT check, access log, metrics), same bytes | {cpu['kit']:.0f} |
-| fleet-api warm GET /loads | {cpu['warm']:.0f} |
-| of which servicekit's `verify_token` alone | {cpu['jwt']:.0f} |
+| bare Flask endpoint | {cpu["bare"]:.0f} |
+| servicekit endpoint (request id, JWT check, access log, metrics), same bytes | {cpu["kit"]:.0f} |
+| fleet-api warm GET /loads | {cpu["warm"]:.0f} |
+| of which servicekit's `verify_token` alone | {cpu["jwt"]:.0f} |
 
-The cache's own share is the last step ({cpu['warm'] - cpu['kit']:.0f} us: query validation, the local lookup
+The cache's own share is the last step ({cpu["warm"] - cpu["kit"]:.0f} us: query validation, the local lookup
 with one poll of the invalidation connection, the ETag/X-Cache headers); the shared plumbing costs
-{cpu['kit'] - cpu['bare']:.0f} us on every authenticated endpoint of the suite.
+{cpu["kit"] - cpu["bare"]:.0f} us on every authenticated endpoint of the suite.
 """)
     print(RESULTS.read_text())
 

@@ -30,10 +30,26 @@ from gpt_service.settings import Settings  # noqa: E402
 from servicekit import issue_token  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gpt_overhead.md"
-CITIES = ["Dallas, TX", "Atlanta, GA", "Chicago, IL", "Memphis, TN", "Denver, CO", "Phoenix, AZ",
-          "Columbus, OH", "Charlotte, NC", "Laredo, TX", "Kansas City, MO", "Nashville, TN", "Reno, NV",
-          "Fresno, CA",
-          "Savannah, GA", "Joliet, IL", "Ontario, CA", "Harrisburg, PA", "Indianapolis, IN"]
+CITIES = [
+    "Dallas, TX",
+    "Atlanta, GA",
+    "Chicago, IL",
+    "Memphis, TN",
+    "Denver, CO",
+    "Phoenix, AZ",
+    "Columbus, OH",
+    "Charlotte, NC",
+    "Laredo, TX",
+    "Kansas City, MO",
+    "Nashville, TN",
+    "Reno, NV",
+    "Fresno, CA",
+    "Savannah, GA",
+    "Joliet, IL",
+    "Ontario, CA",
+    "Harrisburg, PA",
+    "Indianapolis, IN",
+]
 TARGET_MS = 10.0
 
 
@@ -44,13 +60,20 @@ def sample_loads(count: int, seed: int = 1) -> list[dict]:
     for i in range(count):
         origin, destination = rnd.sample(CITIES, 2)
         miles = None if i % 5 == 0 else rnd.randint(150, 1500)
-        loads.append({"portal": ("jbhunt", "landstar")[i % 2], "load_id": f"L{i}", "origin": origin,
-                      "destination": destination,
-                      "price": None if i % 11 == 0 else round((miles or 700) * rnd.uniform(1.6, 3.4), 2),
-                      "posted_at": (start + timedelta(minutes=7 * i)).isoformat(),
-                      "eta": (start + timedelta(days=2, minutes=7 * i)).isoformat(),
-                      "equipment": rnd.choice(["Dry Van", "Reefer", "Flatbed"]),
-                      "weight_lbs": rnd.randint(5000, 44000), "miles": miles})
+        loads.append(
+            {
+                "portal": ("jbhunt", "landstar")[i % 2],
+                "load_id": f"L{i}",
+                "origin": origin,
+                "destination": destination,
+                "price": None if i % 11 == 0 else round((miles or 700) * rnd.uniform(1.6, 3.4), 2),
+                "posted_at": (start + timedelta(minutes=7 * i)).isoformat(),
+                "eta": (start + timedelta(days=2, minutes=7 * i)).isoformat(),
+                "equipment": rnd.choice(["Dry Van", "Reefer", "Flatbed"]),
+                "weight_lbs": rnd.randint(5000, 44000),
+                "miles": miles,
+            }
+        )
     return loads
 
 
@@ -74,8 +97,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
 
-    settings = Settings(jwt_secret="bench-secret-0123456789abcdef0123",  # noqa: S106 - a throwaway key
-                        openai_api_key=None, redis_url=None, log_level="WARNING")
+    settings = Settings(
+        jwt_secret="bench-secret-0123456789abcdef0123",  # noqa: S106 - a throwaway key
+        openai_api_key=None,
+        redis_url=None,
+        log_level="WARNING",
+    )
     app = create_app(settings)
 
     @app.post("/bench-echo")
@@ -127,23 +154,22 @@ def main() -> None:
         f"{statistics.median(ours):.2f} | {pct(ours, 95):.2f} |",
         f"| bare endpoint of the same app echoing the same body | {statistics.median(floor):.2f} | "
         f"{pct(floor, 95):.2f} |",
-        f"| prompt building alone (facts + prompt) | {statistics.median(prompt_ms):.2f} | "
-        f"{pct(prompt_ms, 95):.2f} |",
+        f"| prompt building alone (facts + prompt) | {statistics.median(prompt_ms):.2f} | {pct(prompt_ms, 95):.2f} |",
         "",
         f"Own overhead (p50 difference): **{overhead:.2f} ms** against a target of <= {TARGET_MS:.0f} ms: "
         + ("met." if overhead <= TARGET_MS else f"missed by {overhead - TARGET_MS:.2f} ms."),
         "",
-        "## Prompt size by number of loads (token budget "
-        f"{settings.prompt_token_budget}, ~4 characters per token)",
+        f"## Prompt size by number of loads (token budget {settings.prompt_token_budget}, ~4 characters per token)",
         "",
         "| loads | est. tokens | characters | listed one by one | aggregated |",
         "| --- | --- | --- | --- | --- |",
-        *[f"| {count} | {tokens} | {chars} | {listed} | {'yes' if agg else 'no'} |"
-          for count, tokens, chars, listed, agg in sizes],
+        *[
+            f"| {count} | {tokens} | {chars} | {listed} | {'yes' if agg else 'no'} |"
+            for count, tokens, chars, listed, agg in sizes
+        ],
         "",
         f"Growth from 200 to 3,200 loads: tokens x{by_count[3200] / by_count[200]:.2f} for 16x the loads "
-        f"(exponent {exponent:.2f}; 1 would be linear): "
-        + ("sublinear." if exponent < 1 else "NOT sublinear."),
+        f"(exponent {exponent:.2f}; 1 would be linear): " + ("sublinear." if exponent < 1 else "NOT sublinear."),
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

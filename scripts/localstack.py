@@ -48,8 +48,13 @@ SERVICES = (
     Service("fleet-api", 8001, extra_processes=(("fleet-relay", f"{VENV_BIN / 'python'} -m fleet_api.relay"),)),
     Service("gpt-service", 8002),
     # The two loadboard portals' stand-in (loadboard-sim), which the extraction runs log into.
-    Service("automation-service", 8003, extra_processes=(
-        ("loadboard-sim", f"PORT={LOADBOARD_SIM_PORT} {VENV_BIN / 'gunicorn'} -c gunicorn.loadboard-sim.conf.py"),)),
+    Service(
+        "automation-service",
+        8003,
+        extra_processes=(
+            ("loadboard-sim", f"PORT={LOADBOARD_SIM_PORT} {VENV_BIN / 'gunicorn'} -c gunicorn.loadboard-sim.conf.py"),
+        ),
+    ),
     Service("bakery-service", 8004),
     Service("audit-worker", 8005),
 )
@@ -73,31 +78,34 @@ def stack_env() -> dict[str, str]:
         jwt_file.write_text(secrets.token_urlsafe(48))
         jwt_file.chmod(0o600)
     env.pop("JWT_SECRET", None)
-    env.update({
-        "JWT_SECRET_FILE": str(jwt_file),
-        "DATABASE_URL": f"postgresql+psycopg://postgres@{HOST}:{PG_PORT}/suite",
-        "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
-        "JOBS_PROVIDER": "redis",
-        "JOBS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/1",
-        "AUDIT_STORE": "memory",
-        "AWS_ENDPOINT_URL": f"http://{HOST}:{AWS_PORT}",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
-        "STORAGE_PROVIDER": "local",
-        "STORAGE_LOCAL_ROOT": str(STATE / "storage"),
-        "GPT_SERVICE_URL": f"http://{HOST}:8002",
-        "FLEET_API_URL": f"http://{HOST}:8001",
-        "LOADBOARD_SIM_URL": f"http://{HOST}:{LOADBOARD_SIM_PORT}",
-        "LOG_DIR": str(LOGS),
-        "HOST": HOST,
-        "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "JWT_SECRET_FILE": str(jwt_file),
+            "DATABASE_URL": f"postgresql+psycopg://postgres@{HOST}:{PG_PORT}/suite",
+            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
+            "JOBS_PROVIDER": "redis",
+            "JOBS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/1",
+            "AUDIT_STORE": "memory",
+            "AWS_ENDPOINT_URL": f"http://{HOST}:{AWS_PORT}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
+            "STORAGE_PROVIDER": "local",
+            "STORAGE_LOCAL_ROOT": str(STATE / "storage"),
+            "GPT_SERVICE_URL": f"http://{HOST}:8002",
+            "FLEET_API_URL": f"http://{HOST}:8001",
+            "LOADBOARD_SIM_URL": f"http://{HOST}:{LOADBOARD_SIM_PORT}",
+            "LOG_DIR": str(LOGS),
+            "HOST": HOST,
+            "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 # --- small utilities -------------------------------------------------------------------------------
+
 
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
@@ -162,6 +170,7 @@ def pg_bin(tool: str) -> str:
 
 # --- phases ----------------------------------------------------------------------------------------
 
+
 def start_postgres() -> None:
     if port_open(PG_PORT):
         return
@@ -169,26 +178,50 @@ def start_postgres() -> None:
         PG_DATA.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(PG_DATA, "postgres", "postgres")
-        subprocess.run(as_postgres([pg_bin("initdb"), "-D", str(PG_DATA), "-U", "postgres", "--auth=trust",
-                                    "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
+        subprocess.run(
+            as_postgres(
+                [pg_bin("initdb"), "-D", str(PG_DATA), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]
+            ),
+            check=True,
+            capture_output=True,
+        )
     log = LOGS / "postgres.log"
     log.touch()
     if os.geteuid() == 0:
         shutil.chown(log, "postgres", "postgres")
-    subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-w", "-l", str(log), "-o",
-                                f"-p {PG_PORT} -k {PG_DATA} -c listen_addresses={HOST} -c max_connections=200",
-                                "start"]), check=True, capture_output=True)
+    subprocess.run(
+        as_postgres(
+            [
+                pg_bin("pg_ctl"),
+                "-D",
+                str(PG_DATA),
+                "-w",
+                "-l",
+                str(log),
+                "-o",
+                f"-p {PG_PORT} -k {PG_DATA} -c listen_addresses={HOST} -c max_connections=200",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     psql = ["psql", "-h", HOST, "-p", str(PG_PORT), "-U", "postgres", "-tAc"]
-    exists = subprocess.run(psql + ["SELECT 1 FROM pg_database WHERE datname='suite'"], check=True,
-                            capture_output=True, text=True).stdout.strip() == "1"
+    exists = (
+        subprocess.run(
+            psql + ["SELECT 1 FROM pg_database WHERE datname='suite'"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        == "1"
+    )
     if not exists:
         subprocess.run(psql + ["CREATE DATABASE suite"], check=True, capture_output=True)
 
 
 def stop_postgres() -> None:
     if (PG_DATA / "postmaster.pid").exists():
-        subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"]), capture_output=True
+        )
 
 
 def infra_procfile() -> str:
@@ -199,15 +232,18 @@ def infra_procfile() -> str:
     prometheus = shutil.which("prometheus")
     if prometheus:
         config = write_prometheus_config()
-        lines.append(f"prometheus: {prometheus} --config.file={config} --storage.tsdb.path={STATE / 'prometheus'}"
-                     f" --web.listen-address={HOST}:{PROMETHEUS_PORT}")
+        lines.append(
+            f"prometheus: {prometheus} --config.file={config} --storage.tsdb.path={STATE / 'prometheus'}"
+            f" --web.listen-address={HOST}:{PROMETHEUS_PORT}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def write_prometheus_config() -> Path:
     """The compose scrape configuration (one job per service), pointed at the local ports."""
-    jobs = "".join(f"  - job_name: {s.name}\n    static_configs:\n      - targets: ['{HOST}:{s.port}']\n"
-                   for s in SERVICES)
+    jobs = "".join(
+        f"  - job_name: {s.name}\n    static_configs:\n      - targets: ['{HOST}:{s.port}']\n" for s in SERVICES
+    )
     config = STATE / "prometheus.yml"
     config.write_text(f"global:\n  scrape_interval: 5s\nscrape_configs:\n{jobs}")
     return config
@@ -217,8 +253,10 @@ def services_procfile() -> str:
     lines = []
     for service in SERVICES:
         metrics_dir = STATE / "metrics" / service.name
-        lines.append(f"{service.name}: cd {ROOT / service.name} && PORT={service.port} "
-                     f"PROMETHEUS_MULTIPROC_DIR={metrics_dir} {VENV_BIN / 'gunicorn'} -c gunicorn.conf.py")
+        lines.append(
+            f"{service.name}: cd {ROOT / service.name} && PORT={service.port} "
+            f"PROMETHEUS_MULTIPROC_DIR={metrics_dir} {VENV_BIN / 'gunicorn'} -c gunicorn.conf.py"
+        )
         for name, command in service.extra_processes:
             lines.append(f"{name}: cd {ROOT / service.name} && {command}")
     return "\n".join(lines) + "\n"
@@ -228,9 +266,13 @@ def start_honcho(phase: str, procfile: str, env: dict[str, str]) -> int:
     path = STATE / f"Procfile.{phase}"
     path.write_text(procfile)
     log = open(LOGS / f"{phase}.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen([str(VENV_BIN / "honcho"), "-f", str(path), "-d", str(ROOT), "start"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "honcho"), "-f", str(path), "-d", str(ROOT), "start"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
     (STATE / f"{phase}.pid").write_text(str(proc.pid))
     return proc.pid
 
@@ -250,8 +292,11 @@ def stop_phase(phase: str, timeout: float = 20.0) -> None:
     if not pid_file.exists():
         return
     pid = int(pid_file.read_text())
-    recorded = {int(p) for p in (STATE / f"{phase}.children").read_text().split()} \
-        if (STATE / f"{phase}.children").exists() else set()
+    recorded = (
+        {int(p) for p in (STATE / f"{phase}.children").read_text().split()}
+        if (STATE / f"{phase}.children").exists()
+        else set()
+    )
     pids = {pid, *recorded, *(descendants(pid) if alive(pid) else [])}
     for target in sorted(pids):
         try:
@@ -270,8 +315,7 @@ def stop_phase(phase: str, timeout: float = 20.0) -> None:
 
 def provision_aws(env: dict[str, str]) -> None:
     """What the terraform one-shot does in compose: the DynamoDB table and the log bucket."""
-    subprocess.run([sys.executable, str(ROOT / "scripts/provision_aws.py")], check=True,
-                   env={**os.environ, **env})
+    subprocess.run([sys.executable, str(ROOT / "scripts/provision_aws.py")], check=True, env={**os.environ, **env})
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -286,10 +330,12 @@ def readiness_table() -> tuple[str, bool]:
         state = "ready" if status == 200 else ("not ready" if status else "down")
         ready &= status == 200
         rows.append((service.name, base, state))
-    extra = [("postgres", f"postgresql://postgres@{HOST}:{PG_PORT}/suite", port_open(PG_PORT)),
-             ("redis", f"redis://{HOST}:{REDIS_PORT}", port_open(REDIS_PORT)),
-             ("aws (moto)", f"http://{HOST}:{AWS_PORT}", port_open(AWS_PORT)),
-             ("prometheus", f"http://{HOST}:{PROMETHEUS_PORT}", port_open(PROMETHEUS_PORT))]
+    extra = [
+        ("postgres", f"postgresql://postgres@{HOST}:{PG_PORT}/suite", port_open(PG_PORT)),
+        ("redis", f"redis://{HOST}:{REDIS_PORT}", port_open(REDIS_PORT)),
+        ("aws (moto)", f"http://{HOST}:{AWS_PORT}", port_open(AWS_PORT)),
+        ("prometheus", f"http://{HOST}:{PROMETHEUS_PORT}", port_open(PROMETHEUS_PORT)),
+    ]
     rows += [(name, url, "up" if up else "down") for name, url, up in extra]
     width = max(len(r[1]) for r in rows)
     text = "\n".join(f"  {name:<20} {url:<{width}}  {state}" for name, url, state in rows)
@@ -307,9 +353,9 @@ def wait_ready(timeout: float) -> bool:
 
 # --- commands --------------------------------------------------------------------------------------
 
+
 def cmd_up(args: argparse.Namespace) -> int:
-    print("No Docker engine answered: starting the local stack (every service as a process on 127.0.0.1).",
-          flush=True)
+    print("No Docker engine answered: starting the local stack (every service as a process on 127.0.0.1).", flush=True)
     STATE.mkdir(exist_ok=True)
     LOGS.mkdir(parents=True, exist_ok=True)
     if phase_running("services"):
@@ -414,8 +460,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("service")
     sub.add_parser("worker")
     args = parser.parse_args(argv)
-    handlers = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "logs": cmd_logs, "migrate": cmd_migrate,
-                "run": cmd_run, "worker": cmd_worker}
+    handlers = {
+        "up": cmd_up,
+        "down": cmd_down,
+        "status": cmd_status,
+        "logs": cmd_logs,
+        "migrate": cmd_migrate,
+        "run": cmd_run,
+        "worker": cmd_worker,
+    }
     return handlers[args.command](args)
 
 

@@ -21,16 +21,23 @@ def main() -> None:
         dynamodb.create_table(
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
-                                  for name in ("assignmentDate", "packageId", "driverId")],
-            KeySchema=[{"AttributeName": "assignmentDate", "KeyType": "HASH"},
-                       {"AttributeName": "packageId", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": "byDriver",
-                "KeySchema": [{"AttributeName": "driverId", "KeyType": "HASH"},
-                              {"AttributeName": "assignmentDate", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in ("assignmentDate", "packageId", "driverId")
+            ],
+            KeySchema=[
+                {"AttributeName": "assignmentDate", "KeyType": "HASH"},
+                {"AttributeName": "packageId", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byDriver",
+                    "KeySchema": [
+                        {"AttributeName": "driverId", "KeyType": "HASH"},
+                        {"AttributeName": "assignmentDate", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region)
     if BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 start=$(date +%s)
 
-echo "== ruff"
+echo "== ruff (lint and format)"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 
 if [[ -x scripts/static_checks.sh ]]; then
     echo "== static checks (Dockerfiles, compose, infrastructure)"

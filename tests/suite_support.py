@@ -32,18 +32,20 @@ def example_env() -> dict[str, str]:
 def offline_env(closed_port: int) -> dict[str, str]:
     """Settings that start every service with every dependency unreachable."""
     env = example_env()
-    env.update({
-        "JWT_SECRET": TEST_SECRET,
-        "DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{closed_port}/none",
-        "REDIS_URL": f"redis://127.0.0.1:{closed_port}/0",
-        "JOBS_PROVIDER": "inprocess",
-        "AUDIT_STORE": "memory",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "SEED_DEMO_USER": "false",
-        "SCHEDULE_ENABLED": "false",
-    })
+    env.update(
+        {
+            "JWT_SECRET": TEST_SECRET,
+            "DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{closed_port}/none",
+            "REDIS_URL": f"redis://127.0.0.1:{closed_port}/0",
+            "JOBS_PROVIDER": "inprocess",
+            "AUDIT_STORE": "memory",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "SEED_DEMO_USER": "false",
+            "SCHEDULE_ENABLED": "false",
+        }
+    )
     env.pop("JWT_SECRET_FILE", None)
     return env
 

@@ -20,20 +20,30 @@ WORKERS = {"audit-worker": 1}
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_metrics_count_requests_of_all_workers(service, tmp_path) -> None:
     port = free_port()
-    env = {**offline_env(free_port()), "WEB_CONCURRENCY": "2",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "LOG_DIR": str(tmp_path / "logs")}
+    env = {
+        **offline_env(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "LOG_DIR": str(tmp_path / "logs"),
+    }
     proc = start_gunicorn(ROOT / service, port=port, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         time.sleep(0.5)  # both workers booted
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: requests.get(f"{base}/openapi.json", timeout=15).status_code,
-                                     range(REQUESTS)))
+            statuses = list(
+                pool.map(lambda _: requests.get(f"{base}/openapi.json", timeout=15).status_code, range(REQUESTS))
+            )
         assert statuses == [200] * REQUESTS
         text = requests.get(f"{base}/metrics", timeout=15).text
-        counts = [float(v) for v in re.findall(
-            r'^flask_http_request_duration_seconds_count\{[^}]*endpoint="servicekit\.openapi"[^}]*\} (\S+)$',
-            text, re.MULTILINE)]
+        counts = [
+            float(v)
+            for v in re.findall(
+                r'^flask_http_request_duration_seconds_count\{[^}]*endpoint="servicekit\.openapi"[^}]*\} (\S+)$',
+                text,
+                re.MULTILINE,
+            )
+        ]
         assert sum(counts) == REQUESTS
         writers = {re.sub(r"\D", "", path.name) for path in (tmp_path / "metrics").iterdir()}
         expected = WORKERS.get(service, 2)
@@ -51,8 +61,14 @@ def test_a_missing_setting_stops_gunicorn_with_one_clear_line(tmp_path) -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("JWT_SECRET")}
     env.update({"PORT": str(free_port()), "HOST": "127.0.0.1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
-    result = subprocess.run([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-                            cwd=ROOT / "gpt-service", env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+        cwd=ROOT / "gpt-service",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("configuration error")]
     assert lines and set(lines) == {"configuration error: missing required setting JWT_SECRET (or JWT_SECRET_FILE)"}

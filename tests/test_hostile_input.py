@@ -41,8 +41,7 @@ def test_no_operation_answers_5xx(service: str, live_env: dict[str, str], monkey
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 

@@ -46,15 +46,17 @@ def assert_prometheus_scrapes_all_six() -> None:
 
 def assert_fleet_walkthrough_reaches_the_audit_trail() -> None:
     """Issue 4's end-to-end script against the stack: login ... 409 ... audit trail."""
-    demo = subprocess.run(["bash", "scripts/test_endpoints.sh"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    demo = subprocess.run(["bash", "scripts/test_endpoints.sh"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
     assert "load.assigned" in demo.stdout and "load.completed" in demo.stdout
 
 
 def login() -> str:
-    answer = requests.post("http://127.0.0.1:8001/auth/login", timeout=10,
-                           json={"email": "demo@fleet.example", "password": "demo-password"})
+    answer = requests.post(
+        "http://127.0.0.1:8001/auth/login",
+        timeout=10,
+        json={"email": "demo@fleet.example", "password": "demo-password"},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
 
@@ -78,8 +80,11 @@ def assert_extraction_run_stores_both_portals() -> None:
 
 def assert_no_secret_in_logs(state_dir: Path) -> None:
     """R5: neither the signing key nor a password nor a token reaches the logs of a whole session."""
-    secrets = {"JWT_SECRET": (state_dir / "secrets/jwt_secret").read_text().strip(),
-               "demo password": "demo-password", "a bearer token": login()}
+    secrets = {
+        "JWT_SECRET": (state_dir / "secrets/jwt_secret").read_text().strip(),
+        "demo password": "demo-password",
+        "a bearer token": login(),
+    }
     logs = {path.name: path.read_text(errors="replace") for path in (state_dir / "logs").glob("*.log")}
     assert logs, "the services wrote no logs"
     leaks = [f"{what} in {name}" for what, value in secrets.items() for name, text in logs.items() if value in text]
@@ -102,8 +107,14 @@ def state_dir():
 def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> None:
     env = {**os.environ, "SUITE_STATE_DIR": str(state_dir)}
     python = str(ROOT / ".venv/bin/python")
-    up = subprocess.run([python, "scripts/localstack.py", "up", "--timeout", "90"], cwd=ROOT, env=env,
-                        capture_output=True, text=True, timeout=240)
+    up = subprocess.run(
+        [python, "scripts/localstack.py", "up", "--timeout", "90"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     pids: set[int] = set()
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -120,8 +131,9 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
         assert_fleet_walkthrough_reaches_the_audit_trail()
         assert_extraction_run_stores_both_portals()
         assert_no_secret_in_logs(state_dir)
-        again = subprocess.run([python, "scripts/localstack.py", "up"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=60)
+        again = subprocess.run(
+            [python, "scripts/localstack.py", "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert again.returncode == 0 and "already running" in again.stdout
         for phase in ("infra", "services"):
             pids.add(int((state_dir / f"{phase}.pid").read_text()))
@@ -129,8 +141,9 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
         postmaster = (state_dir / "postgres/postmaster.pid").read_text().split()[0]
         pids.add(int(postmaster))
     finally:
-        down = subprocess.run([python, "scripts/localstack.py", "down"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        down = subprocess.run(
+            [python, "scripts/localstack.py", "down"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
     assert down.returncode == 0, down.stderr
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:

@@ -72,8 +72,15 @@ def test_public_operations_are_only_the_documented_ones(service_app) -> None:
             assert path in allowed or path.startswith(("/ui", "/static")), f"{name}: {path} is public"
 
 
-@pytest.mark.parametrize("body, content_type", [("{broken", "application/json"), ("a=b", "text/plain"),
-                                                ("[]", "application/json"), ('{"x": 1}', "application/json")])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("{broken", "application/json"),
+        ("a=b", "text/plain"),
+        ("[]", "application/json"),
+        ('{"x": 1}', "application/json"),
+    ],
+)
 def test_malformed_bodies_get_a_problem_4xx(service_app, body, content_type) -> None:
     name, app = service_app
     settings = app.config["SETTINGS"]
@@ -82,8 +89,13 @@ def test_malformed_bodies_get_a_problem_4xx(service_app, body, content_type) -> 
     for path, method, op in operations(app):
         if "requestBody" not in op:
             continue
-        response = client.open(fill_path(path), method=method.upper(), data=body,
-                               headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
-        assert 400 <= response.status_code < 500, \
+        response = client.open(
+            fill_path(path),
+            method=method.upper(),
+            data=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+        )
+        assert 400 <= response.status_code < 500, (
             f"{name} {method.upper()} {path} answered {response.status_code} to {body!r}"
+        )
         assert response.mimetype == "application/problem+json"

@@ -29,13 +29,28 @@ def dump_schema(url: str) -> str:
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = parsed.password
-    pg_dump = next((str(p / "pg_dump") for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)),
-                   "pg_dump")
+    pg_dump = next(
+        (str(p / "pg_dump") for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), "pg_dump"
+    )
     out = subprocess.run(
-        [pg_dump, "--schema-only", "--no-owner", "--no-privileges", "--exclude-schema=public",
-         "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres",
-         parsed.database or "postgres"],
-        check=True, capture_output=True, text=True, env=env,
+        [
+            pg_dump,
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--exclude-schema=public",
+            "-h",
+            parsed.host or "127.0.0.1",
+            "-p",
+            str(parsed.port or 5432),
+            "-U",
+            parsed.username or "postgres",
+            parsed.database or "postgres",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     ).stdout
     return normalise_dump(out)
 

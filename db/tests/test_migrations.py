@@ -25,8 +25,11 @@ def schemas_and_tables(url: str) -> dict[str, set[str]]:
     engine = create_engine(url)
     try:
         inspector = inspect(engine)
-        return {schema: set(inspector.get_table_names(schema=schema)) | set(inspector.get_view_names(schema=schema))
-                for schema in inspector.get_schema_names() if schema in SERVICE_SCHEMAS}
+        return {
+            schema: set(inspector.get_table_names(schema=schema)) | set(inspector.get_view_names(schema=schema))
+            for schema in inspector.get_schema_names()
+            if schema in SERVICE_SCHEMAS
+        }
     finally:
         engine.dispose()
 

@@ -22,9 +22,7 @@ FLEET_TABLES = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "demo_user: the app seeds the demo user (an argon2 hash, slow on purpose)"
-    )
+    config.addinivalue_line("markers", "demo_user: the app seeds the demo user (an argon2 hash, slow on purpose)")
 
 
 def unique(prefix: str) -> str:

@@ -18,8 +18,20 @@ from gpt_service.settings import Settings
 from servicekit import issue_token, service_token
 
 JWT_SECRET = "test-secret-of-gpt-service-0123456789"
-CITIES = ["Dallas, TX", "Atlanta, GA", "Chicago, IL", "Memphis, TN", "Denver, CO", "Phoenix, AZ",
-          "Columbus, OH", "Charlotte, NC", "Laredo, TX", "Kansas City, MO", "Nashville, TN", "Reno, NV"]
+CITIES = [
+    "Dallas, TX",
+    "Atlanta, GA",
+    "Chicago, IL",
+    "Memphis, TN",
+    "Denver, CO",
+    "Phoenix, AZ",
+    "Columbus, OH",
+    "Charlotte, NC",
+    "Laredo, TX",
+    "Kansas City, MO",
+    "Nashville, TN",
+    "Reno, NV",
+]
 
 
 def sample_loads(count: int, seed: int = 7, start: datetime | None = None) -> list[dict[str, Any]]:
@@ -32,14 +44,21 @@ def sample_loads(count: int, seed: int = 7, start: datetime | None = None) -> li
         miles = None if i % 5 == 0 else rnd.randint(150, 1500)
         rate = rnd.uniform(1.6, 3.4)
         price = None if i % 11 == 0 else round((miles or 700) * rate, 2)
-        loads.append({
-            "portal": "jbhunt" if i % 2 else "landstar", "load_id": f"L{1000 + i}", "origin": origin,
-            "destination": destination, "price": price, "currency": "USD",
-            "posted_at": (start + timedelta(minutes=23 * i)).isoformat(),
-            "eta": (start + timedelta(days=2, minutes=23 * i)).isoformat(),
-            "equipment": rnd.choice(["Dry Van", "Reefer", "Flatbed"]), "weight_lbs": rnd.randint(5000, 44000),
-            "miles": miles,
-        })
+        loads.append(
+            {
+                "portal": "jbhunt" if i % 2 else "landstar",
+                "load_id": f"L{1000 + i}",
+                "origin": origin,
+                "destination": destination,
+                "price": price,
+                "currency": "USD",
+                "posted_at": (start + timedelta(minutes=23 * i)).isoformat(),
+                "eta": (start + timedelta(days=2, minutes=23 * i)).isoformat(),
+                "equipment": rnd.choice(["Dry Van", "Reefer", "Flatbed"]),
+                "weight_lbs": rnd.randint(5000, 44000),
+                "miles": miles,
+            }
+        )
     return loads
 
 
@@ -78,15 +97,12 @@ def valid_answer(request: dict[str, Any]) -> dict[str, Any]:
     for row in table:
         cells = row.split("|")
         if len(cells) >= 2:
-            notes.append({"portal": cells[0], "load_id": cells[1], "score": 0.9,
-                          "note": f"model note on {cells[1]}"})
+            notes.append({"portal": cells[0], "load_id": cells[1], "score": 0.9, "note": f"model note on {cells[1]}"})
     return {
         "summary": "Dry van rates are firm on the Texas lanes.",
         "insights": ["Dallas, TX lanes pay best.", "Book early postings."],
-        "price_trends": [{"lane": None, "direction": "up", "change_pct": 4.2,
-                          "detail": "Later postings pay more."}],
-        "route_suggestions": [{"lane": "Dallas, TX -> Atlanta, GA", "reason": "Best rate.",
-                               "rate_per_mile": 2.9}],
+        "price_trends": [{"lane": None, "direction": "up", "change_pct": 4.2, "detail": "Later postings pay more."}],
+        "route_suggestions": [{"lane": "Dallas, TX -> Atlanta, GA", "reason": "Best rate.", "rate_per_mile": 2.9}],
         "notes": notes,
     }
 
@@ -117,8 +133,9 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
-                    fake.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                                         time.monotonic()))
+                    fake.seen.append(
+                        Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+                    )
                     reply = fake.script.pop(0) if fake.script else Reply()
                 if reply.delay:
                     time.sleep(reply.delay)
@@ -136,8 +153,7 @@ class FakeOpenAI:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -151,12 +167,16 @@ class FakeOpenAI:
         content = reply.content if reply.content is not None else valid_answer(request)
         text = content if isinstance(content, str) else json.dumps(content)
         message = {"role": "assistant", "content": text, "refusal": None}
-        return json.dumps({
-            "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-            "model": self.MODEL,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-            "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
-        }).encode()
+        return json.dumps(
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": self.MODEL,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
+            }
+        ).encode()
 
     def then(self, *replies: Reply) -> FakeOpenAI:
         self.script.extend(replies)
@@ -175,9 +195,14 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"jwt_secret": JWT_SECRET, "openai_timeout_seconds": 2.0, "redis_url": None,
-                              "openai_retry_after_max_seconds": 2.0, "openai_deadline_seconds": 8.0,
-                              "openai_retry_backoff_seconds": 0.05}
+    values: dict[str, Any] = {
+        "jwt_secret": JWT_SECRET,
+        "openai_timeout_seconds": 2.0,
+        "redis_url": None,
+        "openai_retry_after_max_seconds": 2.0,
+        "openai_deadline_seconds": 8.0,
+        "openai_retry_backoff_seconds": 0.05,
+    }
     values.update(overrides)
     return Settings(**values)
 

@@ -43,9 +43,7 @@ CONDITIONS = {"service_healthy", "service_completed_successfully"}
 INTERNAL_NETWORK = "app"
 UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.9"
 
-_SECRET_NAME = re.compile(
-    r"(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?|ACCESS_KEY|SERVICE_ACCOUNT_JSON)$"
-)
+_SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?|ACCESS_KEY|SERVICE_ACCOUNT_JSON)$")
 _SECRET_LOOKING = [
     re.compile(r"://[^\s/:@${}]+:[^\s/@${}]+@"),  # a URL with a password in it
     re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),  # OpenAI keys
@@ -266,14 +264,10 @@ def check_no_literal_secrets(compose: dict, text: str, secret_values: Iterable[s
 
 def check_interpolations_documented(text: str, documented: set[str]) -> list[str]:
     used = set(_INTERPOLATION.findall(text))
-    return [
-        f"${{{v}}} is used in docker-compose.yml but not in .env.example" for v in sorted(used - documented)
-    ]
+    return [f"${{{v}}} is used in docker-compose.yml but not in .env.example" for v in sorted(used - documented)]
 
 
-def compose_problems(
-    compose: dict, text: str, documented: set[str], secret_values: Iterable[str] = ()
-) -> list[str]:
+def compose_problems(compose: dict, text: str, documented: set[str], secret_values: Iterable[str] = ()) -> list[str]:
     return [
         *check_services_present(compose),
         *check_healthchecks(compose),
@@ -387,9 +381,7 @@ def check_dockerfile(text: str, package: str, service: bool = True) -> list[str]
     if not any(c.startswith("--from=") and "/opt/venv" in c for c in copies):
         problems.append("the runtime stage does not copy the venv from the builder")
     if any(shlex.split(c)[0] in (".", "./") for c in copies if not c.startswith("--")):
-        problems.append(
-            "the runtime stage copies the whole context; copy only the venv and the service's files"
-        )
+        problems.append("the runtime stage copies the whole context; copy only the venv and the service's files")
     users = [args for kw, args in runtime if kw == "USER"]
     if not users or not re.fullmatch(r"[1-9]\d*(:[1-9]\d*)?", users[-1]):
         problems.append(f"the runtime stage must end as a numeric non-root USER, not {users[-1:] or 'root'}")

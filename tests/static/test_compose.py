@@ -155,10 +155,7 @@ def test_secret_looking_text_is_caught(compose, text):
 
 
 def test_a_value_from_secrets_folder_is_caught(compose, compose_text):
-    assert (
-        rules.check_no_literal_secrets(compose, compose_text + "\n# 0123456789abcdef\n", ["0123456789abcdef"])
-        != []
-    )
+    assert rules.check_no_literal_secrets(compose, compose_text + "\n# 0123456789abcdef\n", ["0123456789abcdef"]) != []
 
 
 def test_an_undocumented_variable_is_caught(compose_text, env_example_names):

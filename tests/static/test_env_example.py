@@ -10,9 +10,7 @@ def test_every_settings_field_of_every_service_is_in_env_example(env_example_nam
     missing = []
     classes = {"servicekit": ServiceSettings, **rules.service_settings(), **rules.package_settings()}
     for owner, settings_cls in classes.items():
-        missing += [
-            f"{owner}: {name}" for name in rules.setting_names(settings_cls) if name not in env_example_names
-        ]
+        missing += [f"{owner}: {name}" for name in rules.setting_names(settings_cls) if name not in env_example_names]
     assert missing == [], "add these to .env.example with a default and a comment"
 
 
@@ -55,9 +53,7 @@ def test_secret_names_are_told_apart():
             ],
         )
     )
-    assert not any(
-        map(rules.is_secret_name, ["OPENAI_MAX_OUTPUT_TOKENS", "PROMPT_TOKEN_BUDGET", "JWT_ISSUER"])
-    )
+    assert not any(map(rules.is_secret_name, ["OPENAI_MAX_OUTPUT_TOKENS", "PROMPT_TOKEN_BUDGET", "JWT_ISSUER"]))
 
 
 def test_a_missing_field_is_caught():

@@ -12,9 +12,7 @@ import yaml
 
 
 def _docs(root, name):
-    return {
-        doc["kind"]: doc for doc in yaml.safe_load_all((root / "infra" / "k8s" / f"{name}.yaml").read_text())
-    }
+    return {doc["kind"]: doc for doc in yaml.safe_load_all((root / "infra" / "k8s" / f"{name}.yaml").read_text())}
 
 
 def test_generated_files_are_up_to_date(root):

@@ -42,9 +42,7 @@ def exported_metrics() -> set[str]:
     import fleet_api
     from fleet_api.settings import Settings
 
-    app = fleet_api.create_app(
-        Settings(jwt_secret="x" * 32, database_url="postgresql+psycopg://u@127.0.0.1:1/x")
-    )
+    app = fleet_api.create_app(Settings(jwt_secret="x" * 32, database_url="postgresql+psycopg://u@127.0.0.1:1/x"))
     client = app.test_client()
     client.get("/healthz")
     client.get("/no-such-route")

@@ -82,9 +82,7 @@ def test_every_workspace_has_settings_and_a_tfvars_file(tf, root):
     assert tfvars == WORKSPACES
     declared = set(_variables(tf))
     for name in WORKSPACES:
-        with (root / "infra" / "terraform" / "environments" / f"{name}.tfvars").open(
-            encoding="utf-8"
-        ) as handle:
+        with (root / "infra" / "terraform" / "environments" / f"{name}.tfvars").open(encoding="utf-8") as handle:
             values = hcl2.load(handle, serialization_options=OPTIONS)
         assert set(values) <= declared, f"{name}.tfvars sets undeclared variables"
 
@@ -100,6 +98,4 @@ def test_compose_applies_the_dev_workspace(compose):
     command = compose["services"]["terraform"]["command"][0]
     assert "workspace select -or-create dev" in command
     assert "-var-file=environments/dev.tfvars" in command
-    assert (
-        compose["services"]["terraform"]["environment"]["TF_VAR_aws_endpoint_url"] == "http://localstack:4566"
-    )
+    assert compose["services"]["terraform"]["environment"]["TF_VAR_aws_endpoint_url"] == "http://localstack:4566"

@@ -82,9 +82,7 @@ def test_the_embedded_consumer_feeds_the_store_the_endpoint_serves(settings, aut
         bus.publish(jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4())))
         client = app.test_client()
         deadline = time.monotonic() + 10
-        while (
-            time.monotonic() < deadline and not client.get("/audit-events", headers=auth).get_json()["count"]
-        ):
+        while time.monotonic() < deadline and not client.get("/audit-events", headers=auth).get_json()["count"]:
             time.sleep(0.05)
         assert client.get(f"/audit-events?loadId={event['load_id']}", headers=auth).get_json()["count"] == 1
         checks = client.get("/readyz").get_json()["checks"]

@@ -92,9 +92,7 @@ def test_filters_and_order(store):
         load_id=first["load_id"],
         occurred_at="2026-01-01T12:00:00+00:00",
     )
-    other = fleet_event(
-        "load.assigned", driver_id=first["driver_id"], occurred_at="2026-01-01T13:00:00+00:00"
-    )
+    other = fleet_event("load.assigned", driver_id=first["driver_id"], occurred_at="2026-01-01T13:00:00+00:00")
     for event in (done, other, first):
         dispatcher.deliver(jobs.Job(type=event["type"], payload=event, id=str(uuid.uuid4())))
     assert [d["type"] for d in store.find(load_id=first["load_id"])] == ["load.assigned", "load.completed"]

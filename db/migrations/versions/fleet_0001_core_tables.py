@@ -69,10 +69,14 @@ def upgrade() -> None:
             OR (status = 'CANCELLED' AND cancelled_at IS NOT NULL AND completed_at IS NULL))
     )""")
     # The rule itself: at most one ASSIGNED row per driver, and per load.
-    op.execute("CREATE UNIQUE INDEX assignments_one_active_per_driver ON fleet.driver_load_assignments "
-               "(driver_id) WHERE status = 'ASSIGNED'")
-    op.execute("CREATE UNIQUE INDEX assignments_one_active_per_load ON fleet.driver_load_assignments "
-               "(load_id) WHERE status = 'ASSIGNED'")
+    op.execute(
+        "CREATE UNIQUE INDEX assignments_one_active_per_driver ON fleet.driver_load_assignments "
+        "(driver_id) WHERE status = 'ASSIGNED'"
+    )
+    op.execute(
+        "CREATE UNIQUE INDEX assignments_one_active_per_load ON fleet.driver_load_assignments "
+        "(load_id) WHERE status = 'ASSIGNED'"
+    )
     # History lookups by driver or load (and the foreign keys' ON DELETE checks).
     op.execute("CREATE INDEX assignments_driver_idx ON fleet.driver_load_assignments (driver_id, assigned_at DESC)")
     op.execute("CREATE INDEX assignments_load_idx ON fleet.driver_load_assignments (load_id, assigned_at DESC)")

@@ -35,12 +35,9 @@ def upgrade() -> None:
         CONSTRAINT extraction_runs_finished_check CHECK ((status = 'running') = (finished_at IS NULL))
     )""")
     op.execute(
-        "CREATE UNIQUE INDEX extraction_runs_one_running ON loadboard.extraction_runs ((true)) "
-        "WHERE status = 'running'"
+        "CREATE UNIQUE INDEX extraction_runs_one_running ON loadboard.extraction_runs ((true)) WHERE status = 'running'"
     )
-    op.execute(
-        "CREATE INDEX extraction_runs_started_at_idx ON loadboard.extraction_runs (started_at DESC, id)"
-    )
+    op.execute("CREATE INDEX extraction_runs_started_at_idx ON loadboard.extraction_runs (started_at DESC, id)")
 
     op.execute("""
     CREATE TABLE loadboard.loads (
@@ -87,9 +84,7 @@ def upgrade() -> None:
         created_at timestamptz NOT NULL DEFAULT now()
     )""")
     # The view's "latest summary of a load" and a run's summaries.
-    op.execute(
-        "CREATE INDEX summaries_load_latest_idx ON loadboard.summaries (load_id, created_at DESC, id DESC)"
-    )
+    op.execute("CREATE INDEX summaries_load_latest_idx ON loadboard.summaries (load_id, created_at DESC, id DESC)")
     op.execute("CREATE INDEX summaries_run_id_idx ON loadboard.summaries (run_id)")
 
     op.execute("""

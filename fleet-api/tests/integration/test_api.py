@@ -51,9 +51,7 @@ def test_login_returns_a_bearer_token_other_services_can_verify(client, settings
 
 
 @pytest.mark.demo_user
-@pytest.mark.parametrize(
-    "email, password", [(DEMO_EMAIL, "wrong-password"), ("nobody@fleet.example", DEMO_PASSWORD)]
-)
+@pytest.mark.parametrize("email, password", [(DEMO_EMAIL, "wrong-password"), ("nobody@fleet.example", DEMO_PASSWORD)])
 def test_wrong_credentials_are_401_without_saying_which_part(client, email, password):
     response = client.post("/auth/login", json={"email": email, "password": password})
     assert response.status_code == 401 and response.mimetype == PROBLEM
@@ -172,9 +170,7 @@ def test_list_is_a_miss_then_a_hit_and_writes_invalidate_it(client, auth):
     after_create = client.get("/loads", headers=auth)
     assert after_create.headers["X-Cache"] == "MISS" and after_create.get_json()["total"] == 2
 
-    client.patch(
-        f"/loads/{load['id']}", json={"destination": "El Paso, TX"}, headers=auth
-    )  # update invalidates
+    client.patch(f"/loads/{load['id']}", json={"destination": "El Paso, TX"}, headers=auth)  # update invalidates
     after_update = client.get("/loads", headers=auth)
     assert after_update.headers["X-Cache"] == "MISS"
     assert {x["destination"] for x in after_update.get_json()["items"]} == {"El Paso, TX", "Dallas, TX"}
@@ -208,14 +204,10 @@ def test_redis_down_still_answers_from_postgres(settings, auth):
     from fleet_api import create_app
     from servicekit.testing.servers import free_port
 
-    down = settings.model_copy(
-        update={"redis_url": type(settings.redis_url)(f"redis://127.0.0.1:{free_port()}/0")}
-    )
+    down = settings.model_copy(update={"redis_url": type(settings.redis_url)(f"redis://127.0.0.1:{free_port()}/0")})
     client = create_app(down).test_client()
     assert (
-        client.post(
-            "/loads", json={"origin": "A", "destination": "B", "cargoType": "c"}, headers=auth
-        ).status_code
+        client.post("/loads", json={"origin": "A", "destination": "B", "cargoType": "c"}, headers=auth).status_code
         == 201
     )
     for _ in range(2):
@@ -231,9 +223,7 @@ def test_redis_down_still_answers_from_postgres(settings, auth):
 
 def test_assign_fetch_and_complete(client, auth, fleet_db):
     driver, load = make_driver(client, auth), make_load(client, auth)
-    response = client.post(
-        "/assignments", json={"driverId": driver["id"], "loadId": load["id"]}, headers=auth
-    )
+    response = client.post("/assignments", json={"driverId": driver["id"], "loadId": load["id"]}, headers=auth)
     assert response.status_code == 201
     assignment = response.get_json()
     assert assignment["status"] == "ASSIGNED" and assignment["driver"]["status"] == "ON_LOAD"
@@ -251,9 +241,7 @@ def test_assign_fetch_and_complete(client, auth, fleet_db):
     body = done.get_json()
     assert body["status"] == "COMPLETED" and body["completedAt"] and body["cancelledAt"] is None
     assert body["driver"]["status"] == "AVAILABLE" and body["load"]["status"] == "COMPLETED"
-    again = client.patch(
-        f"/assignments/{assignment['id']}/status", json={"status": "CANCELLED"}, headers=auth
-    )
+    again = client.patch(f"/assignments/{assignment['id']}/status", json={"status": "CANCELLED"}, headers=auth)
     assert again.status_code == 409 and again.mimetype == PROBLEM
 
     types = [r["type"] for r in rows(fleet_db, "SELECT type FROM fleet.job_outbox ORDER BY seq")]
@@ -268,20 +256,14 @@ def test_one_active_load_per_driver_and_one_driver_per_load(client, auth, fleet_
     ann, bob = make_driver(client, auth), make_driver(client, auth, name="Bob")
     first, second = make_load(client, auth), make_load(client, auth)
     assert (
-        client.post(
-            "/assignments", json={"driverId": ann["id"], "loadId": first["id"]}, headers=auth
-        ).status_code
+        client.post("/assignments", json={"driverId": ann["id"], "loadId": first["id"]}, headers=auth).status_code
         == 201
     )
-    busy_driver = client.post(
-        "/assignments", json={"driverId": ann["id"], "loadId": second["id"]}, headers=auth
-    )
+    busy_driver = client.post("/assignments", json={"driverId": ann["id"], "loadId": second["id"]}, headers=auth)
     assert busy_driver.status_code == 409 and "active load" in busy_driver.get_json()["detail"]
     busy_load = client.post("/assignments", json={"driverId": bob["id"], "loadId": first["id"]}, headers=auth)
     assert busy_load.status_code == 409 and "already assigned" in busy_load.get_json()["detail"]
-    active = rows(
-        fleet_db, "SELECT count(*) AS n FROM fleet.driver_load_assignments WHERE status = 'ASSIGNED'"
-    )
+    active = rows(fleet_db, "SELECT count(*) AS n FROM fleet.driver_load_assignments WHERE status = 'ASSIGNED'")
     assert active[0]["n"] == 1
     assert [r["type"] for r in rows(fleet_db, "SELECT type FROM fleet.job_outbox")] == ["load.assigned"]
 
@@ -297,9 +279,7 @@ def test_cancel_frees_driver_and_reopens_load(client, auth, fleet_db):
     assert cancelled["status"] == "CANCELLED" and cancelled["cancelledAt"]
     assert cancelled["load"]["status"] == "OPEN" and cancelled["driver"]["status"] == "AVAILABLE"
     assert (
-        client.post(
-            "/assignments", json={"driverId": driver["id"], "loadId": other["id"]}, headers=auth
-        ).status_code
+        client.post("/assignments", json={"driverId": driver["id"], "loadId": other["id"]}, headers=auth).status_code
         == 201
     )
     types = [r["type"] for r in rows(fleet_db, "SELECT type FROM fleet.job_outbox ORDER BY seq")]
@@ -310,9 +290,7 @@ def test_inactive_drivers_and_closed_loads_are_refused(client, auth):
     inactive = make_driver(client, auth, status="INACTIVE")
     load = make_load(client, auth)
     assert (
-        client.post(
-            "/assignments", json={"driverId": inactive["id"], "loadId": load["id"]}, headers=auth
-        ).status_code
+        client.post("/assignments", json={"driverId": inactive["id"], "loadId": load["id"]}, headers=auth).status_code
         == 409
     )
     client.patch(f"/loads/{load['id']}", json={"status": "CANCELLED"}, headers=auth)
@@ -331,9 +309,7 @@ def test_unknown_driver_or_load_is_404(client, auth):
         assert response.status_code == 404 and response.mimetype == PROBLEM
     assert client.get(f"/assignments/{uuid.uuid4()}", headers=auth).status_code == 404
     assert (
-        client.patch(
-            f"/assignments/{uuid.uuid4()}/status", json={"status": "COMPLETED"}, headers=auth
-        ).status_code
+        client.patch(f"/assignments/{uuid.uuid4()}/status", json={"status": "COMPLETED"}, headers=auth).status_code
         == 404
     )
 
@@ -361,9 +337,7 @@ def test_bad_status_transitions_are_422_or_409(client, auth):
     url = f"/assignments/{assignment['id']}/status"
     assert client.patch(url, json={"status": "LOST"}, headers=auth).status_code == 422
     assert client.patch(url, json={"status": "ASSIGNED"}, headers=auth).status_code == 409
-    assert (
-        client.patch(url, data="{", headers={**auth, "Content-Type": "application/json"}).status_code == 400
-    )
+    assert client.patch(url, data="{", headers={**auth, "Content-Type": "application/json"}).status_code == 400
     assert client.patch(url, data="status=COMPLETED", headers=auth).status_code == 415
 
 
@@ -398,8 +372,8 @@ def test_openapi_documents_every_endpoint(client):
     ],
 )
 def test_hostile_input_is_a_4xx_never_a_500(client, auth, method, path, body):
-    response = getattr(client, method)(path, json=body, headers=auth) if body else getattr(client, method)(
-        path, headers=auth
+    response = (
+        getattr(client, method)(path, json=body, headers=auth) if body else getattr(client, method)(path, headers=auth)
     )
     assert 400 <= response.status_code < 500, response.get_json()
     assert response.mimetype == PROBLEM

@@ -71,8 +71,7 @@ def test_many_loads_for_one_driver_at_once_give_one_201(gunicorn_url, auth, flee
 
 def test_a_thousand_simultaneous_attempts_never_double_book(gunicorn_url, auth, fleet_db):
     drivers = [
-        _create(gunicorn_url, auth, "/drivers", {"name": f"D{i}", "licenseNumber": unique("LIC")})
-        for i in range(25)
+        _create(gunicorn_url, auth, "/drivers", {"name": f"D{i}", "licenseNumber": unique("LIC")}) for i in range(25)
     ]
     loads = [
         _create(gunicorn_url, auth, "/loads", {"origin": f"O{i}", "destination": "D", "cargoType": "c"})

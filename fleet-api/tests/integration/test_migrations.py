@@ -20,9 +20,7 @@ def test_fleet_branch_downgrades_and_upgrades(postgres_url):
         with engine.connect() as conn:
             indexes = {
                 r[0]: r[1]
-                for r in conn.execute(
-                    text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'fleet'")
-                )
+                for r in conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'fleet'"))
             }
         assert "WHERE (status = 'ASSIGNED'::text)" in indexes["assignments_one_active_per_driver"]
         assert "UNIQUE" in indexes["assignments_one_active_per_load"]

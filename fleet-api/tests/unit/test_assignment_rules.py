@@ -118,12 +118,7 @@ def test_the_event_carries_driver_and_load_details():
     }
     assert wire["load"]["origin"] == "Austin" and wire["load"]["cargo_type"] == "steel"
     assert wire["driver_id"] == str(driver["id"]) and wire["load_id"] == str(load["id"])
-    assert wire["assignment_id"] == str(assignment["id"]) and wire["occurred_at"].startswith(
-        "2026-01-02T03:04:05"
-    )
+    assert wire["assignment_id"] == str(assignment["id"]) and wire["occurred_at"].startswith("2026-01-02T03:04:05")
     completed = rules.assignment_event(AssignmentStatus.COMPLETED, assignment, driver, load, at)
     assert completed.type == "load.completed"
-    assert (
-        rules.assignment_event(AssignmentStatus.CANCELLED, assignment, driver, load, at).type
-        == "load.cancelled"
-    )
+    assert rules.assignment_event(AssignmentStatus.CANCELLED, assignment, driver, load, at).type == "load.cancelled"

@@ -93,17 +93,12 @@ def test_redis_down_answers_from_postgres_and_counts_the_miss(mode):
 
     cache = LoadsCache(f"redis://127.0.0.1:{_closed_port()}/0", mode=mode)
     before = (
-        REGISTRY.get_sample_value(
-            "fleet_loads_cache_requests_total", {"result": "miss", "source": "postgres"}
-        )
-        or 0
+        REGISTRY.get_sample_value("fleet_loads_cache_requests_total", {"result": "miss", "source": "postgres"}) or 0
     )
     source = Source()
     pages = [cache.get("a", source) for _ in range(3)]
     assert all(not p.hit and p.body == b'{"version": 1}' for p in pages)
     assert source.calls == 3
-    after = REGISTRY.get_sample_value(
-        "fleet_loads_cache_requests_total", {"result": "miss", "source": "postgres"}
-    )
+    after = REGISTRY.get_sample_value("fleet_loads_cache_requests_total", {"result": "miss", "source": "postgres"})
     assert after - before == 3
     assert cache.invalidate() is False

@@ -84,8 +84,7 @@ def test_more_than_500_loads_is_422(client, auth):
     from importlib import import_module
 
     many = import_module("gpt_service.domain.loads").MAX_LOADS + 1
-    loads = [{"portal": "p", "load_id": str(i), "origin": "A, TX", "destination": "B, OK"}
-             for i in range(many)]
+    loads = [{"portal": "p", "load_id": str(i), "origin": "A, TX", "destination": "B, OK"} for i in range(many)]
     response = client.post("/summarize-loads", json=loads, headers=auth)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["loc"] == "body.loads"
@@ -93,19 +92,28 @@ def test_more_than_500_loads_is_422(client, auth):
 
 def test_a_body_over_the_limit_is_413(client_for, settings_for, auth):
     client = client_for(settings_for(max_content_length=2048))
-    loads = [{"portal": "p", "load_id": str(i), "origin": "Amarillo, TX", "destination": "Tulsa, OK",
-              "equipment": "Dry Van"} for i in range(60)]
-    response = client.post("/summarize-loads", data=json.dumps(loads), headers={
-        **auth, "Content-Type": "application/json"})
+    loads = [
+        {"portal": "p", "load_id": str(i), "origin": "Amarillo, TX", "destination": "Tulsa, OK", "equipment": "Dry Van"}
+        for i in range(60)
+    ]
+    response = client.post(
+        "/summarize-loads", data=json.dumps(loads), headers={**auth, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
 
 
 def test_a_body_that_is_not_json_is_refused(client, auth):
-    assert client.post("/summarize-loads", data="portal=x", headers={
-        **auth, "Content-Type": "application/x-www-form-urlencoded"}).status_code == 415
-    assert client.post("/summarize-loads", data="[{", headers={
-        **auth, "Content-Type": "application/json"}).status_code == 400
+    assert (
+        client.post(
+            "/summarize-loads", data="portal=x", headers={**auth, "Content-Type": "application/x-www-form-urlencoded"}
+        ).status_code
+        == 415
+    )
+    assert (
+        client.post("/summarize-loads", data="[{", headers={**auth, "Content-Type": "application/json"}).status_code
+        == 400
+    )
 
 
 def test_the_openapi_document_describes_the_endpoint(client):

@@ -22,14 +22,26 @@ def gunicorn(fake_openai, tmp_path):
     port = free_port()
     secret_file = tmp_path / "openai_api_key"
     secret_file.write_text("sk-from-a-secret-file\n")
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2",
-           "JWT_SECRET": "gunicorn-test-secret-0123456789abcdef", "OPENAI_API_KEY_FILE": str(secret_file),
-           "OPENAI_BASE_URL": fake_openai.base_url, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-           "LOG_DIR": str(tmp_path / "logs")}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "JWT_SECRET": "gunicorn-test-secret-0123456789abcdef",
+        "OPENAI_API_KEY_FILE": str(secret_file),
+        "OPENAI_BASE_URL": fake_openai.base_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "LOG_DIR": str(tmp_path / "logs"),
+    }
     env.pop("OPENAI_API_KEY", None)
     env.pop("REDIS_URL", None)
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-                            cwd=SERVICE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+        cwd=SERVICE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, timeout=30, proc=proc)
         yield f"http://127.0.0.1:{port}", env

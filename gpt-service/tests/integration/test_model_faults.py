@@ -22,8 +22,7 @@ def _sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_model_answer_is_returned_with_notes_for_every_load(
-        fake_openai, settings_for, client_for, auth, loads):
+def test_model_answer_is_returned_with_notes_for_every_load(fake_openai, settings_for, client_for, auth, loads):
     before = _sample("gpt_tokens_total", kind="prompt", model=fake_openai.MODEL)
     body = _post(client_for(settings_for()), loads, auth)
 
@@ -40,7 +39,12 @@ def test_model_answer_is_returned_with_notes_for_every_load(
     schema = sent.body["response_format"]
     assert schema["type"] == "json_schema" and schema["json_schema"]["strict"] is True
     assert set(schema["json_schema"]["schema"]["required"]) == {
-        "summary", "insights", "price_trends", "route_suggestions", "notes"}
+        "summary",
+        "insights",
+        "price_trends",
+        "route_suggestions",
+        "notes",
+    }
     assert sent.body["temperature"] == 0.2 and sent.body["max_completion_tokens"] == 1800
     user = sent.body["messages"][1]["content"]
     assert "FACTS" in user and "Rate per mile:" in user and "L1000" in user
@@ -59,8 +63,12 @@ def test_429_with_retry_after_is_waited_for_then_answered(fake_openai, settings_
 
 
 def test_429_beyond_the_retry_budget_falls_back(fake_openai, settings_for, client_for, auth, loads):
-    fake_openai.then(*[fake_openai.Reply(429, fake_openai.error("rate_limit_exceeded", "requests"),
-                             {"Retry-After-Ms": "50"}) for _ in range(3)])
+    fake_openai.then(
+        *[
+            fake_openai.Reply(429, fake_openai.error("rate_limit_exceeded", "requests"), {"Retry-After-Ms": "50"})
+            for _ in range(3)
+        ]
+    )
     body = _post(client_for(settings_for(openai_max_retries=2)), loads, auth)
 
     assert body["degraded"] is True and body["reason"] == "rate_limited"
@@ -68,8 +76,7 @@ def test_429_beyond_the_retry_budget_falls_back(fake_openai, settings_for, clien
     assert len(fake_openai.seen) == 3  # the first attempt and two retries, no more
 
 
-def test_a_retry_after_longer_than_allowed_is_not_waited_for(
-        fake_openai, settings_for, client_for, auth, loads):
+def test_a_retry_after_longer_than_allowed_is_not_waited_for(fake_openai, settings_for, client_for, auth, loads):
     limited = fake_openai.error("rate_limit_exceeded", "tokens")
     fake_openai.then(fake_openai.Reply(429, limited, {"Retry-After": "30"}))
     started = time.monotonic()
@@ -80,10 +87,12 @@ def test_a_retry_after_longer_than_allowed_is_not_waited_for(
     assert time.monotonic() - started < 2
 
 
-def test_insufficient_quota_is_not_retried_and_pauses_the_model(
-        fake_openai, settings_for, client_for, auth, loads):
-    fake_openai.then(fake_openai.Reply(429, fake_openai.error("insufficient_quota", "insufficient_quota",
-                                             "You exceeded your current quota")))
+def test_insufficient_quota_is_not_retried_and_pauses_the_model(fake_openai, settings_for, client_for, auth, loads):
+    fake_openai.then(
+        fake_openai.Reply(
+            429, fake_openai.error("insufficient_quota", "insufficient_quota", "You exceeded your current quota")
+        )
+    )
     before = _sample("gpt_fallbacks_total", reason="insufficient_quota")
     client = client_for(settings_for())
     first = _post(client, loads, auth)
@@ -124,15 +133,23 @@ def test_timeout_is_bounded_and_falls_back(fake_openai, settings_for, client_for
     assert len(fake_openai.seen) == 1
 
 
-@pytest.mark.parametrize("content", [
-    "this is not JSON",
-    {"summary": "ok", "insights": ["x"], "price_trends": [], "route_suggestions": []},  # notes missing
-    {"summary": "ok", "insights": ["x"], "price_trends": [], "route_suggestions": [],
-     "notes": [{"portal": "jbhunt", "load_id": "L1001", "score": 7, "note": "off the scale"}]},
-    {"summary": " ", "insights": [" "], "price_trends": [], "route_suggestions": [], "notes": []},
-], ids=["not-json", "missing-field", "score-out-of-range", "empty-summary"])
-def test_an_answer_outside_the_schema_is_rejected(
-        fake_openai, settings_for, client_for, auth, loads, content):
+@pytest.mark.parametrize(
+    "content",
+    [
+        "this is not JSON",
+        {"summary": "ok", "insights": ["x"], "price_trends": [], "route_suggestions": []},  # notes missing
+        {
+            "summary": "ok",
+            "insights": ["x"],
+            "price_trends": [],
+            "route_suggestions": [],
+            "notes": [{"portal": "jbhunt", "load_id": "L1001", "score": 7, "note": "off the scale"}],
+        },
+        {"summary": " ", "insights": [" "], "price_trends": [], "route_suggestions": [], "notes": []},
+    ],
+    ids=["not-json", "missing-field", "score-out-of-range", "empty-summary"],
+)
+def test_an_answer_outside_the_schema_is_rejected(fake_openai, settings_for, client_for, auth, loads, content):
     fake_openai.then(fake_openai.Reply(content=content))
     body = _post(client_for(settings_for()), loads, auth)
 
@@ -141,9 +158,20 @@ def test_an_answer_outside_the_schema_is_rejected(
 
 
 def test_a_refusal_falls_back(fake_openai, settings_for, client_for, auth, loads):
-    answer = {"id": "x", "object": "chat.completion", "created": 1, "model": fake_openai.MODEL,
-              "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                           "message": {"role": "assistant", "content": None, "refusal": "I can't help."}}]}
+    answer = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": fake_openai.MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": None, "refusal": "I can't help."},
+            }
+        ],
+    }
     fake_openai.then(fake_openai.Reply(body=answer))
     body = _post(client_for(settings_for()), loads, auth)
     assert body["reason"] == "refused"
@@ -193,8 +221,13 @@ def test_metrics_count_outcomes_and_latency(fake_openai, settings_for, client_fo
     client = client_for(settings_for())
     _post(client, loads, auth)
     text = client.get("/metrics").get_data(as_text=True)
-    for name in ("gpt_summarize_requests_total", "gpt_model_latency_seconds_bucket", "gpt_tokens_total",
-                 "gpt_fallbacks_total", "gpt_prompt_estimated_tokens_bucket"):
+    for name in (
+        "gpt_summarize_requests_total",
+        "gpt_model_latency_seconds_bucket",
+        "gpt_tokens_total",
+        "gpt_fallbacks_total",
+        "gpt_prompt_estimated_tokens_bucket",
+    ):
         assert name in text
     assert 'gpt_model_latency_seconds_count{result="ok"}' in text
     assert json.loads(client.get("/readyz").get_data())["checks"]["openai"]["configured"] is True

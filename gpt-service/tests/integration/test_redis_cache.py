@@ -9,8 +9,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def test_a_second_app_answers_from_the_shared_cache(
-        fake_openai, settings_for, client_for, auth, loads, redis_url):
+def test_a_second_app_answers_from_the_shared_cache(fake_openai, settings_for, client_for, auth, loads, redis_url):
     run = uuid.uuid4().hex[:8]  # a shared TEST_REDIS_URL may still hold an earlier run's answer
     loads = [{**load, "load_id": f"{load['load_id']}-{run}"} for load in loads]
     settings = settings_for(redis_url=redis_url)

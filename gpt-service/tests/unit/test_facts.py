@@ -8,10 +8,27 @@ from gpt_service.domain.loads import Load
 T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
 
-def load(i: int, price: float | None, miles: float | None = None, lane=("Dallas, TX", "Atlanta, GA"),
-         portal: str = "jbhunt", currency: str = "USD", hours: float | None = None, **extra) -> Load:
-    return Load(portal=portal, load_id=str(i), origin=lane[0], destination=lane[1], price=price, miles=miles,
-                currency=currency, posted_at=None if hours is None else T0 + timedelta(hours=hours), **extra)
+def load(
+    i: int,
+    price: float | None,
+    miles: float | None = None,
+    lane=("Dallas, TX", "Atlanta, GA"),
+    portal: str = "jbhunt",
+    currency: str = "USD",
+    hours: float | None = None,
+    **extra,
+) -> Load:
+    return Load(
+        portal=portal,
+        load_id=str(i),
+        origin=lane[0],
+        destination=lane[1],
+        price=price,
+        miles=miles,
+        currency=currency,
+        posted_at=None if hours is None else T0 + timedelta(hours=hours),
+        **extra,
+    )
 
 
 def test_spread_of_nothing_is_none_and_of_values_is_rounded():
@@ -32,8 +49,7 @@ def test_price_and_rate_per_mile_spread_count_only_comparable_loads():
 def test_lanes_are_counted_busiest_first_and_round_trips_found():
     there, back = ("Dallas, TX", "Atlanta, GA"), ("Atlanta, GA", "Dallas, TX")
     other = ("Reno, NV", "Boise, ID")
-    loads = [load(1, 1000, lane=there), load(2, 1200, lane=there), load(3, 900, lane=back),
-             load(4, 800, lane=other)]
+    loads = [load(1, 1000, lane=there), load(2, 1200, lane=there), load(3, 900, lane=back), load(4, 800, lane=other)]
     facts = compute_facts(loads)
     assert facts.lane_count == 3
     assert [(lane.lane, lane.loads) for lane in facts.lanes][0] == ("Dallas, TX -> Atlanta, GA", 2)
@@ -62,6 +78,8 @@ def test_small_changes_are_flat_and_too_few_loads_no_trend():
 
 
 def test_facts_do_not_depend_on_input_order():
-    loads = [load(i, 900 + 37 * i, 300 + i, hours=i % 5, portal="p" if i % 2 else "q",
-                  lane=("A, TX", f"B{i % 3}, OK")) for i in range(12)]
+    loads = [
+        load(i, 900 + 37 * i, 300 + i, hours=i % 5, portal="p" if i % 2 else "q", lane=("A, TX", f"B{i % 3}, OK"))
+        for i in range(12)
+    ]
     assert compute_facts(loads) == compute_facts(list(reversed(loads)))

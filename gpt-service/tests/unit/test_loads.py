@@ -18,8 +18,9 @@ def test_id_is_an_alias_and_integers_become_strings():
 
 
 def test_places_may_be_city_state_objects_and_are_normalised():
-    load = Load.model_validate({**BASE, "origin": {"city": "Kansas City", "state": "mo"},
-                                "destination": "  Reno,   NV "})
+    load = Load.model_validate(
+        {**BASE, "origin": {"city": "Kansas City", "state": "mo"}, "destination": "  Reno,   NV "}
+    )
     assert load.origin == "Kansas City, MO" and load.destination == "Reno, NV"
     assert load.lane == "Kansas City, MO -> Reno, NV"
 
@@ -29,11 +30,23 @@ def test_numeric_strings_are_prices_and_currency_is_upper_cased():
     assert load.price == 2350.5 and load.currency == "CAD" and load.rate_per_mile == pytest.approx(4.701)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("price", -1), ("price", "Call"), ("price", "NaN"), ("miles", 0), ("currency", "dollars"),
-    ("posted_at", "2026-11-20T08:00:00"), ("eta", "tomorrow"), ("load_id", True), ("load_id", ""),
-    ("origin", {"state": "TX"}), ("origin", ""), ("weight_lbs", -5),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("price", -1),
+        ("price", "Call"),
+        ("price", "NaN"),
+        ("miles", 0),
+        ("currency", "dollars"),
+        ("posted_at", "2026-11-20T08:00:00"),
+        ("eta", "tomorrow"),
+        ("load_id", True),
+        ("load_id", ""),
+        ("origin", {"state": "TX"}),
+        ("origin", ""),
+        ("weight_lbs", -5),
+    ],
+)
 def test_bad_values_are_named(field, value):
     with pytest.raises(ValidationError) as caught:
         Load.model_validate({**BASE, field: value})
@@ -50,4 +63,3 @@ def test_a_request_is_an_array_or_an_object():
 def test_the_same_load_id_on_two_portals_is_two_loads():
     request = SummarizeRequest.model_validate([BASE, {**BASE, "portal": "landstar"}])
     assert len(request.loads) == 2
-

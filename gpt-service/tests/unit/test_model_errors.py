@@ -18,10 +18,16 @@ def status_error(cls, status, headers=None, body=None):
     return cls("error", response=response, body=body)
 
 
-@pytest.mark.parametrize("headers, expected", [
-    ({"retry-after-ms": "250"}, 0.25), ({"retry-after": "3"}, 3.0), ({"retry-after": "soon"}, None),
-    ({}, None), ({"retry-after": "-4"}, 0.0),
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"retry-after": "3"}, 3.0),
+        ({"retry-after": "soon"}, None),
+        ({}, None),
+        ({"retry-after": "-4"}, 0.0),
+    ],
+)
 def test_retry_after_forms(headers, expected):
     assert retry_after_seconds(status_error(openai.RateLimitError, 429, headers)) == expected
 
@@ -42,18 +48,21 @@ def test_quota_is_recognised_by_code_or_type():
     assert not is_quota_error(ValueError())
 
 
-@pytest.mark.parametrize("exc, reason", [
-    (status_error(openai.RateLimitError, 429, body={"code": "insufficient_quota"}), "insufficient_quota"),
-    (status_error(openai.RateLimitError, 429), "rate_limited"),
-    (status_error(openai.InternalServerError, 502), "upstream_error"),
-    (status_error(openai.APIStatusError, 408), "upstream_error"),
-    (status_error(openai.AuthenticationError, 401), "auth_error"),
-    (status_error(openai.PermissionDeniedError, 403), "auth_error"),
-    (status_error(openai.BadRequestError, 400), "bad_request"),
-    (openai.APITimeoutError(request=REQUEST), "timeout"),
-    (openai.APIConnectionError(request=REQUEST), "connection_error"),
-    (openai.ContentFilterFinishReasonError(), "refused"),
-    (ValueError("bad json"), "malformed_output"),
-])
+@pytest.mark.parametrize(
+    "exc, reason",
+    [
+        (status_error(openai.RateLimitError, 429, body={"code": "insufficient_quota"}), "insufficient_quota"),
+        (status_error(openai.RateLimitError, 429), "rate_limited"),
+        (status_error(openai.InternalServerError, 502), "upstream_error"),
+        (status_error(openai.APIStatusError, 408), "upstream_error"),
+        (status_error(openai.AuthenticationError, 401), "auth_error"),
+        (status_error(openai.PermissionDeniedError, 403), "auth_error"),
+        (status_error(openai.BadRequestError, 400), "bad_request"),
+        (openai.APITimeoutError(request=REQUEST), "timeout"),
+        (openai.APIConnectionError(request=REQUEST), "connection_error"),
+        (openai.ContentFilterFinishReasonError(), "refused"),
+        (ValueError("bad json"), "malformed_output"),
+    ],
+)
 def test_failure_reasons(exc, reason):
     assert failure_reason(exc) == reason

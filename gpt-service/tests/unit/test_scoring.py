@@ -6,8 +6,9 @@ from gpt_service.domain.scoring import UNPRICED_SCORE, score_loads
 
 
 def make(i, price, miles=None, lane=("A, TX", "B, OK"), currency="USD"):
-    return Load(portal="p", load_id=str(i), origin=lane[0], destination=lane[1], price=price, miles=miles,
-                currency=currency)
+    return Load(
+        portal="p", load_id=str(i), origin=lane[0], destination=lane[1], price=price, miles=miles, currency=currency
+    )
 
 
 def scores(loads):
@@ -29,7 +30,6 @@ def test_without_miles_a_price_is_judged_against_its_lane():
 
 
 def test_unpriced_and_foreign_currency_loads_get_fixed_scores():
-    result = scores([make(1, None), make(2, 800, 400, currency="CAD"), make(3, 1000, 400),
-                     make(4, 1200, 400)])
+    result = scores([make(1, None), make(2, 800, 400, currency="CAD"), make(3, 1000, 400), make(4, 1200, 400)])
     assert result["1"] == (UNPRICED_SCORE, "No posted rate: call for the price before planning it.")
     assert result["2"][0] == 0.4 and "CAD" in result["2"][1]

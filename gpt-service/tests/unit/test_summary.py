@@ -19,8 +19,7 @@ def parsed(loads):
 
 
 def answer(notes, summary="Rates are firm.", insights=("One.",)):
-    return ModelAnswer(summary=summary, insights=list(insights), price_trends=[], route_suggestions=[],
-                       notes=notes)
+    return ModelAnswer(summary=summary, insights=list(insights), price_trends=[], route_suggestions=[], notes=notes)
 
 
 def test_the_fallback_is_deterministic_and_complete(parsed):
@@ -46,9 +45,11 @@ def test_the_fallback_of_loads_without_prices_still_says_something():
 def test_model_notes_replace_computed_ones_and_invented_loads_are_dropped(parsed):
     items, facts = parsed
     first, second = items[0], items[1]
-    notes = [LoadNote(portal=first.portal, load_id=first.load_id, score=0.7, note="good"),
-             LoadNote(portal="JB Hunt", load_id=second.load_id, score=0.1, note="portal misspelt"),
-             LoadNote(portal="jbhunt", load_id="NOPE", score=1, note="invented")]
+    notes = [
+        LoadNote(portal=first.portal, load_id=first.load_id, score=0.7, note="good"),
+        LoadNote(portal="JB Hunt", load_id=second.load_id, score=0.1, note="portal misspelt"),
+        LoadNote(portal="jbhunt", load_id="NOPE", score=1, note="invented"),
+    ]
     response = model_response(items, facts, answer(notes), "m")
     by_id = {note.load_id: note for note in response.notes}
     assert by_id[first.load_id].note == "good"

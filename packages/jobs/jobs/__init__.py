@@ -41,8 +41,14 @@ _lock = threading.Lock()
 _dispatcher: Dispatcher | None = None
 
 
-def register(job_type: str, model: type[BaseModel], handler: Handler | None = None, *,
-             description: str = "", synchronous: bool = False) -> JobDefinition:
+def register(
+    job_type: str,
+    model: type[BaseModel],
+    handler: Handler | None = None,
+    *,
+    description: str = "",
+    synchronous: bool = False,
+) -> JobDefinition:
     """Declare a job type; `handler=None` in a process that only dispatches it."""
     return registry.register(job_type, model, handler, description=description, synchronous=synchronous)
 
@@ -75,8 +81,13 @@ def get_dispatcher() -> Dispatcher:
     return _dispatcher
 
 
-def dispatch(job_type: str, payload: BaseModel | Mapping[str, Any], *, job_id: str | None = None,
-             attributes: Mapping[str, str] | None = None) -> str:
+def dispatch(
+    job_type: str,
+    payload: BaseModel | Mapping[str, Any],
+    *,
+    job_id: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> str:
     """Validate `payload` against the type's model, then run inline (synchronous types) or publish.
 
     Raises `UnknownJobType`, `InvalidPayload` (with `.errors`, nothing sent) or `PublishError`.
@@ -85,9 +96,25 @@ def dispatch(job_type: str, payload: BaseModel | Mapping[str, Any], *, job_id: s
 
 
 __all__ = [
-    "BackgroundConsumer", "Dispatcher", "Handler", "InvalidPayload", "Job", "JobContext", "JobDefinition",
+    "BackgroundConsumer",
+    "Dispatcher",
+    "Handler",
+    "InvalidPayload",
+    "Job",
+    "JobContext",
+    "JobDefinition",
     "JobProvider",
-    "JobRegistry", "JobsError", "JobsSettings", "PermanentJobError", "ProviderNotConfigured",
-    "PublishError", "UnknownJobType", "configure", "dispatch", "get_dispatcher", "handler", "register",
+    "JobRegistry",
+    "JobsError",
+    "JobsSettings",
+    "PermanentJobError",
+    "ProviderNotConfigured",
+    "PublishError",
+    "UnknownJobType",
+    "configure",
+    "dispatch",
+    "get_dispatcher",
+    "handler",
+    "register",
     "registry",
 ]

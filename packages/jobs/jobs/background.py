@@ -16,8 +16,14 @@ log = logging.getLogger("jobs.background")
 class BackgroundConsumer:
     """Runs the provider's consume loop in a daemon thread, restarting it after a bus failure."""
 
-    def __init__(self, dispatcher: Dispatcher, job_types: Iterable[str], *, restart_delay: float = 2.0,
-                 name: str = "jobs-consumer"):
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        job_types: Iterable[str],
+        *,
+        restart_delay: float = 2.0,
+        name: str = "jobs-consumer",
+    ):
         self.dispatcher = dispatcher
         self.job_types = tuple(job_types)
         self.restart_delay = restart_delay
@@ -38,8 +44,9 @@ class BackgroundConsumer:
                 log.info("consuming %s from %s", ", ".join(self.job_types), provider.name)
                 provider.consume(self.job_types, self.dispatcher.deliver, self.stop_event)
             except Exception as exc:  # noqa: BLE001 - whatever the bus client raised: wait, consume again
-                log.warning("consumer stopped by %s: %s; restarting in %.0fs", type(exc).__name__, exc,
-                            self.restart_delay)
+                log.warning(
+                    "consumer stopped by %s: %s; restarting in %.0fs", type(exc).__name__, exc, self.restart_delay
+                )
                 self.stop_event.wait(self.restart_delay)
 
     def alive(self) -> bool:

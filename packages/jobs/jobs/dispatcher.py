@@ -33,8 +33,14 @@ class Dispatcher:
         model = self.registry.get(job_type).validate(payload)
         return model.model_dump(mode="json")
 
-    def dispatch(self, job_type: str, payload: BaseModel | Mapping[str, Any], *,
-                 job_id: str | None = None, attributes: Mapping[str, str] | None = None) -> str:
+    def dispatch(
+        self,
+        job_type: str,
+        payload: BaseModel | Mapping[str, Any],
+        *,
+        job_id: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> str:
         """Validate the payload and send the job; returns its id.
 
         A synchronous job type runs inline, in the caller's thread, and its handler's exception
@@ -61,8 +67,7 @@ class Dispatcher:
         except Exception as exc:  # the broker's own errors, whatever its client raises
             raise PublishError(f"{self.provider.name} did not accept job {job.id}: {exc}") from exc
         metrics.published.labels(job.type, self.provider.name).inc()
-        log.info("job published", extra={"job_id": job.id, "job_type": job.type,
-                                          "provider": self.provider.name})
+        log.info("job published", extra={"job_id": job.id, "job_type": job.type, "provider": self.provider.name})
 
     def deliver(self, job: Job) -> Any:
         """Run the handler of a received job; raises if the payload is invalid or the handler fails."""
@@ -74,15 +79,17 @@ class Dispatcher:
         if definition.handler is None:
             raise LookupError(f"job type {job.type!r} has no handler in this process")
         payload = definition.validate(job.payload)
-        context = JobContext(id=job.id, type=job.type, attempt=job.attempt,
-                             attributes=dict(job.attributes), provider=self.provider.name)
+        context = JobContext(
+            id=job.id, type=job.type, attempt=job.attempt, attributes=dict(job.attributes), provider=self.provider.name
+        )
         started = time.perf_counter()
         try:
             result = definition.handler(payload, context)
         except Exception:
             metrics.failed.labels(*labels).inc()
-            log.warning("job failed", exc_info=True,
-                        extra={"job_id": job.id, "job_type": job.type, "attempt": job.attempt})
+            log.warning(
+                "job failed", exc_info=True, extra={"job_id": job.id, "job_type": job.type, "attempt": job.attempt}
+            )
             raise
         finally:
             metrics.duration.labels(*labels).observe(time.perf_counter() - started)

@@ -92,8 +92,14 @@ class IdempotencyGuard:
     elsewhere raises `JobInProgress` (the provider redelivers it later, and by then it is done or free).
     """
 
-    def __init__(self, store: IdempotencyStore, *, lock_ttl_seconds: float = 300.0,
-                 done_ttl_seconds: float = 7 * 24 * 3600.0, namespace: str = ""):
+    def __init__(
+        self,
+        store: IdempotencyStore,
+        *,
+        lock_ttl_seconds: float = 300.0,
+        done_ttl_seconds: float = 7 * 24 * 3600.0,
+        namespace: str = "",
+    ):
         self.store = store
         self.lock_ttl_seconds = lock_ttl_seconds
         self.done_ttl_seconds = done_ttl_seconds

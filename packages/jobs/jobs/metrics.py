@@ -12,7 +12,12 @@ succeeded = counter("jobs_succeeded_total", "Job deliveries whose handler succee
 failed = counter("jobs_failed_total", "Job deliveries whose handler raised", LABELS)
 retried = counter("jobs_retried_total", "Job deliveries that were a redelivery (attempt > 1)", LABELS)
 dead_lettered = counter("jobs_dead_lettered_total", "Jobs parked on the dead-letter path", LABELS)
-duplicates = counter("jobs_duplicates_skipped_total",
-                     "Deliveries skipped by the idempotency guard (already done)", ("type",))
-duration = histogram("jobs_handler_duration_seconds", "Handler wall time", LABELS,
-                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+duplicates = counter(
+    "jobs_duplicates_skipped_total", "Deliveries skipped by the idempotency guard (already done)", ("type",)
+)
+duration = histogram(
+    "jobs_handler_duration_seconds",
+    "Handler wall time",
+    LABELS,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)

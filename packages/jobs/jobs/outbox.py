@@ -69,10 +69,13 @@ def outbox_table(schema: str, metadata: sa.MetaData | None = None) -> sa.Table:
     """The outbox table of a schema (SQLAlchemy Core), the same definition the migration creates."""
     if metadata is None and schema in _table_by_schema:
         return _table_by_schema[schema]
-    table = sa.Table(TABLE_NAME, metadata if metadata is not None else sa.MetaData(), *_columns(),
-                     sa.Index(f"ix_{TABLE_NAME}_pending", "seq",
-                              postgresql_where=sa.text("published_at IS NULL")),
-                     schema=schema)
+    table = sa.Table(
+        TABLE_NAME,
+        metadata if metadata is not None else sa.MetaData(),
+        *_columns(),
+        sa.Index(f"ix_{TABLE_NAME}_pending", "seq", postgresql_where=sa.text("published_at IS NULL")),
+        schema=schema,
+    )
     if metadata is None:
         _table_by_schema[schema] = table
     return table
@@ -81,8 +84,9 @@ def outbox_table(schema: str, metadata: sa.MetaData | None = None) -> sa.Table:
 def create_outbox_table(op: Any, schema: str) -> None:
     """For an Alembic migration's `upgrade()`: creates `<schema>.job_outbox` and its index."""
     op.create_table(TABLE_NAME, *_columns(), schema=schema)
-    op.create_index(f"ix_{TABLE_NAME}_pending", TABLE_NAME, ["seq"], schema=schema,
-                    postgresql_where=sa.text("published_at IS NULL"))
+    op.create_index(
+        f"ix_{TABLE_NAME}_pending", TABLE_NAME, ["seq"], schema=schema, postgresql_where=sa.text("published_at IS NULL")
+    )
 
 
 def drop_outbox_table(op: Any, schema: str) -> None:
@@ -91,9 +95,16 @@ def drop_outbox_table(op: Any, schema: str) -> None:
     op.drop_table(TABLE_NAME, schema=schema)
 
 
-def enqueue(connection: Connection, job_type: str, payload: BaseModel | Mapping[str, Any], *,
-            schema: str, registry: JobRegistry | None = None, job_id: str | None = None,
-            attributes: Mapping[str, str] | None = None) -> str:
+def enqueue(
+    connection: Connection,
+    job_type: str,
+    payload: BaseModel | Mapping[str, Any],
+    *,
+    schema: str,
+    registry: JobRegistry | None = None,
+    job_id: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> str:
     """Insert a job row in the caller's transaction; returns the job id.
 
     The payload is validated against the registered model first (`InvalidPayload`, nothing written).
@@ -104,24 +115,38 @@ def enqueue(connection: Connection, job_type: str, payload: BaseModel | Mapping[
         registry = default_registry
     data = registry.get(job_type).validate(payload).model_dump(mode="json")
     row_id = uuid.UUID(job_id) if job_id else uuid.uuid4()
-    connection.execute(sa.insert(outbox_table(schema)).values(
-        id=row_id, type=job_type, payload=data, attributes=dict(attributes or {})))
+    connection.execute(
+        sa.insert(outbox_table(schema)).values(
+            id=row_id, type=job_type, payload=data, attributes=dict(attributes or {})
+        )
+    )
     return str(row_id)
 
 
 def pending_count(connection: Connection, schema: str) -> int:
     """Rows not yet published: a growing number means the relay or the broker is down."""
     table = outbox_table(schema)
-    return connection.execute(sa.select(sa.func.count()).select_from(table)
-                              .where(table.c.published_at.is_(None))).scalar_one()
+    return connection.execute(
+        sa.select(sa.func.count()).select_from(table).where(table.c.published_at.is_(None))
+    ).scalar_one()
 
 
 class OutboxRelay:
     """Publishes committed outbox rows through a dispatcher, in insertion order, never losing one."""
 
-    def __init__(self, engine: Engine, schema: str, dispatcher: Dispatcher, *, batch_size: int = 100,
-                 poll_interval: float = 0.5, backoff_initial: float = 0.5, backoff_max: float = 30.0,
-                 retention: timedelta | None = timedelta(days=7), purge_every: float = 3600.0):
+    def __init__(
+        self,
+        engine: Engine,
+        schema: str,
+        dispatcher: Dispatcher,
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 0.5,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        retention: timedelta | None = timedelta(days=7),
+        purge_every: float = 3600.0,
+    ):
         self.engine = engine
         self.schema = schema
         self.table = outbox_table(schema)
@@ -143,17 +168,22 @@ class OutboxRelay:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 sa.select(t.c.id, t.c.type, t.c.payload, t.c.attributes)
-                .where(t.c.published_at.is_(None)).order_by(t.c.seq).limit(self.batch_size)
-                .with_for_update(skip_locked=True)).all()
+                .where(t.c.published_at.is_(None))
+                .order_by(t.c.seq)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
             for row in rows:
-                job = Job(type=row.type, payload=row.payload, id=str(row.id),
-                          attributes=dict(row.attributes or {}))
+                job = Job(type=row.type, payload=row.payload, id=str(row.id), attributes=dict(row.attributes or {}))
                 try:
                     self.dispatcher.send(job)
                 except Exception as exc:  # noqa: BLE001 - whatever the broker's client raises
                     # Later rows wait too, so that jobs leave in the order they were written.
-                    conn.execute(sa.update(t).where(t.c.id == row.id).values(
-                        attempts=t.c.attempts + 1, last_error=str(exc)[:2000]))
+                    conn.execute(
+                        sa.update(t)
+                        .where(t.c.id == row.id)
+                        .values(attempts=t.c.attempts + 1, last_error=str(exc)[:2000])
+                    )
                     failure = (row.id, exc)
                     break
                 published.append(row.id)

@@ -18,8 +18,9 @@ from .worker import load_app
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.provision", description=__doc__.split("\n")[0])
-    parser.add_argument("--app", action="append", default=[],
-                        help="module:function registering job types (repeatable; env JOBS_APP)")
+    parser.add_argument(
+        "--app", action="append", default=[], help="module:function registering job types (repeatable; env JOBS_APP)"
+    )
     parser.add_argument("--types", help="comma-separated job types, in addition to the registered ones")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)

@@ -42,8 +42,9 @@ class PushVerifier(Protocol):
 class QStashVerifier:
     """Checks `Upstash-Signature` with the QStash SDK's `Receiver` (current key, then next key)."""
 
-    def __init__(self, current_signing_key: str, next_signing_key: str, *, check_url: bool = True,
-                 clock_tolerance: int = 5):
+    def __init__(
+        self, current_signing_key: str, next_signing_key: str, *, check_url: bool = True, clock_tolerance: int = 5
+    ):
         from qstash import Receiver
 
         self.receiver = Receiver(current_signing_key=current_signing_key, next_signing_key=next_signing_key)
@@ -55,8 +56,9 @@ class QStashVerifier:
         from .errors import ProviderNotConfigured
 
         if not settings.qstash_current_signing_key or not settings.qstash_next_signing_key:
-            raise ProviderNotConfigured("QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY are required "
-                                        "to accept pushed jobs")
+            raise ProviderNotConfigured(
+                "QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY are required to accept pushed jobs"
+            )
         return cls(settings.qstash_current_signing_key, settings.qstash_next_signing_key)
 
     def verify(self, *, signature: str | None, body: str, url: str) -> None:
@@ -65,8 +67,12 @@ class QStashVerifier:
         if not signature:
             raise SignatureInvalid("missing Upstash-Signature header")
         try:
-            self.receiver.verify(signature=signature, body=body, url=url if self.check_url else None,
-                                 clock_tolerance=self.clock_tolerance)
+            self.receiver.verify(
+                signature=signature,
+                body=body,
+                url=url if self.check_url else None,
+                clock_tolerance=self.clock_tolerance,
+            )
         except SignatureError as exc:
             raise SignatureInvalid(str(exc)) from None
 
@@ -75,8 +81,14 @@ def _problem(status: int, title: str, detail: str, **extra: object) -> Response:
     return problem_response(status, title, detail, **extra)
 
 
-def push_blueprint(dispatcher: Dispatcher, verifier: PushVerifier, *, public_base_url: str | None = None,
-                   name: str = "jobs_push", url_prefix: str = "") -> Blueprint:
+def push_blueprint(
+    dispatcher: Dispatcher,
+    verifier: PushVerifier,
+    *,
+    public_base_url: str | None = None,
+    name: str = "jobs_push",
+    url_prefix: str = "",
+) -> Blueprint:
     """The blueprint; `public_base_url` is the URL the sender signed (e.g. `JOBS_PUSH_BASE_URL`) when the
     service sits behind a proxy that changes scheme or host."""
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix)
@@ -102,25 +114,38 @@ def push_blueprint(dispatcher: Dispatcher, verifier: PushVerifier, *, public_bas
             attempt = int(request.headers.get("Upstash-Retried", "0")) + 1
         except ValueError:
             attempt = 1
-        job = Job(type=job_type, payload=payload, id=job_id, attempt=attempt,
-                  attributes={k[len("X-Job-Attr-"):].lower(): v for k, v in request.headers.items()
-                              if k.lower().startswith("x-job-attr-")})
+        job = Job(
+            type=job_type,
+            payload=payload,
+            id=job_id,
+            attempt=attempt,
+            attributes={
+                k[len("X-Job-Attr-") :].lower(): v
+                for k, v in request.headers.items()
+                if k.lower().startswith("x-job-attr-")
+            },
+        )
         try:
             dispatcher.deliver(job)
         except InvalidPayload as exc:
-            return _problem(422, "Unprocessable Content", "the payload does not match the job type's model",
-                            errors=exc.errors)
+            return _problem(
+                422, "Unprocessable Content", "the payload does not match the job type's model", errors=exc.errors
+            )
         except UnknownJobType:
             return _problem(404, "Not Found", f"no handler for job type {job_type!r}")
         except PermanentJobError as exc:
             # QStash stops retrying on 489 and sends the message to its DLQ at once.
-            return _problem(489, "Job Failed Permanently", str(exc) or "the handler refused the job",
-                            headers={"Upstash-NonRetryable-Error": "true"})
+            return _problem(
+                489,
+                "Job Failed Permanently",
+                str(exc) or "the handler refused the job",
+                headers={"Upstash-NonRetryable-Error": "true"},
+            )
         except Exception:  # noqa: BLE001 - any handler failure: 500, and the sender retries
-            return _problem(500, "Job Failed", "the handler failed; the sender will retry",
-                            job_id=job_id)
-        return Response(json.dumps({"id": job_id, "type": job_type, "status": "done"}), status=200,
-                        mimetype="application/json")
+            return _problem(500, "Job Failed", "the handler failed; the sender will retry", job_id=job_id)
+        return Response(
+            json.dumps({"id": job_id, "type": job_type, "status": "done"}), status=200, mimetype="application/json"
+        )
 
     # Authenticated by the push signature, not by servicekit's JWT guard.
     receive = public(receive)

@@ -53,29 +53,42 @@ class JobRegistry:
     def __init__(self) -> None:
         self._definitions: dict[str, JobDefinition] = {}
 
-    def register(self, job_type: str, model: type[BaseModel], handler: Handler | None = None, *,
-                 description: str = "", synchronous: bool = False) -> JobDefinition:
+    def register(
+        self,
+        job_type: str,
+        model: type[BaseModel],
+        handler: Handler | None = None,
+        *,
+        description: str = "",
+        synchronous: bool = False,
+    ) -> JobDefinition:
         if not job_type or any(c.isspace() or c == "/" for c in job_type):
             raise ValueError(f"job type {job_type!r} must be non-empty without spaces or '/'")
         existing = self._definitions.get(job_type)
-        if existing is not None and existing.handler is not None and handler is not None \
-                and existing.handler is not handler:
+        if (
+            existing is not None
+            and existing.handler is not None
+            and handler is not None
+            and existing.handler is not handler
+        ):
             raise ValueError(f"job type {job_type!r} already has a handler")
         if existing is not None and handler is None:
             handler = existing.handler
-        definition = JobDefinition(job_type, model, handler, description or (existing.description
-                                                                             if existing else ""),
-                                   synchronous)
+        definition = JobDefinition(
+            job_type, model, handler, description or (existing.description if existing else ""), synchronous
+        )
         self._definitions[job_type] = definition
         return definition
 
-    def handler(self, job_type: str, model: type[BaseModel], *, description: str = "",
-                synchronous: bool = False) -> Callable[[Handler], Handler]:
+    def handler(
+        self, job_type: str, model: type[BaseModel], *, description: str = "", synchronous: bool = False
+    ) -> Callable[[Handler], Handler]:
         """Decorator form of `register`."""
 
         def decorate(fn: Handler) -> Handler:
-            self.register(job_type, model, fn, description=description or (fn.__doc__ or "").strip(),
-                          synchronous=synchronous)
+            self.register(
+                job_type, model, fn, description=description or (fn.__doc__ or "").strip(), synchronous=synchronous
+            )
             return fn
 
         return decorate

@@ -28,8 +28,7 @@ class JobsSettings(EnvSettings):
     pubsub_emulator_host: str | None = Field(None, validation_alias="PUBSUB_EMULATOR_HOST")
     pubsub_topic_prefix: str = Field("jobs.", validation_alias="PUBSUB_TOPIC_PREFIX")
     pubsub_subscription: str = Field("workers", validation_alias="PUBSUB_SUBSCRIPTION")
-    pubsub_ack_deadline_seconds: int = Field(60, ge=10, le=600,
-                                             validation_alias="PUBSUB_ACK_DEADLINE_SECONDS")
+    pubsub_ack_deadline_seconds: int = Field(60, ge=10, le=600, validation_alias="PUBSUB_ACK_DEADLINE_SECONDS")
 
     qstash_token: str | None = Field(None, validation_alias="QSTASH_TOKEN")
     qstash_url: str = Field("https://qstash.upstash.io", validation_alias="QSTASH_URL")

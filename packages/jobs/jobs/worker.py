@@ -46,9 +46,14 @@ def load_app(target: str, registry: JobRegistry) -> None:
 
 
 class Worker:
-    def __init__(self, dispatcher: Dispatcher, settings: JobsSettings, *,
-                 job_types: Sequence[str] | None = None,
-                 shutdown_seconds: float = 30.0):
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        settings: JobsSettings,
+        *,
+        job_types: Sequence[str] | None = None,
+        shutdown_seconds: float = 30.0,
+    ):
         self.dispatcher = dispatcher
         self.settings = settings
         self.job_types = list(job_types or dispatcher.registry.types(with_handler=True))
@@ -76,8 +81,12 @@ class Worker:
             alive = [t for t in self._threads if t.is_alive()]
             checks["consumers"] = "ok" if provider.push_delivery or alive else "error: no consumer running"
             ready = all(v == "ok" for v in checks.values()) and not self.stop_event.is_set()
-            body = {"status": "ready" if ready else "not ready", "provider": provider.name,
-                    "job_types": self.job_types, "checks": checks}
+            body = {
+                "status": "ready" if ready else "not ready",
+                "provider": provider.name,
+                "job_types": self.job_types,
+                "checks": checks,
+            }
             return Response(json.dumps(body), status=200 if ready else 503, mimetype="application/json")
 
         @app.get("/metrics")
@@ -88,8 +97,9 @@ class Worker:
             from .push import QStashVerifier, push_blueprint
 
             verifier = QStashVerifier.from_settings(self.settings)
-            app.register_blueprint(push_blueprint(self.dispatcher, verifier,
-                                                  public_base_url=self.settings.push_base_url))
+            app.register_blueprint(
+                push_blueprint(self.dispatcher, verifier, public_base_url=self.settings.push_base_url)
+            )
         return app
 
     def start(self) -> None:
@@ -97,18 +107,22 @@ class Worker:
         if not self.job_types:
             raise SystemExit("no job handler is registered: pass --app module:function")
         provider.provision(self.job_types)
-        self._server = make_server(self.settings.worker_host, self.settings.worker_port, self.http_app(),
-                                   threaded=True)
+        self._server = make_server(self.settings.worker_host, self.settings.worker_port, self.http_app(), threaded=True)
         threading.Thread(target=self._server.serve_forever, name="jobs-http", daemon=True).start()
         if not provider.push_delivery:
             count = self.settings.concurrency if provider.parallel_consumers else 1
             for index in range(count):
-                thread = threading.Thread(target=provider.consume, name=f"jobs-consumer-{index}",
-                                          args=(self.job_types, self.dispatcher.deliver, self.stop_event))
+                thread = threading.Thread(
+                    target=provider.consume,
+                    name=f"jobs-consumer-{index}",
+                    args=(self.job_types, self.dispatcher.deliver, self.stop_event),
+                )
                 thread.start()
                 self._threads.append(thread)
-        log.info("worker started", extra={"provider": provider.name, "job_types": self.job_types,
-                                          "port": self.settings.worker_port})
+        log.info(
+            "worker started",
+            extra={"provider": provider.name, "job_types": self.job_types, "port": self.settings.worker_port},
+        )
 
     @property
     def port(self) -> int:
@@ -125,6 +139,7 @@ class Worker:
 
     def run(self) -> None:
         """Start, wait for SIGTERM/SIGINT, stop gracefully."""
+
         def _signal(signum: int, _frame: object) -> None:
             log.info("signal %s: finishing jobs in flight", signal.Signals(signum).name)
             self.stop_event.set()
@@ -143,12 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.worker", description=__doc__.split("\n")[0])
     parser.add_argument("--app", help="module:function registering the handlers (env JOBS_APP)")
     parser.add_argument("--types", help="comma-separated job types to consume (default: every registered)")
-    parser.add_argument("--shutdown-seconds", type=float, default=30.0,
-                        help="how long SIGTERM waits for jobs in flight")
+    parser.add_argument(
+        "--shutdown-seconds", type=float, default=30.0, help="how long SIGTERM waits for jobs in flight"
+    )
     args = parser.parse_args(argv)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                            stream=sys.stderr)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+        )
     settings = JobsSettings()
     app = args.app or settings.app
     if not app:

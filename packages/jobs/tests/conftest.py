@@ -37,8 +37,6 @@ def qstash_server() -> Iterator[FakeQStash]:
     fake.stop()
 
 
-
-
 def _inprocess(request: pytest.FixtureRequest) -> Harness:
     from jobs.providers.inprocess import InProcessProvider
 
@@ -49,10 +47,14 @@ def _redis(request: pytest.FixtureRequest) -> Harness:
     from jobs.providers.redis_streams import RedisStreamsProvider
 
     url = request.getfixturevalue("redis_url")
-    provider = RedisStreamsProvider.from_url(url, prefix=f"t{uuid.uuid4().hex[:8]}",
-                                             max_attempts=MAX_ATTEMPTS,
-                                             retry_delay_seconds=RETRY_DELAY, claim_idle_seconds=1.0,
-                                             block_seconds=0.2)
+    provider = RedisStreamsProvider.from_url(
+        url,
+        prefix=f"t{uuid.uuid4().hex[:8]}",
+        max_attempts=MAX_ATTEMPTS,
+        retry_delay_seconds=RETRY_DELAY,
+        claim_idle_seconds=1.0,
+        block_seconds=0.2,
+    )
     return Harness("redis", provider)
 
 
@@ -62,8 +64,9 @@ def _pubsub(request: pytest.FixtureRequest) -> Harness:
     fake: FakePubSub = request.getfixturevalue("pubsub_server")
     # Through the environment, as in a deployment; monkeypatch restores it after the test.
     request.getfixturevalue("monkeypatch").setenv("PUBSUB_EMULATOR_HOST", f"127.0.0.1:{fake.port}")
-    provider = PubSubProvider(f"p{uuid.uuid4().hex[:8]}",
-                              max_attempts=MAX_ATTEMPTS, retry_delay_seconds=RETRY_DELAY, concurrency=4)
+    provider = PubSubProvider(
+        f"p{uuid.uuid4().hex[:8]}", max_attempts=MAX_ATTEMPTS, retry_delay_seconds=RETRY_DELAY, concurrency=4
+    )
     return Harness("pubsub", provider)
 
 

@@ -61,8 +61,9 @@ class FakePubSub:
 
     def list_topics(self, request: types.ListTopicsRequest, context) -> types.ListTopicsResponse:
         with self.lock:
-            return types.ListTopicsResponse(topics=[t for n, t in self.topics.items()
-                                                    if n.startswith(request.project + "/")])
+            return types.ListTopicsResponse(
+                topics=[t for n, t in self.topics.items() if n.startswith(request.project + "/")]
+            )
 
     def publish(self, request: types.PublishRequest, context: grpc.ServicerContext) -> types.PublishResponse:
         with self.lock:
@@ -77,8 +78,9 @@ class FakePubSub:
             for message in request.messages:
                 message_id = str(next(self.ids))
                 ids.append(message_id)
-                stored = types.PubsubMessage(data=message.data, attributes=dict(message.attributes),
-                                             message_id=message_id, publish_time=now)
+                stored = types.PubsubMessage(
+                    data=message.data, attributes=dict(message.attributes), message_id=message_id, publish_time=now
+                )
                 for sub in self.subs.values():
                     if sub.sub.topic == request.topic:
                         sub.queue.append(_Pending(stored))
@@ -120,8 +122,7 @@ class FakePubSub:
             pending.attempt += 1
             ack_id = f"{pending.message.message_id}-{next(self.ids)}"
             sub.outstanding[ack_id] = (pending, now + self._lease(sub.sub.ack_deadline_seconds))
-            out.append(types.ReceivedMessage(ack_id=ack_id, message=pending.message,
-                                             delivery_attempt=pending.attempt))
+            out.append(types.ReceivedMessage(ack_id=ack_id, message=pending.message, delivery_attempt=pending.attempt))
         return out
 
     def _lease(self, seconds: float) -> float:
@@ -164,8 +165,7 @@ class FakePubSub:
         return empty_pb2.Empty()
 
     def modify_ack_deadline(self, request: types.ModifyAckDeadlineRequest, context) -> empty_pb2.Empty:
-        self._modack(request.subscription, request.ack_ids,
-                     [request.ack_deadline_seconds] * len(request.ack_ids))
+        self._modack(request.subscription, request.ack_ids, [request.ack_deadline_seconds] * len(request.ack_ids))
         return empty_pb2.Empty()
 
     def streaming_pull(self, request_iterator, context: grpc.ServicerContext):
@@ -202,26 +202,36 @@ class FakePubSub:
     def start(self) -> str:
         def unary(fn, req_type, resp_type):
             return grpc.unary_unary_rpc_method_handler(
-                fn, request_deserializer=req_type.deserialize,
-                response_serializer=getattr(resp_type, "serialize", None) or resp_type.SerializeToString)
+                fn,
+                request_deserializer=req_type.deserialize,
+                response_serializer=getattr(resp_type, "serialize", None) or resp_type.SerializeToString,
+            )
 
-        publisher = grpc.method_handlers_generic_handler("google.pubsub.v1.Publisher", {
-            "CreateTopic": unary(self.create_topic, types.Topic, types.Topic),
-            "GetTopic": unary(self.get_topic, types.GetTopicRequest, types.Topic),
-            "ListTopics": unary(self.list_topics, types.ListTopicsRequest, types.ListTopicsResponse),
-            "Publish": unary(self.publish, types.PublishRequest, types.PublishResponse),
-        })
+        publisher = grpc.method_handlers_generic_handler(
+            "google.pubsub.v1.Publisher",
+            {
+                "CreateTopic": unary(self.create_topic, types.Topic, types.Topic),
+                "GetTopic": unary(self.get_topic, types.GetTopicRequest, types.Topic),
+                "ListTopics": unary(self.list_topics, types.ListTopicsRequest, types.ListTopicsResponse),
+                "Publish": unary(self.publish, types.PublishRequest, types.PublishResponse),
+            },
+        )
         empty = type("E", (), {"serialize": staticmethod(lambda m: m.SerializeToString())})
-        subscriber = grpc.method_handlers_generic_handler("google.pubsub.v1.Subscriber", {
-            "CreateSubscription": unary(self.create_subscription, types.Subscription, types.Subscription),
-            "GetSubscription": unary(self.get_subscription, types.GetSubscriptionRequest, types.Subscription),
-            "Pull": unary(self.pull, types.PullRequest, types.PullResponse),
-            "Acknowledge": unary(self.acknowledge, types.AcknowledgeRequest, empty),
-            "ModifyAckDeadline": unary(self.modify_ack_deadline, types.ModifyAckDeadlineRequest, empty),
-            "StreamingPull": grpc.stream_stream_rpc_method_handler(
-                self.streaming_pull, request_deserializer=types.StreamingPullRequest.deserialize,
-                response_serializer=types.StreamingPullResponse.serialize),
-        })
+        subscriber = grpc.method_handlers_generic_handler(
+            "google.pubsub.v1.Subscriber",
+            {
+                "CreateSubscription": unary(self.create_subscription, types.Subscription, types.Subscription),
+                "GetSubscription": unary(self.get_subscription, types.GetSubscriptionRequest, types.Subscription),
+                "Pull": unary(self.pull, types.PullRequest, types.PullResponse),
+                "Acknowledge": unary(self.acknowledge, types.AcknowledgeRequest, empty),
+                "ModifyAckDeadline": unary(self.modify_ack_deadline, types.ModifyAckDeadlineRequest, empty),
+                "StreamingPull": grpc.stream_stream_rpc_method_handler(
+                    self.streaming_pull,
+                    request_deserializer=types.StreamingPullRequest.deserialize,
+                    response_serializer=types.StreamingPullResponse.serialize,
+                ),
+            },
+        )
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
         self.server.add_generic_rpc_handlers((publisher, subscriber))
         self.port = self.server.add_insecure_port("127.0.0.1:0")

@@ -23,8 +23,11 @@ from werkzeug.wrappers import Request, Response
 def sign(key: str, url: str, body: bytes, *, ttl: int = 300, now: float | None = None) -> str:
     now = int(now or time.time())
     digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).decode().rstrip("=")
-    return jwt.encode({"iss": "Upstash", "sub": url, "exp": now + ttl, "nbf": now, "iat": now,
-                       "jti": f"jwt_{now}", "body": digest}, key, algorithm="HS256")
+    return jwt.encode(
+        {"iss": "Upstash", "sub": url, "exp": now + ttl, "nbf": now, "iat": now, "jti": f"jwt_{now}", "body": digest},
+        key,
+        algorithm="HS256",
+    )
 
 
 @dataclass
@@ -40,9 +43,12 @@ class Message:
 
 
 class FakeQStash:
-    def __init__(self, current_key: str = "sig_current_0123456789abcdef0123456789",
-                 next_key: str = "sig_next_0123456789abcdef0123456789abc",
-                 retry_delay: float = 0.05):
+    def __init__(
+        self,
+        current_key: str = "sig_current_0123456789abcdef0123456789",
+        next_key: str = "sig_next_0123456789abcdef0123456789abc",
+        retry_delay: float = 0.05,
+    ):
         self.current_key = current_key
         self.next_key = next_key
         self.retry_delay = retry_delay
@@ -57,8 +63,7 @@ class FakeQStash:
         self.url = f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> FakeQStash:
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -77,8 +82,9 @@ class FakeQStash:
             messages = [self._dlq_entry(m) for m in self.dlq if not url or m.url == url]
             return Response(json.dumps({"messages": messages}), mimetype="application/json")
         if request.method == "GET" and request.path == "/v2/keys":
-            return Response(json.dumps({"current": self.current_key, "next": self.next_key}),
-                            mimetype="application/json")
+            return Response(
+                json.dumps({"current": self.current_key, "next": self.next_key}), mimetype="application/json"
+            )
         return Response('{"error":"not found"}', 404, mimetype="application/json")
 
     def _publish(self, request: Request) -> Response:
@@ -86,28 +92,40 @@ class FakeQStash:
         dedup = request.headers.get("Upstash-Deduplication-Id")
         with self._lock:
             if dedup and dedup in self._dedup:
-                return Response(json.dumps({"messageId": self._dedup[dedup], "deduplicated": True}), 201,
-                                mimetype="application/json")
+                return Response(
+                    json.dumps({"messageId": self._dedup[dedup], "deduplicated": True}),
+                    201,
+                    mimetype="application/json",
+                )
             message_id = f"msg_{next(self._ids)}"
             if dedup:
                 self._dedup[dedup] = message_id
-        headers = {k[len("Upstash-Forward-"):]: v for k, v in request.headers.items()
-                   if k.lower().startswith("upstash-forward-")}
+        headers = {
+            k[len("Upstash-Forward-") :]: v
+            for k, v in request.headers.items()
+            if k.lower().startswith("upstash-forward-")
+        }
         headers["Content-Type"] = request.headers.get("Content-Type", "application/json")
-        message = Message(message_id, destination, request.get_data(), headers,
-                          int(request.headers.get("Upstash-Retries", "3")))
+        message = Message(
+            message_id, destination, request.get_data(), headers, int(request.headers.get("Upstash-Retries", "3"))
+        )
         threading.Thread(target=self._deliver, args=(message,), daemon=True).start()
         return Response(json.dumps({"messageId": message_id}), 201, mimetype="application/json")
 
     def _deliver(self, message: Message) -> None:
         while True:
-            headers = {**message.headers, "Upstash-Message-Id": message.id,
-                       "Upstash-Retried": str(message.retried),
-                       "Upstash-Signature": sign(self.current_key, message.url, message.body)}
+            headers = {
+                **message.headers,
+                "Upstash-Message-Id": message.id,
+                "Upstash-Retried": str(message.retried),
+                "Upstash-Signature": sign(self.current_key, message.url, message.body),
+            }
             try:
                 response = requests.post(message.url, data=message.body, headers=headers, timeout=30)
-                status, non_retryable = response.status_code, \
-                    response.headers.get("Upstash-NonRetryable-Error") == "true"
+                status, non_retryable = (
+                    response.status_code,
+                    response.headers.get("Upstash-NonRetryable-Error") == "true",
+                )
             except requests.RequestException:
                 status, non_retryable = 0, False
             message.response_status = status
@@ -124,7 +142,15 @@ class FakeQStash:
 
     @staticmethod
     def _dlq_entry(m: Message) -> dict:
-        return {"messageId": m.id, "dlqId": f"dlq_{m.id}", "url": m.url, "method": "POST",
-                "body": m.body.decode(), "header": {k: [v] for k, v in m.headers.items()},
-                "maxRetries": m.retries, "notBefore": 0, "createdAt": m.created_at,
-                "responseStatus": m.response_status}
+        return {
+            "messageId": m.id,
+            "dlqId": f"dlq_{m.id}",
+            "url": m.url,
+            "method": "POST",
+            "body": m.body.decode(),
+            "header": {k: [v] for k, v in m.headers.items()},
+            "maxRetries": m.retries,
+            "notBefore": 0,
+            "createdAt": m.created_at,
+            "responseStatus": m.response_status,
+        }

@@ -49,8 +49,9 @@ class Harness:
             self._stop_push = self.start_push(self.dispatcher)
             return
         for _ in range(consumers):
-            thread = threading.Thread(target=self.provider.consume,
-                                      args=(types, self.dispatcher.deliver, self.stop_event), daemon=True)
+            thread = threading.Thread(
+                target=self.provider.consume, args=(types, self.dispatcher.deliver, self.stop_event), daemon=True
+            )
             thread.start()
             self.threads.append(thread)
 

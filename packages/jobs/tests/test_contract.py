@@ -42,9 +42,9 @@ def test_dispatch_delivers_validated_payload_with_its_id(harness: Harness) -> No
     harness.registry.register("load.assigned", LoadEvent, seen.add)
     harness.start()
 
-    job_id = harness.dispatcher.dispatch("load.assigned",
-                                         {"event_id": "e1", "load_id": "L-1", "weight_kg": "12"},
-                                         attributes={"source": "fleet-api"})
+    job_id = harness.dispatcher.dispatch(
+        "load.assigned", {"event_id": "e1", "load_id": "L-1", "weight_kg": "12"}, attributes={"source": "fleet-api"}
+    )
 
     assert wait_until(lambda: len(seen.calls) == 1)
     delivered_id, attempt, payload = seen.calls[0]
@@ -102,8 +102,7 @@ def test_poison_job_ends_in_the_dead_letter_path_after_max_attempts(harness: Har
     assert wait_until(lambda: [j.id for j in harness.dead_letters("load.cancelled")] == [job_id], timeout=15)
     time.sleep(0.3)  # no further delivery once parked
     assert [a for _, a, _ in seen.calls] == list(range(1, MAX_ATTEMPTS + 1))
-    assert harness.dead_letters("load.cancelled")[0].payload == {"event_id": "e1", "load_id": "L-1",
-                                                                "weight_kg": 0}
+    assert harness.dead_letters("load.cancelled")[0].payload == {"event_id": "e1", "load_id": "L-1", "weight_kg": 0}
 
 
 def test_permanent_error_is_parked_without_retries(harness: Harness) -> None:
@@ -149,8 +148,7 @@ def test_many_jobs_each_delivered_and_acknowledged(harness: Harness) -> None:
     harness.registry.register("load.assigned", LoadEvent, seen.add)
     harness.start(consumers=2)
 
-    ids = [harness.dispatcher.dispatch("load.assigned", {"event_id": f"e{i}", "load_id": f"L{i}"})
-           for i in range(40)]
+    ids = [harness.dispatcher.dispatch("load.assigned", {"event_id": f"e{i}", "load_id": f"L{i}"}) for i in range(40)]
 
     assert wait_until(lambda: len(set(seen.ids())) == 40, timeout=20)
     time.sleep(0.3)

@@ -63,8 +63,17 @@ def test_migration_helpers_create_and_drop_the_table(engine: sa.Engine) -> None:
         ops = Operations(MigrationContext.configure(conn))
         create_outbox_table(ops, "mig_test")
         columns = {c["name"] for c in sa.inspect(conn).get_columns("job_outbox", schema="mig_test")}
-        assert columns == {"id", "seq", "type", "payload", "attributes", "created_at", "published_at",
-                           "attempts", "last_error"}
+        assert columns == {
+            "id",
+            "seq",
+            "type",
+            "payload",
+            "attributes",
+            "created_at",
+            "published_at",
+            "attempts",
+            "last_error",
+        }
         drop_outbox_table(ops, "mig_test")
         assert not sa.inspect(conn).has_table("job_outbox", schema="mig_test")
         conn.execute(sa.text("DROP SCHEMA mig_test"))
@@ -85,7 +94,8 @@ def test_enqueue_is_part_of_the_callers_transaction(engine: sa.Engine, registry:
 
 
 def test_relay_publishes_committed_rows_in_order_with_the_row_id_as_job_id(
-        engine: sa.Engine, registry: JobRegistry) -> None:
+    engine: sa.Engine, registry: JobRegistry
+) -> None:
     provider = InProcessProvider()
     received = []
     registry.register("thing.happened", Event, lambda e, ctx: received.append((ctx.id, e.n)))
@@ -103,20 +113,22 @@ def test_relay_publishes_committed_rows_in_order_with_the_row_id_as_job_id(
 
 
 def _redis_server(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     wait_for_port(port, 10, proc)
     return proc
 
 
-def test_broker_outage_loses_nothing_and_publishes_once_it_is_back(
-        engine: sa.Engine, registry: JobRegistry) -> None:
+def test_broker_outage_loses_nothing_and_publishes_once_it_is_back(engine: sa.Engine, registry: JobRegistry) -> None:
     port = free_port()
     broker = _redis_server(port)
     provider = RedisStreamsProvider.from_url(f"redis://127.0.0.1:{port}/0", prefix="outage")
     provider.client.connection_pool.connection_kwargs["socket_connect_timeout"] = 0.5
-    relay = OutboxRelay(engine, SCHEMA, Dispatcher(registry, provider), poll_interval=0.05,
-                        backoff_initial=0.05, backoff_max=0.2)
+    relay = OutboxRelay(
+        engine, SCHEMA, Dispatcher(registry, provider), poll_interval=0.05, backoff_initial=0.05, backoff_max=0.2
+    )
     try:
         with engine.begin() as conn:
             enqueue(conn, "thing.happened", {"n": 0}, schema=SCHEMA, registry=registry)
@@ -165,10 +177,10 @@ def test_two_relays_publish_every_row_exactly_once(engine: sa.Engine, registry: 
 
     provider.publish = slow_publish
     with engine.begin() as conn:
-        ids = [enqueue(conn, "thing.happened", {"n": i}, schema=SCHEMA, registry=registry)
-               for i in range(200)]
-    relays = [OutboxRelay(engine, SCHEMA, Dispatcher(registry, provider), batch_size=20, poll_interval=0.01)
-              for _ in range(2)]
+        ids = [enqueue(conn, "thing.happened", {"n": i}, schema=SCHEMA, registry=registry) for i in range(200)]
+    relays = [
+        OutboxRelay(engine, SCHEMA, Dispatcher(registry, provider), batch_size=20, poll_interval=0.01) for _ in range(2)
+    ]
     threads = [threading.Thread(target=r.run_forever, daemon=True) for r in relays]
     for t in threads:
         t.start()
@@ -188,8 +200,9 @@ def test_purge_deletes_only_old_published_rows(engine: sa.Engine, registry: JobR
         old = enqueue(conn, "thing.happened", {"n": 1}, schema=SCHEMA, registry=registry)
         recent = enqueue(conn, "thing.happened", {"n": 2}, schema=SCHEMA, registry=registry)
         pending = enqueue(conn, "thing.happened", {"n": 3}, schema=SCHEMA, registry=registry)
-        conn.execute(sa.update(t).where(t.c.id == uuid.UUID(old))
-                     .values(published_at=sa.text("now() - interval '8 days'")))
+        conn.execute(
+            sa.update(t).where(t.c.id == uuid.UUID(old)).values(published_at=sa.text("now() - interval '8 days'"))
+        )
         conn.execute(sa.update(t).where(t.c.id == uuid.UUID(recent)).values(published_at=sa.func.now()))
 
     relay = OutboxRelay(engine, SCHEMA, Dispatcher(registry, InProcessProvider()))

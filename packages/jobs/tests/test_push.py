@@ -42,20 +42,34 @@ def receiver() -> Iterator[tuple[str, list[tuple[str, int]]]]:
     registry.register("only.produced", Order)  # known here, but handled elsewhere
     settings = ServiceSettings(jwt_secret="x" * 32, service_name="push-test")
     app = servicekit_app(settings, import_name="push_test")
-    app.register_blueprint(push_blueprint(Dispatcher(registry, InProcessProvider()),
-                                          QStashVerifier(CURRENT, NEXT)))
+    app.register_blueprint(push_blueprint(Dispatcher(registry, InProcessProvider()), QStashVerifier(CURRENT, NEXT)))
     url, stop = serve(app)
     yield url, handled
     stop()
 
 
-def _post(url: str, job_type: str, body: bytes, *, key: str = CURRENT, signed_url: str | None = None,
-          headers: dict[str, str] | None = None) -> requests.Response:
+def _post(
+    url: str,
+    job_type: str,
+    body: bytes,
+    *,
+    key: str = CURRENT,
+    signed_url: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
     target = f"{url}/jobs/{job_type}"
     signature = sign(key, signed_url or target, body)
-    return requests.post(target, data=body, timeout=10, headers={
-        "Content-Type": "application/json", "Upstash-Signature": signature, "X-Job-Id": "job-1",
-        **(headers or {})})
+    return requests.post(
+        target,
+        data=body,
+        timeout=10,
+        headers={
+            "Content-Type": "application/json",
+            "Upstash-Signature": signature,
+            "X-Job-Id": "job-1",
+            **(headers or {}),
+        },
+    )
 
 
 def test_signed_push_runs_the_handler_and_answers_200(receiver) -> None:
@@ -137,13 +151,11 @@ def test_duplicate_push_with_the_idempotency_guard_runs_once(redis_url: str) -> 
     registry = JobRegistry()
     registry.register("bakery.batch", Order, guard(lambda order, ctx: effects.append(ctx.id)))
     app = servicekit_app(ServiceSettings(jwt_secret="x" * 32), import_name="dup_test")
-    app.register_blueprint(push_blueprint(Dispatcher(registry, InProcessProvider()),
-                                          QStashVerifier(CURRENT, NEXT)))
+    app.register_blueprint(push_blueprint(Dispatcher(registry, InProcessProvider()), QStashVerifier(CURRENT, NEXT)))
     url, stop = serve(app)
     try:
         first = _post(url, "bakery.batch", b'{"order_id": 1}', headers={"X-Job-Id": "dup-1"})
-        again = _post(url, "bakery.batch", b'{"order_id": 1}', headers={"X-Job-Id": "dup-1",
-                                                                        "Upstash-Retried": "1"})
+        again = _post(url, "bakery.batch", b'{"order_id": 1}', headers={"X-Job-Id": "dup-1", "Upstash-Retried": "1"})
     finally:
         stop()
     assert (first.status_code, again.status_code) == (200, 200)

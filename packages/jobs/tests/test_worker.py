@@ -31,12 +31,23 @@ def spawn(redis_url: str) -> Iterator[Callable[..., tuple[subprocess.Popen, int]
 
     def start(key: str, port: int | None = None, **env: str) -> tuple[subprocess.Popen, int]:
         port = port or free_port()
-        full_env = {**os.environ, "PYTHONPATH": str(TESTS), "SAMPLE_REDIS_URL": redis_url, "SAMPLE_KEY": key,
-                    "JOBS_WORKER_PORT": str(port), "JOBS_CONCURRENCY": "1", "JOBS_MAX_ATTEMPTS": "5",
-                    "JOBS_RETRY_DELAY_SECONDS": "0.1", **env}
-        proc = subprocess.Popen([sys.executable, "-m", "jobs.worker", "--app", "jobs_sample_app:register",
-                                 "--shutdown-seconds", "20"], env=full_env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        full_env = {
+            **os.environ,
+            "PYTHONPATH": str(TESTS),
+            "SAMPLE_REDIS_URL": redis_url,
+            "SAMPLE_KEY": key,
+            "JOBS_WORKER_PORT": str(port),
+            "JOBS_CONCURRENCY": "1",
+            "JOBS_MAX_ATTEMPTS": "5",
+            "JOBS_RETRY_DELAY_SECONDS": "0.1",
+            **env,
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker", "--app", "jobs_sample_app:register", "--shutdown-seconds", "20"],
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs.append(proc)
         wait_for_port(port, 30, proc)
         return proc, port
@@ -84,11 +95,16 @@ def test_health_metrics_and_graceful_sigterm(redis_url: str, spawn) -> None:
 
 def test_killed_redis_worker_leaves_its_job_to_another_worker(redis_url: str, spawn) -> None:
     key, prefix = uuid.uuid4().hex, f"w{uuid.uuid4().hex[:8]}"
-    env = {"JOBS_PROVIDER": "redis", "JOBS_REDIS_URL": redis_url, "JOBS_REDIS_PREFIX": prefix,
-           "JOBS_REDIS_CLAIM_IDLE_SECONDS": "1"}
+    env = {
+        "JOBS_PROVIDER": "redis",
+        "JOBS_REDIS_URL": redis_url,
+        "JOBS_REDIS_PREFIX": prefix,
+        "JOBS_REDIS_CLAIM_IDLE_SECONDS": "1",
+    }
     first, _ = spawn(key, **env)
     job_id = Dispatcher(_registry(), RedisStreamsProvider.from_url(redis_url, prefix=prefix)).dispatch(
-        "sample.work", {"sleep": 2})
+        "sample.work", {"sleep": 2}
+    )
     store = redis.Redis.from_url(redis_url, decode_responses=True)
     assert wait_until(lambda: store.llen(f"{key}:started") == 1)
 
@@ -101,9 +117,9 @@ def test_killed_redis_worker_leaves_its_job_to_another_worker(redis_url: str, sp
     assert (done_id, attempt, int(pid)) == (job_id, "2", second.pid)
 
 
-def test_killed_pubsub_worker_leaves_its_job_to_another_worker(redis_url: str, spawn,
-                                                               pubsub_server: FakePubSub,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_pubsub_worker_leaves_its_job_to_another_worker(
+    redis_url: str, spawn, pubsub_server: FakePubSub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key, project = uuid.uuid4().hex, f"p{uuid.uuid4().hex[:8]}"
     host = f"127.0.0.1:{pubsub_server.port}"
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", host)
@@ -128,9 +144,16 @@ def test_qstash_worker_serves_the_push_endpoint(redis_url: str, spawn, qstash_se
 
     key, port = uuid.uuid4().hex, free_port()
     base = f"http://127.0.0.1:{port}"
-    spawn(key, port=port, JOBS_PROVIDER="qstash", QSTASH_TOKEN=qstash_server.token,
-          QSTASH_URL=qstash_server.url, QSTASH_CURRENT_SIGNING_KEY=qstash_server.current_key,
-          QSTASH_NEXT_SIGNING_KEY=qstash_server.next_key, JOBS_PUSH_BASE_URL=base)
+    spawn(
+        key,
+        port=port,
+        JOBS_PROVIDER="qstash",
+        QSTASH_TOKEN=qstash_server.token,
+        QSTASH_URL=qstash_server.url,
+        QSTASH_CURRENT_SIGNING_KEY=qstash_server.current_key,
+        QSTASH_NEXT_SIGNING_KEY=qstash_server.next_key,
+        JOBS_PUSH_BASE_URL=base,
+    )
     assert requests.get(f"{base}/readyz", timeout=5).status_code == 200  # no consumer loop needed
 
     provider = QStashProvider(qstash_server.token, base, qstash_url=qstash_server.url)
@@ -143,15 +166,26 @@ def test_qstash_worker_serves_the_push_endpoint(redis_url: str, spawn, qstash_se
     assert unsigned.status_code == 401
 
 
-def test_provision_creates_topics_subscriptions_and_dead_letter_policy_idempotently(
-        pubsub_server: FakePubSub) -> None:
+def test_provision_creates_topics_subscriptions_and_dead_letter_policy_idempotently(pubsub_server: FakePubSub) -> None:
     project = f"p{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "JOBS_PROVIDER": "pubsub", "PUBSUB_PROJECT_ID": project,
-           "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{pubsub_server.port}", "SAMPLE_REDIS_URL": "redis://unused",
-           "SAMPLE_KEY": "unused", "JOBS_MAX_ATTEMPTS": "7"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(TESTS),
+        "JOBS_PROVIDER": "pubsub",
+        "PUBSUB_PROJECT_ID": project,
+        "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{pubsub_server.port}",
+        "SAMPLE_REDIS_URL": "redis://unused",
+        "SAMPLE_KEY": "unused",
+        "JOBS_MAX_ATTEMPTS": "7",
+    }
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "jobs.provision", "--app", "jobs_sample_app:register",
-                               "--types", "extra.type"], env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "jobs.provision", "--app", "jobs_sample_app:register", "--types", "extra.type"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
 
     topics = sorted(n.rsplit("/", 1)[1] for n in pubsub_server.topics if f"/{project}/" in n)

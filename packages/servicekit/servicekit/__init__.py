@@ -9,7 +9,24 @@ from .settings import ServiceSettings, load_settings
 from .validation import endpoint, parse_body, parse_query
 
 __all__ = [
-    "SERVICE_SCOPE", "USER_SCOPE", "ApiProblem", "HttpClient", "ProblemModel", "ServiceSettings", "counter",
-    "create_app", "endpoint", "gauge", "histogram", "issue_token", "load_settings", "parse_body",
-    "parse_query", "problem_response", "public", "require_scope", "service_token", "verify_token",
+    "SERVICE_SCOPE",
+    "USER_SCOPE",
+    "ApiProblem",
+    "HttpClient",
+    "ProblemModel",
+    "ServiceSettings",
+    "counter",
+    "create_app",
+    "endpoint",
+    "gauge",
+    "histogram",
+    "issue_token",
+    "load_settings",
+    "parse_body",
+    "parse_query",
+    "problem_response",
+    "public",
+    "require_scope",
+    "service_token",
+    "verify_token",
 ]

@@ -41,15 +41,28 @@ def _install_request_id(app: Flask) -> None:
             response.headers["X-Request-ID"] = request_id
         started = g.get("started")
         if request.path not in ("/healthz", "/metrics"):
-            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-                "method": request.method, "path": request.path, "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            })
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                },
+            )
         return response
 
 
-def create_app(settings: ServiceSettings, *, import_name: str,
-               readiness: Mapping[str, ReadinessCheck] | None = None, title: str | None = None) -> Flask:
+def create_app(
+    settings: ServiceSettings,
+    *,
+    import_name: str,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    title: str | None = None,
+) -> Flask:
     """Build a Flask app with logging, request ids, errors, auth guard, health, metrics and OpenAPI.
 
     The service then registers its blueprints on the returned app.
@@ -63,8 +76,9 @@ def create_app(settings: ServiceSettings, *, import_name: str,
     _install_request_id(app)
     register_error_handlers(app)
     install_guard(app, settings)
-    app.register_blueprint(health_blueprint(settings.service_name, dict(readiness or {}),
-                                            settings.readiness_timeout_seconds))
+    app.register_blueprint(
+        health_blueprint(settings.service_name, dict(readiness or {}), settings.readiness_timeout_seconds)
+    )
     setup_metrics(app, settings.service_name)
     register_openapi(app, title or settings.service_name)
     return app

@@ -20,14 +20,26 @@ from .errors import ApiProblem
 from .settings import ServiceSettings
 from .validation import spec_of
 
-ALWAYS_PUBLIC = {"servicekit.healthz", "servicekit.readyz", "servicekit.metrics", "servicekit.openapi",
-                 "servicekit.docs", "static"}
+ALWAYS_PUBLIC = {
+    "servicekit.healthz",
+    "servicekit.readyz",
+    "servicekit.metrics",
+    "servicekit.openapi",
+    "servicekit.docs",
+    "static",
+}
 USER_SCOPE = "user"
 SERVICE_SCOPE = "service"
 
 
-def issue_token(settings: ServiceSettings, subject: str, *, scope: str = USER_SCOPE,
-                ttl_seconds: int | None = None, claims: dict[str, Any] | None = None) -> tuple[str, int]:
+def issue_token(
+    settings: ServiceSettings,
+    subject: str,
+    *,
+    scope: str = USER_SCOPE,
+    ttl_seconds: int | None = None,
+    claims: dict[str, Any] | None = None,
+) -> tuple[str, int]:
     """Return ``(token, expires_in)``."""
     ttl = ttl_seconds or settings.jwt_ttl_seconds
     now = int(time.time())
@@ -59,8 +71,13 @@ _verified: dict[tuple[str, ...], dict[str, Any]] = {}
 
 def verify_token(settings: ServiceSettings, token: str) -> dict[str, Any]:
     # Keyed by everything the verdict depends on, so two configurations never share an entry.
-    key = (settings.jwt_secret.get_secret_value(), settings.jwt_algorithm, settings.jwt_issuer,
-           settings.jwt_audience, token)
+    key = (
+        settings.jwt_secret.get_secret_value(),
+        settings.jwt_algorithm,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        token,
+    )
     claims = _verified.get(key)
     if claims is not None:
         if claims["exp"] + 5 >= time.time():
@@ -92,8 +109,12 @@ def _decode(settings: ServiceSettings, token: str) -> dict[str, Any]:
 
 
 def _unauthorized(detail: str) -> ApiProblem:
-    return ApiProblem(401, "Unauthorized", detail,
-                      headers={"WWW-Authenticate": 'Bearer realm="trucking-suite", error="invalid_token"'})
+    return ApiProblem(
+        401,
+        "Unauthorized",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="trucking-suite", error="invalid_token"'},
+    )
 
 
 def bearer_token() -> str | None:
@@ -143,6 +164,7 @@ def install_guard(app: Flask, settings: ServiceSettings) -> None:
             return
         token = bearer_token()
         if token is None:
-            raise _unauthorized("Send an 'Authorization: Bearer <token>' header; tokens come from "
-                                "fleet-api's POST /auth/login.")
+            raise _unauthorized(
+                "Send an 'Authorization: Bearer <token>' header; tokens come from fleet-api's POST /auth/login."
+            )
         g.claims = verify_token(settings, token)

@@ -13,8 +13,9 @@ def engine_for(url: str):
     """One small pool per database URL for every readiness check of the process."""
     from sqlalchemy import create_engine
 
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0,
-                         connect_args={"connect_timeout": 2})
+    return create_engine(
+        sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0, connect_args={"connect_timeout": 2}
+    )
 
 
 def postgres(url: str) -> Callable[[], dict]:
@@ -47,8 +48,12 @@ def dynamodb(endpoint_url: str | None, region: str) -> Callable[[], dict]:
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region,
-                              config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}))
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}),
+        )
         client.list_tables(Limit=1)
         return {}
 

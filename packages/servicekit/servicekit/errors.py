@@ -31,8 +31,15 @@ class ProblemModel(BaseModel):
 class ApiProblem(Exception):
     """Raised by a view or the domain layer to answer with a given status and message."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, *,
-                 headers: dict[str, str] | None = None, **extensions: Any):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ):
         super().__init__(detail or title)
         self.status = status
         self.title = title
@@ -41,8 +48,9 @@ class ApiProblem(Exception):
         self.extensions = extensions
 
 
-def problem_response(status: int, title: str, detail: str | None = None, *,
-                     headers: dict[str, str] | None = None, **extensions: Any) -> Response:
+def problem_response(
+    status: int, title: str, detail: str | None = None, *, headers: dict[str, str] | None = None, **extensions: Any
+) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -77,8 +85,12 @@ def _api_problem(exc: ApiProblem) -> Response:
 _UNAVAILABLE = {
     "sqlalchemy.exc": ("OperationalError", "InterfaceError", "TimeoutError"),
     "redis.exceptions": ("ConnectionError", "TimeoutError", "BusyLoadingError"),
-    "botocore.exceptions": ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                            "ConnectionClosedError"),
+    "botocore.exceptions": (
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    ),
     "pymongo.errors": ("ConnectionFailure", "ServerSelectionTimeoutError"),
     "psycopg": ("OperationalError",),
 }
@@ -102,11 +114,16 @@ def _unexpected(exc: Exception) -> Response:
     if dependency_unavailable(exc):
         # A dependency outage is not the client's fault and not a bug: 503 tells it when to retry.
         log.warning("dependency unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
-        return problem_response(503, "Service Unavailable", "A dependency of this service is unavailable; "
-                                "retry later.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return problem_response(
+            503,
+            "Service Unavailable",
+            "A dependency of this service is unavailable; retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
-    return problem_response(500, "Internal Server Error",
-                            "An unexpected error occurred; the request id locates it in the logs.")
+    return problem_response(
+        500, "Internal Server Error", "An unexpected error occurred; the request id locates it in the logs."
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 def settings_for(service: str, default_port: int) -> dict:
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
-        Path(tempfile.gettempdir()) / f"prometheus-{service}-{os.getpid()}")
+        Path(tempfile.gettempdir()) / f"prometheus-{service}-{os.getpid()}"
+    )
     shutil.rmtree(metrics_dir, ignore_errors=True)
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir

@@ -28,10 +28,10 @@ from .metrics import counter, histogram
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
-_attempts = counter("servicekit_http_client_requests_total",
-                    "Outgoing HTTP attempts by target and outcome", ["target", "outcome"])
-_duration = histogram("servicekit_http_client_request_duration_seconds",
-                      "Outgoing HTTP attempt duration", ["target"])
+_attempts = counter(
+    "servicekit_http_client_requests_total", "Outgoing HTTP attempts by target and outcome", ["target", "outcome"]
+)
+_duration = histogram("servicekit_http_client_request_duration_seconds", "Outgoing HTTP attempt duration", ["target"])
 
 
 def retry_after_seconds(response: requests.Response | None, cap: float) -> float | None:
@@ -51,11 +51,20 @@ def retry_after_seconds(response: requests.Response | None, cap: float) -> float
 
 
 class HttpClient:
-    def __init__(self, base_url: str, target: str, *, timeout: float = 5.0, max_attempts: int = 4,
-                 max_total_seconds: float = 20.0, backoff_base: float = 0.2, backoff_max: float = 5.0,
-                 token_provider: Callable[[], str] | None = None,
-                 on_retry: Callable[[RetryCallState], None] | None = None,
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        target: str,
+        *,
+        timeout: float = 5.0,
+        max_attempts: int = 4,
+        max_total_seconds: float = 20.0,
+        backoff_base: float = 0.2,
+        backoff_max: float = 5.0,
+        token_provider: Callable[[], str] | None = None,
+        on_retry: Callable[[RetryCallState], None] | None = None,
+        session: requests.Session | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.target = target
         self.timeout = timeout
@@ -104,8 +113,10 @@ class HttpClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_total_seconds),
             wait=self._wait,
-            retry=(retry_if_exception_type((requests.ConnectionError, requests.Timeout))
-                   | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)),
+            retry=(
+                retry_if_exception_type((requests.ConnectionError, requests.Timeout))
+                | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
+            ),
             retry_error_callback=lambda state: state.outcome.result(),
             before_sleep=self.on_retry,
             reraise=True,

@@ -38,13 +38,13 @@ def counter(name: str, documentation: str, labelnames: Sequence[str] = ()) -> Co
     return _metric(Counter, name, documentation, labelnames)
 
 
-def histogram(name: str, documentation: str, labelnames: Sequence[str] = (),
-              buckets: Sequence[float] = Histogram.DEFAULT_BUCKETS) -> Histogram:
+def histogram(
+    name: str, documentation: str, labelnames: Sequence[str] = (), buckets: Sequence[float] = Histogram.DEFAULT_BUCKETS
+) -> Histogram:
     return _metric(Histogram, name, documentation, labelnames, buckets=tuple(buckets))
 
 
-def gauge(name: str, documentation: str, labelnames: Sequence[str] = (),
-          multiprocess_mode: str = "livesum") -> Gauge:
+def gauge(name: str, documentation: str, labelnames: Sequence[str] = (), multiprocess_mode: str = "livesum") -> Gauge:
     return _metric(Gauge, name, documentation, labelnames, multiprocess_mode=multiprocess_mode)
 
 
@@ -55,9 +55,14 @@ def multiprocess_dir() -> str | None:
 def setup_metrics(app: Flask, service: str) -> PrometheusMetrics:
     # Each app gets its own registry for the HTTP metrics, so tests can build many apps in one process.
     app_registry = CollectorRegistry(auto_describe=True)
-    metrics = PrometheusMetrics(app, registry=app_registry, path=None, group_by="endpoint",
-                                default_labels={"service": service},
-                                excluded_paths=["/metrics"])
+    metrics = PrometheusMetrics(
+        app,
+        registry=app_registry,
+        path=None,
+        group_by="endpoint",
+        default_labels={"service": service},
+        excluded_paths=["/metrics"],
+    )
 
     def render() -> Response:
         if multiprocess_dir():

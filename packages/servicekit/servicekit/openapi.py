@@ -14,10 +14,19 @@ from .errors import PROBLEM_MEDIA_TYPE, ProblemModel
 from .validation import spec_of
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_PARAM_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"},
-                "uuid": {"type": "string", "format": "uuid"}, "path": {"type": "string"}}
-_ERROR_STATUSES = {400: "Malformed request", 401: "Missing or invalid token", 404: "Not found",
-                   415: "Body is not JSON", 422: "Validation failed"}
+_PARAM_TYPES = {
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "path": {"type": "string"},
+}
+_ERROR_STATUSES = {
+    400: "Malformed request",
+    401: "Missing or invalid token",
+    404: "Not found",
+    415: "Body is not JSON",
+    422: "Validation failed",
+}
 
 
 class _Components:
@@ -52,14 +61,21 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
         spec = spec_of(view)
         path = _CONVERTER.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         params = [
-            {"name": m.group("name"), "in": "path", "required": True,
-             "schema": _PARAM_TYPES.get(m.group("conv") or "", {"type": "string"})}
+            {
+                "name": m.group("name"),
+                "in": "path",
+                "required": True,
+                "schema": _PARAM_TYPES.get(m.group("conv") or "", {"type": "string"}),
+            }
             for m in _CONVERTER.finditer(rule.rule)
         ]
         public = spec.public or rule.endpoint in ALWAYS_PUBLIC
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op: dict[str, Any] = {"operationId": f"{rule.endpoint}.{method.lower()}",
-                                  "summary": spec.summary or rule.endpoint, "responses": {}}
+            op: dict[str, Any] = {
+                "operationId": f"{rule.endpoint}.{method.lower()}",
+                "summary": spec.summary or rule.endpoint,
+                "responses": {},
+            }
             if spec.tags:
                 op["tags"] = spec.tags
             op_params = list(params)
@@ -67,13 +83,14 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
                 query_schema = spec.query.model_json_schema()
                 required = set(query_schema.get("required", []))
                 for name, prop in query_schema.get("properties", {}).items():
-                    op_params.append({"name": name, "in": "query", "required": name in required,
-                                      "schema": prop})
+                    op_params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
             if op_params:
                 op["parameters"] = op_params
             if spec.body is not None:
-                op["requestBody"] = {"required": True,
-                                     "content": {"application/json": {"schema": components.ref(spec.body)}}}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": components.ref(spec.body)}},
+                }
             for status, model in (spec.responses or {200: None}).items():
                 entry: dict[str, Any] = {"description": "OK" if status < 300 else "Error"}
                 if model is not None:
@@ -87,9 +104,9 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
                 if spec.query is None:
                     errors.pop(422)
             for status, description in errors.items():
-                op["responses"].setdefault(str(status), {
-                    "description": description,
-                    "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}})
+                op["responses"].setdefault(
+                    str(status), {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}}
+                )
             if not public:
                 op["security"] = [{"bearerAuth": []}]
             paths.setdefault(path, {})[method.lower()] = op
@@ -120,13 +137,16 @@ def register_openapi(app: Flask, title: str) -> None:
             f"<tr><td><code>{html.escape(method.upper())}</code></td><td><code>{html.escape(path)}</code></td>"
             f"<td>{html.escape(op.get('summary') or '')}</td>"
             f"<td>{'token' if op.get('security') else 'public'}</td></tr>"
-            for path, ops in document["paths"].items() for method, op in ops.items()
+            for path, ops in document["paths"].items()
+            for method, op in ops.items()
         )
-        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)} API</title>"
-                "<style>body{font-family:sans-serif;margin:2em}td{padding:.2em 1em}</style></head><body>"
-                f"<h1>{html.escape(title)}</h1><p>Machine-readable: <a href='openapi.json'>openapi.json</a>"
-                "</p><table><tr><th>method</th><th>path</th><th>what</th><th>auth</th></tr>"
-                f"{rows}</table></body></html>")
+        page = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)} API</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td{padding:.2em 1em}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><p>Machine-readable: <a href='openapi.json'>openapi.json</a>"
+            "</p><table><tr><th>method</th><th>path</th><th>what</th><th>auth</th></tr>"
+            f"{rows}</table></body></html>"
+        )
         return page, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     app.add_url_rule("/openapi.json", "servicekit.openapi", openapi, methods=["GET"])

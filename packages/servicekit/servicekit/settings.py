@@ -85,7 +85,7 @@ def sqlalchemy_url(url: str) -> str:
     """``postgresql://`` (what most tools and secrets write) means psycopg 3 for SQLAlchemy here."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

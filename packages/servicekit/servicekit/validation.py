@@ -63,9 +63,12 @@ def reject_nul(data: Any, where: str) -> None:
     """Postgres text cannot hold NUL, and no field of ours means one: refuse it at the door."""
     location = _nul_location(data, where)
     if location:
-        raise ApiProblem(422, "Validation failed", f"Invalid: {location} contains a NUL character.",
-                         errors=[{"loc": location, "msg": "NUL characters are not allowed",
-                                  "type": "nul_char"}])
+        raise ApiProblem(
+            422,
+            "Validation failed",
+            f"Invalid: {location} contains a NUL character.",
+            errors=[{"loc": location, "msg": "NUL characters are not allowed", "type": "nul_char"}],
+        )
 
 
 def json_body() -> Any:
@@ -100,9 +103,16 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         raise validation_problem(exc, "query") from None
 
 
-def endpoint(*, summary: str | None = None, body: Any = None, query: type[BaseModel] | None = None,
-             response: Any = None, status: int = 200, responses: dict[int, Any] | None = None,
-             tags: list[str] | None = None) -> Callable:
+def endpoint(
+    *,
+    summary: str | None = None,
+    body: Any = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    responses: dict[int, Any] | None = None,
+    tags: list[str] | None = None,
+) -> Callable:
     """Describe an endpoint; when ``body``/``query`` are given, the view receives them validated.
 
     The view is called with ``body=`` and/or ``query=`` keyword arguments. The same metadata feeds

@@ -55,5 +55,3 @@ def build_app(settings: Settings, readiness=None) -> Flask:
         return {"open": True}
 
     return app
-
-

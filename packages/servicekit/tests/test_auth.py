@@ -14,8 +14,7 @@ from servicekit_sample import SECRET, Settings, build_app
 
 def claims(**overrides):
     now = int(time.time())
-    base = {"sub": "u", "iss": "fleet-api", "aud": "trucking-suite", "iat": now, "exp": now + 60,
-            "scope": "user"}
+    base = {"sub": "u", "iss": "fleet-api", "aud": "trucking-suite", "iat": now, "exp": now + 60, "scope": "user"}
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 

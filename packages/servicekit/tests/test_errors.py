@@ -39,12 +39,15 @@ def test_malformed_json_is_400(client, auth) -> None:
     assert_problem(response, 400)
 
 
-@pytest.mark.parametrize("payload, bad", [
-    ({"name": "", "quantity": 1}, "body.name"),
-    ({"name": "cake"}, "body.quantity"),
-    ({"name": "cake", "quantity": "many"}, "body.quantity"),
-    ([1, 2], "body"),
-])
+@pytest.mark.parametrize(
+    "payload, bad",
+    [
+        ({"name": "", "quantity": 1}, "body.name"),
+        ({"name": "cake"}, "body.quantity"),
+        ({"name": "cake", "quantity": "many"}, "body.quantity"),
+        ([1, 2], "body"),
+    ],
+)
 def test_invalid_body_is_422_naming_the_field(client, auth, payload, bad) -> None:
     body = assert_problem(client.post("/items", json=payload, headers=auth), 422)
     assert bad in [e["loc"] for e in body["errors"]]

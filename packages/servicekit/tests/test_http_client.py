@@ -89,8 +89,12 @@ def test_attempts_are_counted_per_target_and_outcome(httpserver) -> None:
     from prometheus_client import REGISTRY
 
     def count(outcome):
-        return REGISTRY.get_sample_value("servicekit_http_client_requests_total",
-                                         {"target": "counted", "outcome": outcome}) or 0
+        return (
+            REGISTRY.get_sample_value(
+                "servicekit_http_client_requests_total", {"target": "counted", "outcome": outcome}
+            )
+            or 0
+        )
 
     handler, _ = sequence(Response("no", 503), Response("ok", 200))
     httpserver.expect_request("/thing").respond_with_handler(handler)

@@ -46,17 +46,23 @@ def test_secret_value_is_not_printed(monkeypatch) -> None:
     assert "hunter2" not in repr(load_settings(Needs))
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({}, "missing required setting JWT_SECRET (or JWT_SECRET_FILE), DATABASE_URL (or DATABASE_URL_FILE)"),
-    ({"JWT_SECRET": "s", "DATABASE_URL": "x", "LOG_LEVEL": "LOUD"}, "invalid setting LOG_LEVEL"),
-    ({"JWT_SECRET_FILE": "/nonexistent/secret", "DATABASE_URL": "x"}, "JWT_SECRET_FILE=/nonexistent/secret"),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, "missing required setting JWT_SECRET (or JWT_SECRET_FILE), DATABASE_URL (or DATABASE_URL_FILE)"),
+        ({"JWT_SECRET": "s", "DATABASE_URL": "x", "LOG_LEVEL": "LOUD"}, "invalid setting LOG_LEVEL"),
+        ({"JWT_SECRET_FILE": "/nonexistent/secret", "DATABASE_URL": "x"}, "JWT_SECRET_FILE=/nonexistent/secret"),
+    ],
+)
 def test_bad_configuration_stops_with_one_line(env, expected) -> None:
-    code = ("from servicekit import ServiceSettings, load_settings\n"
-            "class Needs(ServiceSettings):\n    database_url: str\n"
-            "load_settings(Needs)\n")
-    result = subprocess.run([sys.executable, "-c", code], env={"PATH": "/usr/bin", **env},
-                            capture_output=True, text=True, timeout=60)
+    code = (
+        "from servicekit import ServiceSettings, load_settings\n"
+        "class Needs(ServiceSettings):\n    database_url: str\n"
+        "load_settings(Needs)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={"PATH": "/usr/bin", **env}, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

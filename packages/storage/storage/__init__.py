@@ -1,9 +1,9 @@
 """File storage behind one interface (S3 on any endpoint, Azure Blob, local filesystem).
 
-    import storage
-    files = storage.get_storage()                    # provider from STORAGE_PROVIDER
-    files.put("logs/2026-11-22/run.jsonl", data, content_type="application/x-ndjson")
-    for chunk in files.open("logs/2026-11-22/run.jsonl"): ...
+import storage
+files = storage.get_storage()                    # provider from STORAGE_PROVIDER
+files.put("logs/2026-11-22/run.jsonl", data, content_type="application/x-ndjson")
+for chunk in files.open("logs/2026-11-22/run.jsonl"): ...
 """
 
 from __future__ import annotations
@@ -44,6 +44,16 @@ def configure(settings: StorageSettings | None = None, *, provider: StorageProvi
 
 
 __all__ = [
-    "InvalidKey", "NotSupported", "ObjectInfo", "ObjectNotFound", "Storage", "StorageError",
-    "StorageProvider", "StorageSettings", "configure", "from_settings", "get_storage", "validate_key",
+    "InvalidKey",
+    "NotSupported",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "Storage",
+    "StorageError",
+    "StorageProvider",
+    "StorageSettings",
+    "configure",
+    "from_settings",
+    "get_storage",
+    "validate_key",
 ]

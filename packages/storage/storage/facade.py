@@ -17,14 +17,14 @@ class Storage:
     def name(self) -> str:
         return self.provider.name
 
-    def put(self, key: str, data: Data | str, *, content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> ObjectInfo:
+    def put(
+        self, key: str, data: Data | str, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo:
         """Store `data` (bytes, str as UTF-8, or a binary file object read in chunks) under `key`."""
         if isinstance(data, str):
             data = data.encode()
             content_type = content_type or "text/plain; charset=utf-8"
-        return self.provider.put(validate_key(key), data, content_type=content_type,
-                                 metadata=dict(metadata or {}))
+        return self.provider.put(validate_key(key), data, content_type=content_type, metadata=dict(metadata or {}))
 
     def open(self, key: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """Stream the content in chunks (`ObjectNotFound` if missing)."""
@@ -59,10 +59,8 @@ class Storage:
     def presigned_download_url(self, key: str, *, expires_in: int = 3600) -> str:
         return self.provider.presigned_download_url(validate_key(key), expires_in=expires_in)
 
-    def presigned_upload_url(self, key: str, *, expires_in: int = 3600,
-                             content_type: str | None = None) -> str:
-        return self.provider.presigned_upload_url(validate_key(key), expires_in=expires_in,
-                                                  content_type=content_type)
+    def presigned_upload_url(self, key: str, *, expires_in: int = 3600, content_type: str | None = None) -> str:
+        return self.provider.presigned_upload_url(validate_key(key), expires_in=expires_in, content_type=content_type)
 
     def provision(self) -> None:
         self.provider.provision()

@@ -68,8 +68,9 @@ class StorageProvider(ABC):
         raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
 
     @abstractmethod
-    def put(self, key: str, data: Data, *, content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> ObjectInfo: ...
+    def put(
+        self, key: str, data: Data, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo: ...
 
     @abstractmethod
     def open(self, key: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -90,8 +91,7 @@ class StorageProvider(ABC):
     def presigned_download_url(self, key: str, *, expires_in: int = 3600) -> str:
         raise NotSupported(f"{self.name} has no presigned URLs")
 
-    def presigned_upload_url(self, key: str, *, expires_in: int = 3600,
-                             content_type: str | None = None) -> str:
+    def presigned_upload_url(self, key: str, *, expires_in: int = 3600, content_type: str | None = None) -> str:
         raise NotSupported(f"{self.name} has no presigned URLs")
 
     def provision(self) -> None:  # noqa: B027 - optional hook
@@ -99,4 +99,3 @@ class StorageProvider(ABC):
 
     def ping(self) -> None:  # noqa: B027 - optional hook
         """Raise if the backend cannot be reached (readiness checks)."""
-

@@ -31,12 +31,26 @@ def _azurite_binary() -> str:
 def azurite_connection_string() -> Iterator[str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="azurite-")
-    proc = start_process([_azurite_binary(), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-                          "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
-                         port=port, cwd=workdir)
+    proc = start_process(
+        [
+            _azurite_binary(),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--silent",
+        ],
+        port=port,
+        cwd=workdir,
+    )
     try:
-        yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-               f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
+        yield (
+            f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+        )
     finally:
         stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -60,8 +74,7 @@ def _s3(request: pytest.FixtureRequest) -> Storage:
 def _azure(request: pytest.FixtureRequest) -> Storage:
     from storage.providers.azure_blob import AzureBlobProvider
 
-    provider = AzureBlobProvider(request.getfixturevalue("azurite_connection_string"),
-                                 f"c{uuid.uuid4().hex[:12]}")
+    provider = AzureBlobProvider(request.getfixturevalue("azurite_connection_string"), f"c{uuid.uuid4().hex[:12]}")
     provider.provision()
     return Storage(provider)
 

@@ -12,11 +12,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_put_then_get_round_trips_bytes_content_type_and_metadata(files: Storage) -> None:
-    info = files.put("logs/2026-11-22/run.jsonl", b'{"a":1}\n', content_type="application/x-ndjson",
-                     metadata={"run": "42"})
+    info = files.put(
+        "logs/2026-11-22/run.jsonl", b'{"a":1}\n', content_type="application/x-ndjson", metadata={"run": "42"}
+    )
 
-    assert (info.key, info.size, info.content_type) == ("logs/2026-11-22/run.jsonl", 8,
-                                                        "application/x-ndjson")
+    assert (info.key, info.size, info.content_type) == ("logs/2026-11-22/run.jsonl", 8, "application/x-ndjson")
     assert files.get("logs/2026-11-22/run.jsonl") == b'{"a":1}\n'
     stat = files.stat("logs/2026-11-22/run.jsonl")
     assert (stat.size, stat.content_type, dict(stat.metadata)) == (8, "application/x-ndjson", {"run": "42"})
@@ -77,8 +77,9 @@ def test_unicode_and_space_in_keys(files: Storage) -> None:
     assert [o.key for o in files.list("reports/")] == ["reports/été 2026.csv"]
 
 
-@pytest.mark.parametrize("key", ["", "/etc/passwd", "../escape", "a/../../b", "a//b", "a/./b", "a\\b",
-                                 "nul\x00byte", "x" * 1100])
+@pytest.mark.parametrize(
+    "key", ["", "/etc/passwd", "../escape", "a/../../b", "a//b", "a/./b", "a\\b", "nul\x00byte", "x" * 1100]
+)
 def test_bad_keys_are_refused_before_reaching_the_backend(files: Storage, key: str) -> None:
     with pytest.raises(InvalidKey):
         files.put(key, b"x")

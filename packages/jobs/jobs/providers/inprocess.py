@@ -64,8 +64,7 @@ class InProcessProvider(JobProvider):
     def start_background(self, deliver: Deliver) -> threading.Event:
         """Consume every job type in a daemon thread (single-process use); set the event to stop."""
         stop = threading.Event()
-        threading.Thread(target=self.consume, args=(None, deliver, stop), name="jobs-inprocess",
-                         daemon=True).start()
+        threading.Thread(target=self.consume, args=(None, deliver, stop), name="jobs-inprocess", daemon=True).start()
         return stop
 
     def consume(self, job_types: Iterable[str] | None, deliver: Deliver, stop: threading.Event) -> None:
@@ -85,8 +84,10 @@ class InProcessProvider(JobProvider):
 
     def _failed(self, job: Job, exc: Exception) -> None:
         if is_permanent(exc) or job.attempt >= self.max_attempts:
-            log.error("job dead-lettered", extra={"job_id": job.id, "job_type": job.type,
-                                                  "attempt": job.attempt, "error": repr(exc)})
+            log.error(
+                "job dead-lettered",
+                extra={"job_id": job.id, "job_type": job.type, "attempt": job.attempt, "error": repr(exc)},
+            )
             metrics.dead_lettered.labels(job.type, self.name).inc()
             with self._cond:
                 self._dead[job.type].append(job)

@@ -44,9 +44,19 @@ class PubSubProvider(JobProvider):
     name = "pubsub"
     parallel_consumers = False
 
-    def __init__(self, project_id: str, *, emulator_host: str | None = None, topic_prefix: str = "jobs.",
-                 subscription: str = "workers", max_attempts: int = 5, retry_delay_seconds: float = 10.0,
-                 concurrency: int = 4, ack_deadline_seconds: int = 60, publish_timeout: float = 30.0):
+    def __init__(
+        self,
+        project_id: str,
+        *,
+        emulator_host: str | None = None,
+        topic_prefix: str = "jobs.",
+        subscription: str = "workers",
+        max_attempts: int = 5,
+        retry_delay_seconds: float = 10.0,
+        concurrency: int = 4,
+        ack_deadline_seconds: int = 60,
+        publish_timeout: float = 30.0,
+    ):
         if emulator_host:
             # The client libraries read the emulator address from the environment only.
             os.environ["PUBSUB_EMULATOR_HOST"] = emulator_host
@@ -63,11 +73,16 @@ class PubSubProvider(JobProvider):
 
     @classmethod
     def from_settings(cls, settings: JobsSettings) -> PubSubProvider:
-        return cls(settings.pubsub_project_id, emulator_host=settings.pubsub_emulator_host,
-                   topic_prefix=settings.pubsub_topic_prefix, subscription=settings.pubsub_subscription,
-                   max_attempts=settings.max_attempts, retry_delay_seconds=settings.retry_delay_seconds,
-                   concurrency=settings.concurrency,
-                   ack_deadline_seconds=settings.pubsub_ack_deadline_seconds)
+        return cls(
+            settings.pubsub_project_id,
+            emulator_host=settings.pubsub_emulator_host,
+            topic_prefix=settings.pubsub_topic_prefix,
+            subscription=settings.pubsub_subscription,
+            max_attempts=settings.max_attempts,
+            retry_delay_seconds=settings.retry_delay_seconds,
+            concurrency=settings.concurrency,
+            ack_deadline_seconds=settings.pubsub_ack_deadline_seconds,
+        )
 
     # -- names -----------------------------------------------------------------------------------
 
@@ -102,17 +117,27 @@ class PubSubProvider(JobProvider):
                     except gexc.AlreadyExists:
                         pass
                 backoff = max(0.0, min(self.retry_delay_seconds, 600.0))
-                self._create_subscription(subscriber, {
-                    "name": self.subscription_path(job_type), "topic": self.topic(job_type),
-                    "ack_deadline_seconds": self.ack_deadline_seconds,
-                    "dead_letter_policy": {"dead_letter_topic": self.dead_topic(job_type),
-                                           "max_delivery_attempts": min(100, max(5, self.max_attempts))},
-                    "retry_policy": {"minimum_backoff": duration_pb2.Duration(seconds=int(backoff),
-                                                                              nanos=int(backoff % 1 * 1e9)),
-                                     "maximum_backoff": duration_pb2.Duration(seconds=600)},
-                })
-                self._create_subscription(subscriber, {"name": self.parked_subscription(job_type),
-                                                       "topic": self.dead_topic(job_type)})
+                self._create_subscription(
+                    subscriber,
+                    {
+                        "name": self.subscription_path(job_type),
+                        "topic": self.topic(job_type),
+                        "ack_deadline_seconds": self.ack_deadline_seconds,
+                        "dead_letter_policy": {
+                            "dead_letter_topic": self.dead_topic(job_type),
+                            "max_delivery_attempts": min(100, max(5, self.max_attempts)),
+                        },
+                        "retry_policy": {
+                            "minimum_backoff": duration_pb2.Duration(
+                                seconds=int(backoff), nanos=int(backoff % 1 * 1e9)
+                            ),
+                            "maximum_backoff": duration_pb2.Duration(seconds=600),
+                        },
+                    },
+                )
+                self._create_subscription(
+                    subscriber, {"name": self.parked_subscription(job_type), "topic": self.dead_topic(job_type)}
+                )
         finally:
             subscriber.close()
 
@@ -127,8 +152,7 @@ class PubSubProvider(JobProvider):
 
     def publish(self, job: Job) -> None:
         data = json.dumps(job.payload, separators=(",", ":")).encode()
-        attributes = {**{str(k): str(v) for k, v in job.attributes.items()}, "job_id": job.id,
-                      "job_type": job.type}
+        attributes = {**{str(k): str(v) for k, v in job.attributes.items()}, "job_id": job.id, "job_type": job.type}
         try:
             try:
                 self._publish(self.topic(job.type), data, attributes)
@@ -148,15 +172,23 @@ class PubSubProvider(JobProvider):
     def consume(self, job_types: Iterable[str], deliver: Deliver, stop: threading.Event) -> None:
         subscriber = pubsub_v1.SubscriberClient()
         futures = []
-        flow = pubsub_v1.types.FlowControl(max_messages=self.concurrency,
-                                           max_lease_duration=max(600, self.ack_deadline_seconds))
+        flow = pubsub_v1.types.FlowControl(
+            max_messages=self.concurrency, max_lease_duration=max(600, self.ack_deadline_seconds)
+        )
         try:
             for job_type in job_types:
-                scheduler = ThreadScheduler(ThreadPoolExecutor(max_workers=self.concurrency,
-                                                               thread_name_prefix=f"pubsub-{job_type}"))
-                futures.append(subscriber.subscribe(
-                    self.subscription_path(job_type), callback=self._callback(job_type, deliver),
-                    flow_control=flow, scheduler=scheduler, await_callbacks_on_shutdown=True))
+                scheduler = ThreadScheduler(
+                    ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"pubsub-{job_type}")
+                )
+                futures.append(
+                    subscriber.subscribe(
+                        self.subscription_path(job_type),
+                        callback=self._callback(job_type, deliver),
+                        flow_control=flow,
+                        scheduler=scheduler,
+                        await_callbacks_on_shutdown=True,
+                    )
+                )
             while not stop.wait(0.5):
                 if futures and all(f.done() for f in futures):
                     for future in futures:
@@ -178,10 +210,13 @@ class PubSubProvider(JobProvider):
         def on_message(message: Any) -> None:
             attempt = message.delivery_attempt or 1
             try:
-                job = Job(type=job_type, payload=json.loads(message.data or b"null"),
-                          id=message.attributes.get("job_id") or message.message_id,
-                          attributes={k: v for k, v in message.attributes.items()
-                                      if k not in ("job_id", "job_type")}, attempt=attempt)
+                job = Job(
+                    type=job_type,
+                    payload=json.loads(message.data or b"null"),
+                    id=message.attributes.get("job_id") or message.message_id,
+                    attributes={k: v for k, v in message.attributes.items() if k not in ("job_id", "job_type")},
+                    attempt=attempt,
+                )
             except ValueError as exc:
                 self._park(message, job_type, f"unreadable message: {exc}")
                 return
@@ -198,10 +233,8 @@ class PubSubProvider(JobProvider):
         return on_message
 
     def _park(self, message: Any, job_type: str, error: str) -> None:
-        attributes = {**message.attributes, "error": error[:1000],
-                      "attempts": str(message.delivery_attempt or 1)}
-        log.error("job dead-lettered", extra={"job_id": attributes.get("job_id"), "job_type": job_type,
-                                              "error": error})
+        attributes = {**message.attributes, "error": error[:1000], "attempts": str(message.delivery_attempt or 1)}
+        log.error("job dead-lettered", extra={"job_id": attributes.get("job_id"), "job_type": job_type, "error": error})
         try:
             self._publish(self.dead_topic(job_type), message.data, attributes)
         except Exception:  # noqa: BLE001 - not parked: let Pub/Sub redeliver rather than lose it
@@ -215,24 +248,33 @@ class PubSubProvider(JobProvider):
         """Peeks at the parked subscription (messages are not acknowledged, they stay parked)."""
         subscriber = pubsub_v1.SubscriberClient()
         try:
-            response = subscriber.pull(request={"subscription": self.parked_subscription(job_type),
-                                                "max_messages": limit}, timeout=10)
+            response = subscriber.pull(
+                request={"subscription": self.parked_subscription(job_type), "max_messages": limit}, timeout=10
+            )
             if response.received_messages:
-                subscriber.modify_ack_deadline(request={
-                    "subscription": self.parked_subscription(job_type), "ack_deadline_seconds": 0,
-                    "ack_ids": [m.ack_id for m in response.received_messages]})
+                subscriber.modify_ack_deadline(
+                    request={
+                        "subscription": self.parked_subscription(job_type),
+                        "ack_deadline_seconds": 0,
+                        "ack_ids": [m.ack_id for m in response.received_messages],
+                    }
+                )
         finally:
             subscriber.close()
-        return [Job(type=job_type, payload=json.loads(m.message.data or b"null"),
-                    id=m.message.attributes.get("job_id", m.message.message_id),
-                    attributes=dict(m.message.attributes),
-                    attempt=int(m.message.attributes.get("attempts", 0)))
-                for m in response.received_messages]
+        return [
+            Job(
+                type=job_type,
+                payload=json.loads(m.message.data or b"null"),
+                id=m.message.attributes.get("job_id", m.message.message_id),
+                attributes=dict(m.message.attributes),
+                attempt=int(m.message.attributes.get("attempts", 0)),
+            )
+            for m in response.received_messages
+        ]
 
     def ping(self) -> None:
         try:
-            self.publisher.list_topics(request={"project": f"projects/{self.project_id}", "page_size": 1},
-                                       timeout=5)
+            self.publisher.list_topics(request={"project": f"projects/{self.project_id}", "page_size": 1}, timeout=5)
         except gexc.PermissionDenied:
             pass  # reachable: a publisher-only identity may not list topics
 

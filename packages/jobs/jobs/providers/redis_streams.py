@@ -36,9 +36,18 @@ log = logging.getLogger("jobs.redis")
 class RedisStreamsProvider(JobProvider):
     name = "redis"
 
-    def __init__(self, client: redis.Redis, *, prefix: str = "jobs", group: str = "workers",
-                 max_attempts: int = 5, retry_delay_seconds: float = 10.0, claim_idle_seconds: float = 60.0,
-                 max_len: int = 1_000_000, block_seconds: float = 1.0):
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "jobs",
+        group: str = "workers",
+        max_attempts: int = 5,
+        retry_delay_seconds: float = 10.0,
+        claim_idle_seconds: float = 60.0,
+        max_len: int = 1_000_000,
+        block_seconds: float = 1.0,
+    ):
         self.client = client
         self.prefix = prefix
         self.group = group
@@ -52,9 +61,15 @@ class RedisStreamsProvider(JobProvider):
     @classmethod
     def from_settings(cls, settings: JobsSettings) -> RedisStreamsProvider:
         client = redis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
-        return cls(client, prefix=settings.redis_prefix, group=settings.redis_group,
-                   max_attempts=settings.max_attempts, retry_delay_seconds=settings.retry_delay_seconds,
-                   claim_idle_seconds=settings.redis_claim_idle_seconds, max_len=settings.redis_max_len)
+        return cls(
+            client,
+            prefix=settings.redis_prefix,
+            group=settings.redis_group,
+            max_attempts=settings.max_attempts,
+            retry_delay_seconds=settings.retry_delay_seconds,
+            claim_idle_seconds=settings.redis_claim_idle_seconds,
+            max_len=settings.redis_max_len,
+        )
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStreamsProvider:
@@ -71,10 +86,16 @@ class RedisStreamsProvider(JobProvider):
     def publish(self, job: Job) -> None:
         try:
             # Approximate trimming keeps memory bounded; max_len is far above any sane backlog.
-            self.client.xadd(self.stream(job.type), {
-                "id": job.id, "payload": json.dumps(job.payload, separators=(",", ":")),
-                "attributes": json.dumps(dict(job.attributes), separators=(",", ":")),
-            }, maxlen=self.max_len, approximate=True)
+            self.client.xadd(
+                self.stream(job.type),
+                {
+                    "id": job.id,
+                    "payload": json.dumps(job.payload, separators=(",", ":")),
+                    "attributes": json.dumps(dict(job.attributes), separators=(",", ":")),
+                },
+                maxlen=self.max_len,
+                approximate=True,
+            )
         except redis.RedisError as exc:
             raise PublishError(f"redis did not take job {job.id}: {exc}") from exc
 
@@ -118,8 +139,7 @@ class RedisStreamsProvider(JobProvider):
                 if stop.is_set():
                     break
                 block = int(min(self.block_ms, max(50, (next_reclaim - time.monotonic()) * 1000)))
-                batch = self.client.xreadgroup(self.group, consumer, {s: ">" for s in streams},
-                                               count=1, block=block)
+                batch = self.client.xreadgroup(self.group, consumer, {s: ">" for s in streams}, count=1, block=block)
                 for stream, entries in batch or []:
                     for entry_id, fields in entries:
                         self._handle(stream, streams[stream], entry_id, fields, 1, consumer, deliver)
@@ -128,21 +148,21 @@ class RedisStreamsProvider(JobProvider):
                 self._groups_ready.clear()
                 stop.wait(1.0)
 
-    def _reclaim(self, stream: str, job_type: str, consumer: str, deliver: Deliver,
-                 stop: threading.Event) -> None:
+    def _reclaim(self, stream: str, job_type: str, consumer: str, deliver: Deliver, stop: threading.Event) -> None:
         start = "0-0"
         while not stop.is_set():
-            result = self.client.xautoclaim(stream, self.group, consumer, self.claim_idle_ms,
-                                            start_id=start, count=10)
+            result = self.client.xautoclaim(stream, self.group, consumer, self.claim_idle_ms, start_id=start, count=10)
             start, entries = result[0], result[1]
             for entry_id, fields in entries:
                 if stop.is_set():
                     # Claimed but not run: rewind its idle time so another consumer takes it at once.
-                    self.client.xclaim(stream, self.group, consumer, 0, [entry_id],
-                                       idle=self.claim_idle_ms, justid=True)
+                    self.client.xclaim(
+                        stream, self.group, consumer, 0, [entry_id], idle=self.claim_idle_ms, justid=True
+                    )
                     continue
-                self._handle(stream, job_type, entry_id, fields, self._delivery_count(stream, entry_id),
-                             consumer, deliver)
+                self._handle(
+                    stream, job_type, entry_id, fields, self._delivery_count(stream, entry_id), consumer, deliver
+                )
             if start in ("0-0", b"0-0") or not entries:
                 return
 
@@ -150,14 +170,27 @@ class RedisStreamsProvider(JobProvider):
         pending = self.client.xpending_range(stream, self.group, min=entry_id, max=entry_id, count=1)
         return int(pending[0]["times_delivered"]) if pending else 1
 
-    def _handle(self, stream: str, job_type: str, entry_id: str, fields: dict | None, attempt: int,
-                consumer: str, deliver: Deliver) -> None:
+    def _handle(
+        self,
+        stream: str,
+        job_type: str,
+        entry_id: str,
+        fields: dict | None,
+        attempt: int,
+        consumer: str,
+        deliver: Deliver,
+    ) -> None:
         if not fields:  # trimmed away while pending: nothing left to run
             self.client.xack(stream, self.group, entry_id)
             return
         try:
-            job = Job(type=job_type, payload=json.loads(fields["payload"]), id=fields["id"],
-                      attributes=json.loads(fields.get("attributes") or "{}"), attempt=attempt)
+            job = Job(
+                type=job_type,
+                payload=json.loads(fields["payload"]),
+                id=fields["id"],
+                attributes=json.loads(fields.get("attributes") or "{}"),
+                attempt=attempt,
+            )
         except (KeyError, ValueError) as exc:
             self._dead_letter(stream, job_type, entry_id, fields, attempt, f"unreadable entry: {exc}")
             return
@@ -173,19 +206,29 @@ class RedisStreamsProvider(JobProvider):
                 self._dead_letter(stream, job_type, entry_id, fields, attempt, repr(exc))
             else:
                 # Rewind the idle clock so that XAUTOCLAIM takes the entry again after retry_delay.
-                self.client.xclaim(stream, self.group, consumer, 0, [entry_id],
-                                   idle=max(0, self.claim_idle_ms - self.retry_delay_ms), justid=True)
+                self.client.xclaim(
+                    stream,
+                    self.group,
+                    consumer,
+                    0,
+                    [entry_id],
+                    idle=max(0, self.claim_idle_ms - self.retry_delay_ms),
+                    justid=True,
+                )
             return
         heartbeat.stop()
         self.client.xack(stream, self.group, entry_id)
 
-    def _dead_letter(self, stream: str, job_type: str, entry_id: str, fields: dict, attempt: int,
-                     error: str) -> None:
-        log.error("job dead-lettered", extra={"job_id": fields.get("id"), "job_type": job_type,
-                                              "attempt": attempt, "error": error})
+    def _dead_letter(self, stream: str, job_type: str, entry_id: str, fields: dict, attempt: int, error: str) -> None:
+        log.error(
+            "job dead-lettered",
+            extra={"job_id": fields.get("id"), "job_type": job_type, "attempt": attempt, "error": error},
+        )
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.dead_stream(job_type), {**fields, "error": error[:2000], "attempts": str(attempt),
-                                                   "entry_id": entry_id})
+            pipe.xadd(
+                self.dead_stream(job_type),
+                {**fields, "error": error[:2000], "attempts": str(attempt), "entry_id": entry_id},
+            )
             pipe.xack(stream, self.group, entry_id)
             pipe.execute()
         metrics.dead_lettered.labels(job_type, self.name).inc()
@@ -193,9 +236,15 @@ class RedisStreamsProvider(JobProvider):
     def dead_letters(self, job_type: str, limit: int = 100) -> list[Job]:
         jobs = []
         for _, fields in self.client.xrange(self.dead_stream(job_type), count=limit):
-            jobs.append(Job(type=job_type, payload=json.loads(fields.get("payload") or "null"),
-                            id=fields.get("id", ""), attributes=json.loads(fields.get("attributes") or "{}"),
-                            attempt=int(fields.get("attempts", "0"))))
+            jobs.append(
+                Job(
+                    type=job_type,
+                    payload=json.loads(fields.get("payload") or "null"),
+                    id=fields.get("id", ""),
+                    attributes=json.loads(fields.get("attributes") or "{}"),
+                    attempt=int(fields.get("attempts", "0")),
+                )
+            )
         return jobs
 
 
@@ -205,12 +254,12 @@ class _Heartbeat:
     def __init__(self, provider: RedisStreamsProvider, stream: str, consumer: str, entry_id: str):
         self._done = threading.Event()
         interval = provider.claim_idle_ms / 3000
-        self._thread = threading.Thread(target=self._run, args=(provider, stream, consumer, entry_id,
-                                                                interval), daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(provider, stream, consumer, entry_id, interval), daemon=True
+        )
         self._thread.start()
 
-    def _run(self, provider: RedisStreamsProvider, stream: str, consumer: str, entry_id: str,
-             interval: float) -> None:
+    def _run(self, provider: RedisStreamsProvider, stream: str, consumer: str, entry_id: str, interval: float) -> None:
         while not self._done.wait(interval):
             try:
                 provider.client.xclaim(stream, provider.group, consumer, 0, [entry_id], justid=True)

@@ -62,19 +62,41 @@ class PostgresCluster:
     def start(self) -> str:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(_as_postgres_user([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                                          "--auth=trust", "--no-sync", "-E", "UTF8"]),
-                       check=True, capture_output=True)
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off " \
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        subprocess.run(_as_postgres_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
-                                          str(self.dir / "log"), "-o", opts, "start"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres_user(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        subprocess.run(
+            _as_postgres_user(
+                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.dir / "log"), "-o", opts, "start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                                          "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -91,14 +113,26 @@ def postgres_url() -> Iterator[str]:
         cluster.stop()
 
 
-def start_process(cmd: list[str], *, port: int, cwd: str | Path | None = None, env: dict[str, str] | None = None,
-                  stdout=subprocess.DEVNULL, timeout: float = 30.0) -> subprocess.Popen:
+def start_process(
+    cmd: list[str],
+    *,
+    port: int,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    stdout=subprocess.DEVNULL,
+    timeout: float = 30.0,
+) -> subprocess.Popen:
     """Start a server process and return once it listens on ``port`` (killed if it never does)."""
     exe = shutil.which(cmd[0]) or cmd[0]
     if not Path(exe).exists():
         raise RuntimeError(f"{cmd[0]} is not installed (run make setup)")
-    proc = subprocess.Popen([exe, *cmd[1:]], cwd=cwd, env=env, stdout=stdout,
-                            stderr=subprocess.STDOUT if stdout is not subprocess.DEVNULL else subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, *cmd[1:]],
+        cwd=cwd,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.STDOUT if stdout is not subprocess.DEVNULL else subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, timeout, proc)
     except Exception:
@@ -107,8 +141,16 @@ def start_process(cmd: list[str], *, port: int, cwd: str | Path | None = None, e
     return proc
 
 
-def start_gunicorn(service_dir: str | Path, *, port: int, env: dict[str, str], config: str = "gunicorn.conf.py",
-                   ready_path: str = "/healthz", timeout: float = 90.0, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+def start_gunicorn(
+    service_dir: str | Path,
+    *,
+    port: int,
+    env: dict[str, str],
+    config: str = "gunicorn.conf.py",
+    ready_path: str = "/healthz",
+    timeout: float = 90.0,
+    stdout=subprocess.DEVNULL,
+) -> subprocess.Popen:
     """A service as it runs in the stack: gunicorn with its own config, returned once ``ready_path`` is 200.
 
     gunicorn listens before its workers have imported the app, so the port alone does not mean ready.
@@ -116,8 +158,14 @@ def start_gunicorn(service_dir: str | Path, *, port: int, env: dict[str, str], c
     import requests
 
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = start_process([gunicorn, "-c", config], port=port, cwd=service_dir, stdout=stdout,
-                         env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}, timeout=timeout)
+    proc = start_process(
+        [gunicorn, "-c", config],
+        port=port,
+        cwd=service_dir,
+        stdout=stdout,
+        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env},
+        timeout=timeout,
+    )
     url = f"http://127.0.0.1:{port}{ready_path}"
     deadline = time.monotonic() + timeout
     while True:
@@ -149,8 +197,9 @@ def redis_url() -> Iterator[str]:
         yield os.environ["TEST_REDIS_URL"]
         return
     port = free_port()
-    proc = start_process(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no"], port=port)
+    proc = start_process(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port=port
+    )
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -175,7 +224,11 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture()
 def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Dummy credentials and a region, so boto3 talks to moto and never to AWS."""
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto_url}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+    }.items():
         monkeypatch.setenv(key, value)
     return moto_url

@@ -25,7 +25,8 @@ class AzureBlobProvider(StorageProvider):
     def __init__(self, connection_string: str, container: str):
         # Ranged downloads of 4 MiB bound the memory a read takes (the SDK's first GET is 32 MiB).
         self.service = BlobServiceClient.from_connection_string(
-            connection_string, max_single_get_size=4 * 1024 * 1024, max_chunk_get_size=4 * 1024 * 1024)
+            connection_string, max_single_get_size=4 * 1024 * 1024, max_chunk_get_size=4 * 1024 * 1024
+        )
         self.container = self.service.get_container_client(container)
         self.container_name = container
 
@@ -44,13 +45,18 @@ class AzureBlobProvider(StorageProvider):
     def ping(self) -> None:
         self.container.get_container_properties()
 
-    def put(self, key: str, data: Data, *, content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> ObjectInfo:
+    def put(
+        self, key: str, data: Data, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo:
         body: Any = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data
         try:
-            self.container.upload_blob(key, body, overwrite=True, metadata=dict(metadata or {}) or None,
-                                       content_settings=ContentSettings(
-                                           content_type=content_type or "application/octet-stream"))
+            self.container.upload_blob(
+                key,
+                body,
+                overwrite=True,
+                metadata=dict(metadata or {}) or None,
+                content_settings=ContentSettings(content_type=content_type or "application/octet-stream"),
+            )
         except AzureError as exc:
             raise StorageError(f"put {key}: {exc}") from exc
         return self.stat(key)
@@ -81,10 +87,14 @@ class AzureBlobProvider(StorageProvider):
     @staticmethod
     def _info(props: Any) -> ObjectInfo:
         settings = props.content_settings
-        return ObjectInfo(key=props.name, size=props.size,
-                          content_type=settings.content_type if settings else None,
-                          last_modified=props.last_modified, etag=(props.etag or "").strip('"'),
-                          metadata=dict(props.metadata or {}))
+        return ObjectInfo(
+            key=props.name,
+            size=props.size,
+            content_type=settings.content_type if settings else None,
+            last_modified=props.last_modified,
+            etag=(props.etag or "").strip('"'),
+            metadata=dict(props.metadata or {}),
+        )
 
     def exists(self, key: str) -> bool:
         return self.container.get_blob_client(key).exists()
@@ -111,16 +121,20 @@ class AzureBlobProvider(StorageProvider):
         if not account_key:
             raise NotSupported("presigned URLs need the account key in AZURE_STORAGE_CONNECTION_STRING")
         blob = self.container.get_blob_client(key)
-        token = generate_blob_sas(account_name=self.service.account_name, container_name=self.container_name,
-                                  blob_name=key, account_key=account_key, permission=permission,
-                                  expiry=datetime.now(UTC) + timedelta(seconds=expires_in),
-                                  start=datetime.now(UTC) - timedelta(minutes=5))
+        token = generate_blob_sas(
+            account_name=self.service.account_name,
+            container_name=self.container_name,
+            blob_name=key,
+            account_key=account_key,
+            permission=permission,
+            expiry=datetime.now(UTC) + timedelta(seconds=expires_in),
+            start=datetime.now(UTC) - timedelta(minutes=5),
+        )
         return f"{blob.url}?{token}"
 
     def presigned_download_url(self, key: str, *, expires_in: int = 3600) -> str:
         return self._sas_url(key, BlobSasPermissions(read=True), expires_in)
 
-    def presigned_upload_url(self, key: str, *, expires_in: int = 3600,
-                             content_type: str | None = None) -> str:
+    def presigned_upload_url(self, key: str, *, expires_in: int = 3600, content_type: str | None = None) -> str:
         # The uploader sends `x-ms-blob-type: BlockBlob` with its PUT, as Azure requires.
         return self._sas_url(key, BlobSasPermissions(create=True, write=True), expires_in)

@@ -52,8 +52,9 @@ class LocalProvider(StorageProvider):
     def _meta_path(self, key: str) -> Path:
         return self.root / META_DIR / f"{key}.json"
 
-    def put(self, key: str, data: Data, *, content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> ObjectInfo:
+    def put(
+        self, key: str, data: Data, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
@@ -96,11 +97,14 @@ class LocalProvider(StorageProvider):
             meta = json.loads(self._meta_path(key).read_text())
         except (FileNotFoundError, ValueError):
             meta = {}
-        content_type = meta.get("content_type") or mimetypes.guess_type(path.name)[0] \
-            or "application/octet-stream"
-        return ObjectInfo(key=key, size=st.st_size, content_type=content_type,
-                          last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
-                          metadata=meta.get("metadata") or {})
+        content_type = meta.get("content_type") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            content_type=content_type,
+            last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
+            metadata=meta.get("metadata") or {},
+        )
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

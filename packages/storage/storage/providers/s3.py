@@ -27,14 +27,19 @@ def _code(exc: ClientError) -> str:
 class S3Provider(StorageProvider):
     name = "s3"
 
-    def __init__(self, bucket: str, *, client: Any = None, endpoint_url: str | None = None,
-                 region: str | None = None):
+    def __init__(self, bucket: str, *, client: Any = None, endpoint_url: str | None = None, region: str | None = None):
         self.bucket = bucket
         self.client = client or boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region,
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
             # Path-style addressing works on every endpoint (LocalStack, moto, MinIO) and on AWS.
-            config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5},
-                          signature_version="s3v4"))
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"mode": "standard", "max_attempts": 5},
+                signature_version="s3v4",
+            ),
+        )
 
     @classmethod
     def from_settings(cls, settings: StorageSettings) -> S3Provider:
@@ -60,8 +65,9 @@ class S3Provider(StorageProvider):
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
 
-    def put(self, key: str, data: Data, *, content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> ObjectInfo:
+    def put(
+        self, key: str, data: Data, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo:
         extra: dict[str, Any] = {"ContentType": content_type or "application/octet-stream"}
         if metadata:
             extra["Metadata"] = dict(metadata)
@@ -98,9 +104,14 @@ class S3Provider(StorageProvider):
             if _code(exc) in _MISSING:
                 raise ObjectNotFound(key) from None
             raise StorageError(f"stat {key}: {exc}") from exc
-        return ObjectInfo(key=key, size=head["ContentLength"], content_type=head.get("ContentType"),
-                          last_modified=head.get("LastModified"), etag=(head.get("ETag") or "").strip('"'),
-                          metadata=head.get("Metadata") or {})
+        return ObjectInfo(
+            key=key,
+            size=head["ContentLength"],
+            content_type=head.get("ContentType"),
+            last_modified=head.get("LastModified"),
+            etag=(head.get("ETag") or "").strip('"'),
+            metadata=head.get("Metadata") or {},
+        )
 
     def exists(self, key: str) -> bool:
         try:
@@ -125,18 +136,21 @@ class S3Provider(StorageProvider):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     # Listing does not return content types; `stat` does, one request per object.
-                    yield ObjectInfo(key=item["Key"], size=item["Size"],
-                                     last_modified=item.get("LastModified"),
-                                     etag=(item.get("ETag") or "").strip('"'))
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=item["Size"],
+                        last_modified=item.get("LastModified"),
+                        etag=(item.get("ETag") or "").strip('"'),
+                    )
         except ClientError as exc:
             raise StorageError(f"list {prefix!r}: {exc}") from exc
 
     def presigned_download_url(self, key: str, *, expires_in: int = 3600) -> str:
-        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                                  ExpiresIn=expires_in)
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
 
-    def presigned_upload_url(self, key: str, *, expires_in: int = 3600,
-                             content_type: str | None = None) -> str:
+    def presigned_upload_url(self, key: str, *, expires_in: int = 3600, content_type: str | None = None) -> str:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if content_type:
             params["ContentType"] = content_type

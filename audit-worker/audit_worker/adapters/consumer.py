@@ -1,0 +1,45 @@
+"""Fleet events in, audit documents out: the handler the bus feeds (jobs.BackgroundConsumer runs it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import jobs
+from servicekit import counter
+
+from ..domain.audit import EVENT_TYPES, FleetEvent, audit_document, notification
+from .notify import Notifier
+from .store import AuditStore
+
+log = logging.getLogger("audit_worker.consumer")
+_recorded = counter(
+    "audit_events_recorded_total", "Fleet events seen by the audit, new or duplicate", ["type", "outcome"]
+)
+
+
+class AuditHandler:
+    """Idempotent on the event id: the store's unique eventId decides, whatever the redeliveries.
+
+    The notification goes out after the document is stored and is marked sent afterwards, so a
+    failure to notify (SMTP down) raises, the bus redelivers, and the retry notifies without a
+    second document.
+    """
+
+    def __init__(self, store: AuditStore, notifier: Notifier, clock: Callable[[], datetime] | None = None):
+        self.store = store
+        self.notifier = notifier
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def __call__(self, event: FleetEvent, context: jobs.JobContext) -> None:
+        document, new = self.store.record(audit_document(context.id, event, self.clock()))
+        _recorded.labels(event.type, "new" if new else "duplicate").inc()
+        if document.get("notifiedAt") is None:
+            subject, body = notification(event)
+            self.notifier.notify(event.type, str(event.driver_id), str(event.load_id), subject, body)
+            self.store.mark_notified(context.id, self.clock())
+
+    def register(self, registry: jobs.JobRegistry) -> None:
+        for event_type in EVENT_TYPES:
+            registry.register(event_type, FleetEvent, self, description=f"Audit {event_type}")

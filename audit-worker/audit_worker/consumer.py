@@ -1,0 +1,37 @@
+"""A consumer process of its own, for a shared (MongoDB) store: ``python -m audit_worker.consumer``, the
+same as ``python -m jobs.worker --app audit_worker.consumer:register`` (health and metrics on
+JOBS_WORKER_PORT, which must then differ from the web process's 8005).
+
+With the memory store the consumer must run inside the web process instead (AUDIT_CONSUMER=embedded,
+the default), since a second process would fill a memory nobody serves.
+"""
+
+from __future__ import annotations
+
+import jobs
+from servicekit import load_settings
+
+from .adapters.consumer import AuditHandler
+from .adapters.notify import Notifier
+from .adapters.store import build_store
+from .settings import Settings
+
+
+def register(registry: jobs.JobRegistry | None = None, settings: Settings | None = None) -> AuditHandler:
+    settings = settings or load_settings(Settings)
+    if settings.audit_store == "memory":
+        raise SystemExit(
+            "configuration error: AUDIT_STORE=memory needs the consumer inside the web "
+            "process (AUDIT_CONSUMER=embedded); a separate consumer needs AUDIT_STORE=mongo"
+        )
+    handler = AuditHandler(build_store(settings), Notifier.from_settings(settings))
+    handler.register(registry or jobs.registry)
+    return handler
+
+
+if __name__ == "__main__":
+    import sys
+
+    from jobs.worker import main
+
+    sys.exit(main(["--app", "audit_worker.consumer:register", *sys.argv[1:]]))

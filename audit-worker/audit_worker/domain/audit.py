@@ -1,0 +1,85 @@
+"""From a fleet event to an audit document and a driver notification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EVENT_TYPES = ("load.assigned", "load.completed", "load.cancelled")
+
+
+class FleetEvent(BaseModel):
+    """What the audit needs from fleet-api's event; further fields are kept in the payload as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    driver_id: UUID
+    load_id: UUID
+    occurred_at: datetime
+    assignment_id: UUID | None = None
+    driver: dict[str, Any] = Field(default_factory=dict)
+    load: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    load_id: UUID | None = Field(None, alias="loadId")
+    driver_id: UUID | None = Field(None, alias="driverId")
+    type: str | None = Field(None, max_length=100)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AuditDocument(BaseModel):
+    eventId: str
+    type: str
+    driverId: str
+    loadId: str
+    payload: dict[str, Any]
+    occurredAt: datetime
+    recordedAt: datetime
+    notifiedAt: datetime | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditDocument]
+    count: int
+
+
+def audit_document(event_id: str, event: FleetEvent, recorded_at: datetime | None = None) -> dict[str, Any]:
+    """One document per event, keyed by the event id (the outbox row id, stable across redeliveries)."""
+    return {
+        "eventId": event_id,
+        "type": event.type,
+        "driverId": str(event.driver_id),
+        "loadId": str(event.load_id),
+        "payload": event.model_dump(mode="json"),
+        "occurredAt": event.occurred_at.astimezone(UTC),
+        "recordedAt": recorded_at or datetime.now(UTC),
+        "notifiedAt": None,
+    }
+
+
+_VERBS = {
+    "load.assigned": "You have a new load",
+    "load.completed": "Load completed",
+    "load.cancelled": "Your load was cancelled",
+}
+
+
+def notification(event: FleetEvent) -> tuple[str, str]:
+    """Subject and text of the message for the driver."""
+    driver = event.driver.get("name") or str(event.driver_id)
+    load = event.load
+    route = f"{load.get('origin', '?')} -> {load.get('destination', '?')}"
+    subject = f"{_VERBS.get(event.type, event.type)}: {route}"
+    cargo = load.get("cargo_type") or load.get("cargoType") or ""
+    body = (
+        f"Hello {driver},\n\n{subject}.\nLoad {event.load_id} ({cargo})"
+        f"\nEvent: {event.type} at {event.occurred_at.isoformat()}\n"
+    )
+    return subject, body

@@ -1,0 +1,26 @@
+"""fleet-api: Users, drivers, loads and one-active-load-per-driver assignments, behind JWT login."""
+
+from flask import Flask
+from servicekit import checks, load_settings
+from servicekit import create_app as create_service_app
+
+from .adapters.readiness import cache_check, outbox_check
+from .api import register_blueprints
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings(Settings)
+    database_url = settings.database_url.get_secret_value()
+    app = create_service_app(
+        settings,
+        import_name=__name__,
+        title="fleet-api",
+        readiness={
+            "postgres": checks.postgres(database_url),
+            "redis": cache_check(settings.redis_url.get_secret_value()),
+            "outbox": outbox_check(database_url),
+        },
+    )
+    register_blueprints(app, settings)
+    return app

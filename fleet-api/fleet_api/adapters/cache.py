@@ -1,0 +1,278 @@
+"""The ``GET /loads`` cache: Redis with a 60 s TTL, plus a per-process copy kept honest by Redis.
+
+Keys. Every write to loads bumps ``fleet:loads:generation``; pages live under
+``fleet:loads:page:<generation>:<query>`` with the TTL. A bump therefore invalidates every page of
+every query at once, and a page filled from a read that raced a write lands under the old
+generation, where nobody looks any more.
+
+Local copy. Asking Redis on every request costs a round trip that a bare endpoint does not pay
+(about a third of the throughput). So each process also keeps the pages it has seen, and keeps a
+RESP3 connection with ``CLIENT TRACKING ON BCAST PREFIX fleet:loads:generation``: Redis pushes an
+invalidation to every process whenever any process bumps the generation. Before a local copy is
+used the pushes already received are drained (one non-blocking poll), so a request that follows a
+write, on any worker, sees the write. When the tracking connection is down, or Redis is, the local
+copy is not used at all; when Redis is down, pages come from Postgres and count as misses.
+
+Redis 7.0 (Debian 12) has tracking but redis-py's own client-side cache wants 7.4, hence this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import select
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from redis.connection import Connection
+from servicekit import counter
+
+log = logging.getLogger("fleet_api.cache")
+
+GENERATION_KEY = "fleet:loads:generation"
+PAGE_PREFIX = "fleet:loads:page:"
+
+_requests = counter(
+    "fleet_loads_cache_requests_total", "GET /loads answers by cache result and source", ["result", "source"]
+)
+_errors = counter("fleet_loads_cache_errors_total", "Redis failures of the loads cache by operation", ["operation"])
+_invalidations = counter(
+    "fleet_loads_cache_invalidations_total",
+    "Local copies dropped on a Redis invalidation push or reconnect",
+    ["reason"],
+)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    etag: str
+    hit: bool
+    source: str  # local | redis | postgres
+
+
+@dataclass
+class _LocalEntry:
+    generation: bytes
+    expires_at: float
+    etag: str
+    body: bytes
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+class _Tracker:
+    """One RESP3 connection whose only traffic, after setup, is invalidation pushes."""
+
+    def __init__(self, client: redis.Redis):
+        kwargs = client.connection_pool.connection_kwargs
+        self._conn = Connection(
+            host=kwargs.get("host", "127.0.0.1"),
+            port=kwargs.get("port", 6379),
+            db=kwargs.get("db", 0),
+            username=kwargs.get("username"),
+            password=kwargs.get("password"),
+            protocol=3,
+            socket_connect_timeout=kwargs.get("socket_connect_timeout"),
+            socket_timeout=kwargs.get("socket_timeout"),
+        )
+        self._conn.connect()
+        self._conn.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", GENERATION_KEY)
+        reply = self._conn.read_response()
+        if reply not in (b"OK", "OK"):
+            raise redis.ConnectionError(f"CLIENT TRACKING refused: {reply!r}")
+        # The per-request check is one poll(2) on the socket; redis-py's can_read costs two
+        # settimeout calls besides. After setup nothing waits in redis-py's own buffer.
+        self._poll = select.poll()
+        self._poll.register(self._conn._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+
+    def pending(self) -> int:
+        """How many pushes arrived since the last call; raises when the connection is gone."""
+        if not self._poll.poll(0):
+            return 0
+        count = 0
+        while self._conn.can_read(timeout=0):
+            self._conn.read_response(push_request=True)
+            count += 1
+        return count
+
+    def close(self) -> None:
+        self._conn.disconnect()
+
+
+class LoadsCache:
+    def __init__(self, redis_url: str, ttl_seconds: int = 60, mode: str = "local", retry_after_seconds: float = 1.0):
+        if mode not in ("local", "redis", "off"):
+            raise ValueError(f"unknown cache mode {mode!r}")
+        self.ttl = ttl_seconds
+        self.mode = mode
+        self.retry_after = retry_after_seconds
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=0.5, socket_timeout=1.0, health_check_interval=0
+        )
+        self._lock = threading.Lock()
+        self._tracker: _Tracker | None = None
+        self._tracker_retry_at = 0.0
+        self._redis_retry_at = 0.0
+        # Bumped on every invalidation and reconnect: a value read from Redis before a bump is not
+        # kept locally, even if the bump was processed while the read was in flight.
+        self._epoch = 0
+        self._generation: bytes | None = None
+        self._local: dict[str, _LocalEntry] = {}
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def get(self, part: str, fill: Callable[[], bytes]) -> CachedPage:
+        if self.mode == "off":
+            return self._from_postgres(fill, count=True)
+        if self.mode == "local":
+            page = self._local_page(part)
+            if page is not None:
+                _requests.labels("hit", "local").inc()
+                return page
+        if time.monotonic() < self._redis_retry_at:
+            return self._from_postgres(fill, count=True)
+        with self._lock:
+            epoch = self._epoch
+        try:
+            generation = self._current_generation()
+            key = f"{PAGE_PREFIX}{generation.decode()}:{part}"
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.get(key)
+            pipe.pttl(key)
+            stored, pttl = pipe.execute()
+        except redis.RedisError as exc:
+            self._redis_failed("read", exc)
+            return self._from_postgres(fill, count=True)
+        if stored is not None:
+            etag, _, body = stored.partition(b"\n")
+            self._remember(epoch, generation, part, etag.decode(), body, pttl)
+            _requests.labels("hit", "redis").inc()
+            return CachedPage(body, etag.decode(), True, "redis")
+        page = self._from_postgres(fill, count=False)
+        _requests.labels("miss", "postgres").inc()
+        try:
+            self._redis.set(key, page.etag.encode() + b"\n" + page.body, ex=self.ttl)
+        except redis.RedisError as exc:
+            self._redis_failed("write", exc)
+            return page
+        self._remember(epoch, generation, part, page.etag, page.body, self.ttl * 1000)
+        return page
+
+    def _from_postgres(self, fill: Callable[[], bytes], count: bool) -> CachedPage:
+        body = fill()
+        if count:
+            _requests.labels("miss", "postgres").inc()
+        return CachedPage(body, etag_of(body), False, "postgres")
+
+    def _current_generation(self) -> bytes:
+        generation = self._redis.get(GENERATION_KEY)
+        if generation is None:
+            # Seeded from the clock, so a generation recreated after a flush never reuses old pages.
+            self._redis.set(GENERATION_KEY, str(time.time_ns()), nx=True)
+            generation = self._redis.get(GENERATION_KEY)
+        return generation
+
+    # --- the local copy ---------------------------------------------------------------------------
+
+    def _local_page(self, part: str) -> CachedPage | None:
+        with self._lock:
+            if not self._tracking_ok():
+                return None
+            entry = self._local.get(part)
+            if entry is None or entry.generation != self._generation:
+                return None
+            if entry.expires_at <= time.monotonic():
+                del self._local[part]
+                return None
+            return CachedPage(entry.body, entry.etag, True, "local")
+
+    def _remember(self, epoch: int, generation: bytes, part: str, etag: str, body: bytes, pttl: int) -> None:
+        if self.mode != "local" or pttl is None or pttl <= 0:
+            return
+        with self._lock:
+            if epoch != self._epoch or self._tracker is None:
+                return
+            if self._generation != generation:
+                self._local.clear()
+                self._generation = generation
+            self._local[part] = _LocalEntry(generation, time.monotonic() + pttl / 1000, etag, body)
+
+    def _tracking_ok(self) -> bool:
+        """Drain invalidations; (re)connect the tracker when due. Call with the lock held."""
+        if self._tracker is None:
+            if time.monotonic() < self._tracker_retry_at:
+                return False
+            try:
+                self._tracker = _Tracker(self._redis)
+            except (redis.RedisError, OSError) as exc:
+                self._tracker_retry_at = time.monotonic() + self.retry_after
+                _errors.labels("track").inc()
+                log.warning("loads cache: invalidation tracking unavailable: %s", exc)
+                return False
+            self._drop_local("reconnect")
+            return True
+        try:
+            if self._tracker.pending():
+                self._drop_local("push")
+        except (redis.RedisError, OSError) as exc:
+            log.warning("loads cache: invalidation tracking lost: %s", exc)
+            _errors.labels("track").inc()
+            self._close_tracker()
+            self._drop_local("disconnect")
+            return False
+        return True
+
+    def _drop_local(self, reason: str) -> None:
+        self._epoch += 1
+        self._generation = None
+        if self._local:
+            _invalidations.labels(reason).inc()
+        self._local.clear()
+
+    def _close_tracker(self) -> None:
+        if self._tracker is not None:
+            try:
+                self._tracker.close()
+            except (redis.RedisError, OSError):
+                pass
+        self._tracker = None
+        self._tracker_retry_at = time.monotonic() + self.retry_after
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def invalidate(self) -> bool:
+        """Called after a write to loads has committed. False when Redis could not be told."""
+        if self.mode == "off":
+            return True
+        try:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.set(GENERATION_KEY, str(time.time_ns()), nx=True)
+            pipe.incr(GENERATION_KEY)
+            pipe.execute()
+        except redis.RedisError as exc:
+            # Pages cached before the outage expire within the TTL at the latest.
+            self._redis_failed("invalidate", exc)
+            return False
+        with self._lock:
+            # This process need not wait for its own push.
+            self._drop_local("write")
+        return True
+
+    def _redis_failed(self, operation: str, exc: Exception) -> None:
+        _errors.labels(operation).inc()
+        self._redis_retry_at = time.monotonic() + self.retry_after
+        log.warning("loads cache: redis %s failed, answering from postgres: %s", operation, exc)
+        with self._lock:
+            self._close_tracker()
+            self._drop_local("redis-error")
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_tracker()
+        self._redis.close()

@@ -1,0 +1,253 @@
+"""The answer of POST /summarize-loads: from the model when it can, else computed from the facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .facts import Facts, Trend
+from .loads import Load
+from .scoring import score_loads
+
+DETERMINISTIC_MODEL = "deterministic"
+MAX_INSIGHTS = 8
+MAX_TRENDS = 6
+MAX_ROUTES = 5
+Direction = Literal["up", "down", "flat", "unknown"]
+FallbackReason = Literal[
+    "no_api_key",
+    "insufficient_quota",
+    "rate_limited",
+    "upstream_error",
+    "timeout",
+    "connection_error",
+    "malformed_output",
+    "refused",
+    "auth_error",
+    "bad_request",
+]
+
+
+class PriceTrend(BaseModel):
+    lane: str | None = Field(description="'Origin, ST -> Destination, ST', or null for all loads")
+    direction: Direction
+    change_pct: float | None = Field(description="change of the later postings against the earlier, in %")
+    detail: str
+
+
+class RouteSuggestion(BaseModel):
+    lane: str
+    reason: str
+    rate_per_mile: float | None
+
+
+class LoadNote(BaseModel):
+    portal: str
+    load_id: str
+    score: float = Field(ge=0, le=1, description="0..1, higher = more attractive to the carrier")
+    note: str
+
+
+class ModelAnswer(BaseModel):
+    """The JSON schema the model must answer in (structured outputs); anything else is rejected."""
+
+    summary: str
+    insights: list[str] = Field(min_length=1, max_length=MAX_INSIGHTS)
+    price_trends: list[PriceTrend] = Field(max_length=MAX_TRENDS)
+    route_suggestions: list[RouteSuggestion] = Field(max_length=MAX_ROUTES)
+    notes: list[LoadNote]
+
+
+class SummaryResponse(BaseModel):
+    summary: str
+    insights: list[str]
+    price_trends: list[PriceTrend]
+    route_suggestions: list[RouteSuggestion]
+    notes: list[LoadNote] = Field(description="one per input load, in input order")
+    model: str = Field(description="the model that wrote the text, or 'deterministic' when degraded")
+    degraded: bool = Field(description="true when the answer did not come from the model")
+    reason: FallbackReason | None = Field(default=None, description="why the answer is degraded")
+    cached: bool = False
+    facts: Facts
+
+
+class UnusableAnswer(ValueError):
+    """The model answered in the schema but said nothing usable."""
+
+
+def _money(value: float, currency: str) -> str:
+    return f"${value:,.0f}" if currency == "USD" else f"{value:,.0f} {currency}"
+
+
+def _trend_detail(trend: Trend, currency: str) -> str:
+    if trend.basis == "rate_per_mile":
+        before, after = f"${trend.earlier_median:.2f}/mi", f"${trend.later_median:.2f}/mi"
+    else:
+        before, after = _money(trend.earlier_median, currency), _money(trend.later_median, currency)
+    start, end = trend.window_start.astimezone(UTC), trend.window_end.astimezone(UTC)
+    verb = {"up": "rose", "down": "fell", "flat": "held"}[trend.direction]
+    return (
+        f"Median {trend.basis.replace('_', ' ')} {verb} {abs(trend.change_pct):.1f}% from {before} "
+        f"(earliest {trend.earlier_count}) to {after} (latest {trend.later_count}), "
+        f"postings {start:%b %d %H:%M} to {end:%b %d %H:%M} UTC."
+    )
+
+
+def fallback_trends(facts: Facts) -> list[PriceTrend]:
+    trends = [t for t in [facts.trend, *facts.lane_trends] if t is not None][:MAX_TRENDS]
+    if not trends:
+        return [
+            PriceTrend(
+                lane=None,
+                direction="unknown",
+                change_pct=None,
+                detail="Too few priced loads with posting times to tell a trend.",
+            )
+        ]
+    return [
+        PriceTrend(lane=t.lane, direction=t.direction, change_pct=t.change_pct, detail=_trend_detail(t, facts.currency))
+        for t in trends
+    ]
+
+
+def fallback_routes(facts: Facts) -> list[RouteSuggestion]:
+    routes: list[RouteSuggestion] = []
+    best = sorted(
+        (lane for lane in facts.lanes if lane.rate_per_mile),
+        # A lane seen more than once is a better bet than one lucky posting.
+        key=lambda lane: (lane.rate_per_mile.count < 2, -lane.rate_per_mile.median, lane.lane),
+    )
+    for lane in best[:3]:
+        routes.append(
+            RouteSuggestion(
+                lane=lane.lane,
+                rate_per_mile=lane.rate_per_mile.median,
+                reason=f"Best median rate: ${lane.rate_per_mile.median:.2f}/mi over {lane.loads} load(s).",
+            )
+        )
+    for there, back in facts.round_trips:
+        if len(routes) >= MAX_ROUTES:
+            break
+        routes.append(
+            RouteSuggestion(
+                lane=f"{there} / {back}",
+                rate_per_mile=None,
+                reason="Posted in both directions: a round trip with few empty miles.",
+            )
+        )
+    if not routes and facts.lanes:
+        busiest = facts.lanes[0]
+        reason = f"Busiest lane ({busiest.loads} load(s)); add miles to compare rates."
+        routes.append(RouteSuggestion(lane=busiest.lane, rate_per_mile=None, reason=reason))
+    return routes[:MAX_ROUTES]
+
+
+def fallback_insights(facts: Facts) -> list[str]:
+    cur = facts.currency
+    insights = []
+    if facts.price:
+        insights.append(
+            f"Prices of {facts.priced_count} priced loads span {_money(facts.price.min, cur)} to "
+            f"{_money(facts.price.max, cur)} (median {_money(facts.price.median, cur)})."
+        )
+    if facts.rate_per_mile:
+        rpm = facts.rate_per_mile
+        insights.append(
+            f"Rate per mile over {rpm.count} loads with miles: ${rpm.min:.2f} to ${rpm.max:.2f} "
+            f"(median ${rpm.median:.2f})."
+        )
+    if facts.lanes:
+        busiest = facts.lanes[0]
+        insights.append(
+            f"Busiest lane: {busiest.lane} with {busiest.loads} of {facts.load_count} loads "
+            f"({facts.lane_count} lanes in all)."
+        )
+    if facts.trend:
+        insights.append(_trend_detail(facts.trend, cur))
+    if facts.unpriced_count:
+        insights.append(f"Without a posted price: {facts.unpriced_count} of {facts.load_count} loads.")
+    if facts.other_currency_count:
+        insights.append(
+            f"{facts.other_currency_count} loads are priced in another currency than {cur} "
+            "and are left out of the price figures."
+        )
+    if len(facts.equipment) > 1 or "unknown" not in facts.equipment:
+        mix = ", ".join(f"{name} {count}" for name, count in facts.equipment.items())
+        insights.append(f"Equipment: {mix}.")
+    return insights[:MAX_INSIGHTS] or [f"{facts.load_count} loads received."]
+
+
+def fallback_summary_text(facts: Facts) -> str:
+    portals = ", ".join(f"{name} {count}" for name, count in facts.portals.items())
+    parts = [f"{facts.load_count} loads from {len(facts.portals)} portal(s) ({portals}) on {facts.lane_count} lane(s)."]
+    if facts.price:
+        parts.append(
+            f"{facts.priced_count} are priced in {facts.currency}, median "
+            f"{_money(facts.price.median, facts.currency)}"
+            + (f" or ${facts.rate_per_mile.median:.2f}/mi." if facts.rate_per_mile else ".")
+        )
+    else:
+        parts.append("None has a comparable posted price.")
+    if facts.trend:
+        verb = {"up": "rising", "down": "falling", "flat": "steady"}[facts.trend.direction]
+        parts.append(f"Rates are {verb} ({facts.trend.change_pct:+.1f}% later against earlier postings).")
+    if facts.lanes:
+        parts.append(f"Busiest lane: {facts.lanes[0].lane} ({facts.lanes[0].loads}).")
+    return " ".join(parts)
+
+
+def _notes(loads: Sequence[Load], facts: Facts, overrides: dict[tuple[str, str], LoadNote]) -> list[LoadNote]:
+    computed = score_loads(loads, facts)
+    notes = []
+    for load in loads:
+        note = overrides.get(load.key)
+        if note is None:
+            score, text = computed[load.key]
+            note = LoadNote(portal=load.portal, load_id=load.load_id, score=score, note=text)
+        notes.append(note)
+    return notes
+
+
+def fallback_response(loads: Sequence[Load], facts: Facts, reason: FallbackReason) -> SummaryResponse:
+    return SummaryResponse(
+        summary=fallback_summary_text(facts),
+        insights=fallback_insights(facts),
+        price_trends=fallback_trends(facts),
+        route_suggestions=fallback_routes(facts),
+        notes=_notes(loads, facts, {}),
+        model=DETERMINISTIC_MODEL,
+        degraded=True,
+        reason=reason,
+        facts=facts,
+    )
+
+
+def model_response(loads: Sequence[Load], facts: Facts, answer: ModelAnswer, model: str) -> SummaryResponse:
+    """Keep the model's text; notes on loads it was not shown (or invented) give way to computed ones."""
+    if not answer.summary.strip() or not any(text.strip() for text in answer.insights):
+        raise UnusableAnswer("the model returned an empty summary")
+    keys = {load.key for load in loads}
+    by_id: dict[str, list[tuple[str, str]]] = {}
+    for key in keys:
+        by_id.setdefault(key[1], []).append(key)
+    overrides: dict[tuple[str, str], LoadNote] = {}
+    for note in answer.notes:
+        key = (note.portal, note.load_id)
+        if key not in keys and len(by_id.get(note.load_id, [])) == 1:
+            key = by_id[note.load_id][0]  # the right load, with the portal misspelt
+        if key in keys and note.note.strip():
+            overrides[key] = note.model_copy(update={"portal": key[0], "load_id": key[1]})
+    return SummaryResponse(
+        summary=answer.summary.strip(),
+        insights=[text.strip() for text in answer.insights if text.strip()],
+        price_trends=answer.price_trends,
+        route_suggestions=answer.route_suggestions,
+        notes=_notes(loads, facts, overrides),
+        model=model,
+        degraded=False,
+        reason=None,
+        facts=facts,
+    )
