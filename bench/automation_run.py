@@ -26,7 +26,7 @@ from pathlib import Path
 
 from automation_service.adapters.browser import ExtractionOptions, extract_all
 from automation_service.adapters.portals import Credentials, JBHuntPortal, LandstarPortal
-from servicekit.testing.servers import free_port, wait_for_port
+from testkit.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "automation_run.md"

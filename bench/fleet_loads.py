@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from servicekit.testing.servers import PostgresCluster, free_port, wait_for_port
 from sqlalchemy import create_engine, text
+from testkit.servers import PostgresCluster, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "fleet_loads.md"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from servicekit.testing.servers import PostgresCluster
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from suite_db import SCHEMA_SQL, upgrade
 from suite_db.cli import dump_schema
+from testkit.servers import PostgresCluster
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from servicekit.testing.servers import free_port, start_gunicorn, stop_process
 from suite_support import ROOT, SERVICES, offline_env
+from testkit.servers import free_port, start_gunicorn, stop_process
 
 pytestmark = pytest.mark.integration
 REQUESTS = 40

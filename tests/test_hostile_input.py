@@ -11,8 +11,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from servicekit import issue_token
-from servicekit.testing.servers import free_port
 from suite_support import SERVICES, build, offline_env
+from testkit.servers import free_port
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 12

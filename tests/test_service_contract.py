@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from servicekit import issue_token
-from servicekit.testing.servers import free_port
 from suite_support import SERVICES, build, fill_path, offline_env
+from testkit.servers import free_port
 
 PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"}
 

@@ -22,7 +22,7 @@ from automation_service.adapters.portals import Credentials, JBHuntPortal, Lands
 from loadboard_sim import create_app as create_sim
 from loadboard_sim.settings import SimSettings
 from playwright.async_api import async_playwright
-from servicekit.testing.servers import free_port, start_gunicorn, stop_process
+from testkit.servers import free_port, start_gunicorn, stop_process
 from werkzeug.serving import make_server
 
 JWT_SECRET = "test-secret-of-automation-service-0123456789"

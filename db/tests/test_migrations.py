@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from servicekit.testing.database import empty_database
 from sqlalchemy import create_engine, inspect
 from suite_db import SCHEMA_SQL, alembic_config, downgrade, upgrade
 from suite_db.cli import dump_schema, normalise_dump
+from testkit.database import empty_database
 
 pytestmark = pytest.mark.integration
 SERVICE_SCHEMAS = {"fleet", "loadboard", "bakery"}

@@ -9,7 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from jobs.providers.inprocess import InProcessProvider
-from servicekit.testing.servers import free_port
+from testkit.servers import free_port
 
 from ..conftest import fleet_event
 

@@ -13,8 +13,8 @@ import pytest
 import requests
 from automation_service.settings import Settings
 from servicekit import issue_token
-from servicekit.testing.servers import free_port, start_gunicorn, stop_process
 from sqlalchemy import create_engine, text
+from testkit.servers import free_port, start_gunicorn, stop_process
 
 pytestmark = pytest.mark.integration
 SERVICE_DIR = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from automation_service import create_app
 from automation_service.runner import RunManager
 from automation_service.settings import Settings
 from servicekit import issue_token
-from servicekit.testing.servers import free_port
 from sqlalchemy import create_engine, text
+from testkit.servers import free_port
 
 pytestmark = pytest.mark.integration
 JWT_SECRET = "test-secret-of-automation-service-0123456789"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from servicekit.testing.database import empty_database
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from suite_db import downgrade, upgrade
+from testkit.database import empty_database
 
 pytestmark = pytest.mark.integration
 TOP_QUERY = Path(__file__).resolve().parents[3] / "db" / "queries" / "top_loads_by_insight.sql"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dispatch_service import create_app
 from dispatch_service.settings import Settings
-from servicekit.testing.servers import free_port
+from testkit.servers import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servicekit.testing.servers import free_port, start_gunicorn, stop_process
+from testkit.servers import free_port, start_gunicorn, stop_process
 
 from ..conftest import JWT_SECRET
 

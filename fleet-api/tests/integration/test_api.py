@@ -202,7 +202,7 @@ def test_load_updates_cannot_fake_assignment_states(client, auth):
 
 def test_redis_down_still_answers_from_postgres(settings, auth):
     from fleet_api import create_app
-    from servicekit.testing.servers import free_port
+    from testkit.servers import free_port
 
     down = settings.model_copy(update={"redis_url": type(settings.redis_url)(f"redis://127.0.0.1:{free_port()}/0")})
     client = create_app(down).test_client()
@@ -381,7 +381,7 @@ def test_hostile_input_is_a_4xx_never_a_500(client, auth, method, path, body):
 
 def test_postgres_down_is_a_503_with_retry_after(settings, auth):
     from fleet_api import create_app
-    from servicekit.testing.servers import free_port
+    from testkit.servers import free_port
 
     down = settings.model_copy(
         update={"database_url": type(settings.database_url)(f"postgresql://postgres@127.0.0.1:{free_port()}/x")}

@@ -174,7 +174,7 @@ def test_a_bus_outage_loses_and_duplicates_nothing(client, auth, settings):
 
     from audit_worker.adapters.store import MemoryAuditStore
     from jobs.providers.redis_streams import RedisStreamsProvider
-    from servicekit.testing.servers import free_port, wait_for_port
+    from testkit.servers import free_port, wait_for_port
 
     port = free_port()
 

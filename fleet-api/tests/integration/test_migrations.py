@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from servicekit.testing.database import empty_database
 from sqlalchemy import create_engine, inspect, text
+from testkit.database import empty_database
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from servicekit import service_token
-from servicekit.testing.servers import free_port, wait_for_port
+from testkit.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 SERVICE_DIR = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from prometheus_client import REGISTRY
-from servicekit.testing.servers import free_port
+from testkit.servers import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ import time
 from gpt_service.adapters.cache import MemoryCache, NoCache, RedisCache, make_cache
 from gpt_service.domain.loads import Load
 from gpt_service.summarizer import payload_key
-from servicekit.testing.servers import free_port
+from testkit.servers import free_port
 
 
 def test_memory_cache_forgets_after_its_window():

@@ -20,7 +20,7 @@ from jobs.providers.redis_streams import RedisStreamsProvider
 from jobs.registry import JobRegistry
 from jobs_support import wait_until
 from pydantic import BaseModel
-from servicekit.testing.servers import free_port, wait_for_port
+from testkit.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 SCHEMA = "outbox_test"

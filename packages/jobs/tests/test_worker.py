@@ -19,7 +19,7 @@ from jobs.providers.redis_streams import RedisStreamsProvider
 from jobs.registry import JobRegistry
 from jobs_fake_pubsub import FakePubSub
 from jobs_support import wait_until
-from servicekit.testing.servers import free_port, wait_for_port
+from testkit.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 TESTS = Path(__file__).parent

@@ -7,6 +7,7 @@ from .http import HttpClient
 from .metrics import counter, gauge, histogram
 from .settings import ServiceSettings, load_settings
 from .validation import endpoint, parse_body, parse_query
+from .wiring import current_dependencies, dependencies_of, install_dependencies
 
 __all__ = [
     "SERVICE_SCOPE",
@@ -17,9 +18,12 @@ __all__ = [
     "ServiceSettings",
     "counter",
     "create_app",
+    "current_dependencies",
+    "dependencies_of",
     "endpoint",
     "gauge",
     "histogram",
+    "install_dependencies",
     "issue_token",
     "load_settings",
     "parse_body",

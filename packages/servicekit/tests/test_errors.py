@@ -87,7 +87,7 @@ def test_dependency_outage_is_503_with_retry_after(settings, auth) -> None:
 
     @app.get("/needs-redis")
     def needs_redis():
-        from servicekit.testing.servers import free_port
+        from testkit.servers import free_port
 
         redis.Redis(port=free_port(), socket_connect_timeout=0.5).ping()
 

@@ -65,7 +65,7 @@ def test_total_time_is_bounded(httpserver) -> None:
 
 
 def test_connection_errors_are_retried_then_raised() -> None:
-    from servicekit.testing.servers import free_port
+    from testkit.servers import free_port
 
     client = HttpClient(f"http://127.0.0.1:{free_port()}", "nowhere", max_attempts=3, backoff_base=0.01)
     with pytest.raises(requests.ConnectionError):

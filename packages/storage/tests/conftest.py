@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servicekit.testing.servers import free_port, start_process, stop_process
 from storage import Storage
+from testkit.servers import free_port, start_process, stop_process
 
 AZURITE_DIR = Path(__file__).parent / ".azurite"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -1,6 +1,6 @@
 """A pytest plugin that starts the real servers the tests need, once per test session.
 
-Loaded for every test run through ``-p servicekit.testing.servers``. Each fixture starts its server
+Loaded for every test run through ``-p testkit.servers``. Each fixture starts its server
 lazily, only when a test asks for it, on a free port on 127.0.0.1, and stops it at the end. A
 server given through the environment (``TEST_POSTGRES_URL``, ``TEST_REDIS_URL``, ``TEST_MOTO_URL``)
 is used instead of starting one.
