@@ -92,7 +92,10 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         status = exc.response.status_code
         retryable = status in (408, 429) or status >= 500
         detail = str(exc) if status < 500 else ""
-        return IntegrationError(f"Jira {action} failed: HTTP {status} {detail}".strip(), retryable=retryable)
+        error = IntegrationError(f"Jira {action} failed: HTTP {status} {detail}".strip(), retryable=retryable)
+        retry_after = exc.response.headers.get("Retry-After")
+        error.retry_after = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return error
     return IntegrationError(f"Jira {action} failed: {type(exc).__name__}", retryable=True)
 
 
@@ -122,6 +125,8 @@ class JiraClient:
                 api_version="3",
                 timeout=self._timeout,
                 advanced_mode=False,
+                # It would sleep through one Retry-After itself, holding the outbox's worker for that long.
+                retry_with_header=False,
             )
         return self._jira
 
