@@ -37,7 +37,7 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
 
 
 class GithubAccess:
-    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings: Settings, *, timeout: int = 10) -> None:
         self._settings = settings
         self._timeout = timeout
         self._github: Github | None = None
@@ -56,8 +56,9 @@ class GithubAccess:
                 base_url=self._settings.github_api_url.rstrip("/"),
                 timeout=self._timeout,
                 retry=None,
+                lazy=True,  # the repository object without a GET of it first
             )
-        return self._github.get_repo(self._settings.github_repository, lazy=True)
+        return self._github.get_repo(self._settings.github_repository)
 
     def grant(self, username: str) -> None:
         """Invite ``username`` as a collaborator with the configured permission (GitHub e-mails the invitation; an
