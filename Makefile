@@ -21,8 +21,10 @@ system-deps: ## Debian packages the tests and the local stack run (Postgres, Red
 	@scripts/install_system_deps.sh
 
 AZURITE := packages/storage/tests/.azurite
-test-tools: ## Azurite (the Azure Blob emulator) for the storage tests, from npm
+MAILDEV := .tools/maildev
+test-tools: ## from npm: Azurite (Azure Blob emulator) for the storage tests, MailDev (SMTP with an inbox) for e-mail
 	@[ -x $(AZURITE)/node_modules/.bin/azurite-blob ] || npm install --prefix $(AZURITE) --no-audit --no-fund --silent azurite@3.37.0 >/dev/null
+	@[ -x $(MAILDEV)/node_modules/.bin/maildev ] || npm install --prefix $(MAILDEV) --no-audit --no-fund --silent maildev@3.0.0 >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9

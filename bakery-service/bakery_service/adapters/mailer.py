@@ -27,7 +27,7 @@ def _failure(exc: Exception) -> IntegrationError:
         retryable = 400 <= code < 500
         return IntegrationError(f"SMTP failed: {code} {type(exc).__name__}", retryable=retryable)
     # Disconnected, refused connection, timeout, TLS handshake: the server may answer later.
-    return IntegrationError(f"SMTP failed: {type(exc).__name__}", retryable=True)
+    return IntegrationError(f"SMTP failed: {type(exc).__name__}: {exc}", retryable=True)
 
 
 class Mailer:
