@@ -1,9 +1,9 @@
 """Jira Cloud, through atlassian-python-api against REST API v3.
 
 atlassian-python-api rather than `jira`: its Cloud client speaks v3 (Atlassian Document Format descriptions) and
-the current `/rest/api/3/search/jql` search, the one Jira Cloud keeps since the old `/search` was retired; the `jira`
-package posts issues to v2 unless reconfigured and retries 429/503 itself with sleeps. Retrying here is left to
-the outbox (its backoff, its attempt count), so the client makes one attempt per call.
+searches with `/rest/api/3/search/jql`, the endpoint Jira Cloud kept when it removed `/search` (410 Gone since
+late 2025; pycontribs/jira#2369 reports `jira` 3.10.5 still calling it). Retrying is left to the outbox (its
+backoff, its attempt count), so the client makes one attempt per call.
 """
 
 from __future__ import annotations
