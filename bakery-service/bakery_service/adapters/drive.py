@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.parse
 
 import google_auth_httplib2
@@ -73,7 +74,8 @@ class DriveDocs:
     def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
         self._settings = settings
         self._timeout = timeout
-        self._services: tuple | None = None
+        self._credentials: service_account.Credentials | None = None
+        self._local = threading.local()
 
     @property
     def configured(self) -> bool:
@@ -87,18 +89,21 @@ class DriveDocs:
     def _clients(self):
         if not self.configured:
             raise NotConfigured(INTEGRATION)
-        if self._services is None:
+        if self._credentials is None:
             try:
                 info = json.loads(self._settings.google_service_account_json.get_secret_value())
-                credentials = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
+                self._credentials = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
             except (ValueError, KeyError, TypeError) as exc:
                 # The message of a key parsing error may quote the key: say only what is wrong.
                 raise IntegrationError(
                     f"Google service account JSON is not a valid key ({type(exc).__name__})", retryable=False
                 ) from None
-            http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=self._timeout))
-            self._services = (self._build("drive", "v3", http), self._build("docs", "v1", http))
-        return self._services
+        services = getattr(self._local, "services", None)
+        if services is None:
+            # httplib2 connections are not thread-safe: one transport, hence one pair of services, per thread.
+            http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=self._timeout))
+            services = self._local.services = (self._build("drive", "v3", http), self._build("docs", "v1", http))
+        return services
 
     def _build(self, name: str, version: str, http):
         options = None

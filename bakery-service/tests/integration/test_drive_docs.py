@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from bakery_service.adapters.drive import SCOPES, DriveDocs
 from bakery_service.adapters.integration_errors import IntegrationError, NotConfigured
@@ -156,3 +158,13 @@ def test_a_key_that_is_not_json_is_not_retryable_and_not_quoted(google) -> None:
     assert not caught.value.retryable
     assert "5ecr3t" not in str(caught.value)
     assert caught.value.__cause__ is None
+
+
+def test_one_instance_serves_several_threads(google) -> None:
+    drive = docs(google)
+    customers = [f"customer_{n}" for n in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(lambda slug: drive.append_line(slug, f"{slug} cancelled orders", LINE_21), customers))
+    assert len(set(ids)) == 4
+    assert sorted(meta["name"] for meta in google.files.values()) == customers
+    assert all(google.documents[i].endswith(f"\n\n{LINE_21}\n") for i in ids)
