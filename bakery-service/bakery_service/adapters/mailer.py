@@ -22,6 +22,9 @@ def _failure(exc: Exception) -> IntegrationError:
         # 4xx replies are transient by the SMTP standard (RFC 5321 §4.2.1), 5xx permanent.
         retryable = all(400 <= code < 500 for code in codes)
         return IntegrationError(f"SMTP refused the recipients: {codes}", retryable=retryable)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        # The server lacks what the settings ask for (AUTH without STARTTLS, STARTTLS itself): fix the settings.
+        return IntegrationError(f"SMTP failed: {exc}", retryable=False)
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
         retryable = 400 <= code < 500
