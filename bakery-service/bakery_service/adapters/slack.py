@@ -88,7 +88,7 @@ class SlackClient:
             raise _failure(action, exc) from exc
 
     def find_user(self, name: str) -> str | None:
-        """The id of the one active person whose real, display or user name matches ``name``; None when nobody (or
+        """The id of the first active person whose real, display or user name matches ``name``; None when nobody (or
         only a bot or a deactivated account) matches."""
         wanted = normalize_name(name)
         if not wanted:
