@@ -1,8 +1,59 @@
-"""bakery-service settings: servicekit's base plus the service's own (environment or *_FILE)."""
+"""bakery-service settings: servicekit's base plus the service's own (environment or *_FILE).
 
+Each integration is switched on by its credentials: without them it reports "not configured" and keeps its
+actions pending in the outbox, to be replayed once they exist.
+"""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from servicekit import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "bakery-service"
     database_url: str
+    # Where the web page and Jira tickets link back to (the public base URL of this service).
+    public_base_url: str = "http://localhost:8004"
+
+    # Jira Cloud REST API v3 (basic auth: account e-mail + API token).
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_project_key: str = "BAKE"
+    jira_issue_type: str = "Task"
+    # per-order: one ticket per order; daily: one ticket a day with the sum of the day's orders.
+    jira_mode: Literal["per-order", "daily"] = "daily"
+    jira_batch_hour_utc: int = Field(default=6, ge=0, le=23)
+    # The secret Jira signs webhooks with (HMAC-SHA256, header X-Hub-Signature: sha256=<hex>).
+    jira_webhook_secret: SecretStr | None = None
+
+    # Slack Web API (bot token with users:read, im:write, chat:write).
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # SMTP for the e-mail fallback of the ready notice.
+    smtp_host: str | None = None
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "bakery@example.com"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Google Drive (service account JSON key; the Orders/ folder's id, shared with the service account).
+    google_service_account_json: SecretStr | None = None
+    google_drive_orders_folder_id: str | None = None
+    google_api_url: str = "https://www.googleapis.com/"
+
+    # GitHub REST API (a token allowed to manage collaborators of the repository).
+    github_token: SecretStr | None = None
+    github_repository: str | None = None  # owner/name
+    github_api_url: str = "https://api.github.com"
+    github_permission: Literal["pull", "triage", "push", "maintain", "admin"] = "push"
+
+    # Outbox of outside actions: retried with exponential backoff up to this many attempts, then "failed".
+    integration_max_attempts: int = Field(default=8, ge=1)
+    integration_retry_base_seconds: float = Field(default=2.0, gt=0)
+    integration_retry_max_seconds: float = Field(default=600.0, gt=0)
+    integration_poll_seconds: float = Field(default=2.0, gt=0)

@@ -1,0 +1,181 @@
+"""One Google Doc per customer in the Orders folder, through google-api-python-client with service-account
+credentials (google-auth).
+
+Drive finds the file by name in the folder and creates an empty Google Doc there; the Docs API appends the line
+at the end of the document (batchUpdate insertText at endOfSegmentLocation), so a line is never lost to a
+read-modify-write race, and nothing is uploaded. The discovery documents are the ones the client ships
+(static_discovery), so building the services needs no network. The service account needs the Drive scope (to see
+the folder shared with it) and the Docs scope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.parse
+
+import google_auth_httplib2
+import httplib2
+from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.oauth2 import service_account
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from ..settings import Settings
+from .integration_errors import IntegrationError, NotConfigured
+
+log = logging.getLogger(__name__)
+
+INTEGRATION = "google-drive"
+SCOPES = ("https://www.googleapis.com/auth/drive", "https://www.googleapis.com/auth/documents")
+GOOGLE_DOC = "application/vnd.google-apps.document"
+DEFAULT_API_URL = "https://www.googleapis.com/"
+# Where each API lives below a replacement root (a proxy or a local fake); the same paths as Google's hosts.
+SERVICE_PATHS = {"drive": "drive/v3/", "docs": ""}
+
+
+def _q_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _utf16_length(text: str) -> int:
+    # Docs API indexes count UTF-16 code units.
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _document_text(document: dict) -> str:
+    parts = []
+    for element in (document.get("body") or {}).get("content") or []:
+        for run in (element.get("paragraph") or {}).get("elements") or []:
+            parts.append((run.get("textRun") or {}).get("content", ""))
+    return "".join(parts)
+
+
+def _failure(action: str, exc: Exception) -> IntegrationError:
+    if isinstance(exc, HttpError):
+        status = exc.status_code or getattr(exc.resp, "status", 0)
+        retryable = status in (408, 429) or status >= 500
+        message = f"Google {action} failed: HTTP {status} {exc.reason or ''}".strip()
+        error = IntegrationError(message, retryable=retryable)
+        retry_after = exc.resp.get("retry-after") if exc.resp is not None else None
+        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
+        return error
+    if isinstance(exc, RefreshError):
+        # The token endpoint refused the key (revoked, wrong account): only a new key helps; unless it said
+        # it was a passing failure.
+        retryable = bool(getattr(exc, "retryable", False))
+        message = f"Google {action} failed: the token endpoint refused the credentials"
+        return IntegrationError(message, retryable=retryable)
+    return IntegrationError(f"Google {action} failed: {type(exc).__name__}", retryable=True)
+
+
+class DriveDocs:
+    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+        self._settings = settings
+        self._timeout = timeout
+        self._credentials: service_account.Credentials | None = None
+        self._local = threading.local()
+
+    @property
+    def configured(self) -> bool:
+        s = self._settings
+        return bool(
+            s.google_service_account_json
+            and s.google_service_account_json.get_secret_value().strip()
+            and s.google_drive_orders_folder_id
+        )
+
+    def _clients(self):
+        if not self.configured:
+            raise NotConfigured(INTEGRATION)
+        if self._credentials is None:
+            try:
+                info = json.loads(self._settings.google_service_account_json.get_secret_value())
+                self._credentials = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
+            except (ValueError, KeyError, TypeError) as exc:
+                # The message of a key parsing error may quote the key: say only what is wrong.
+                raise IntegrationError(
+                    f"Google service account JSON is not a valid key ({type(exc).__name__})", retryable=False
+                ) from None
+        services = getattr(self._local, "services", None)
+        if services is None:
+            # httplib2 connections are not thread-safe: one transport, hence one pair of services, per thread.
+            http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=self._timeout))
+            services = self._local.services = (self._build("drive", "v3", http), self._build("docs", "v1", http))
+        return services
+
+    def _build(self, name: str, version: str, http):
+        options = None
+        root = self._settings.google_api_url
+        if root.rstrip("/") != DEFAULT_API_URL.rstrip("/"):
+            options = {"api_endpoint": urllib.parse.urljoin(root.rstrip("/") + "/", SERVICE_PATHS[name])}
+        return build(name, version, http=http, static_discovery=True, cache_discovery=False, client_options=options)
+
+    def _run(self, action: str, request):
+        try:
+            return request.execute(num_retries=0)
+        except (HttpError, GoogleAuthError, httplib2.HttpLib2Error, OSError) as exc:
+            raise _failure(action, exc) from exc
+
+    def append_line(self, customer_slug: str, title: str, line: str) -> str:
+        """Append ``line`` to the document named ``customer_slug`` in the Orders folder, creating it (with
+        ``title`` as its first paragraph) if missing; returns the document's id. A line already in the document
+        is not written twice, so a retried action changes nothing."""
+        drive, docs = self._clients()
+        folder = self._settings.google_drive_orders_folder_id
+        query = (
+            f"name = {_q_string(customer_slug)} and {_q_string(folder)} in parents "
+            f"and mimeType = '{GOOGLE_DOC}' and trashed = false"
+        )
+        found = self._run(
+            "find document",
+            drive.files().list(
+                q=query,
+                fields="files(id,name)",
+                pageSize=1,
+                orderBy="createdTime",
+                supportsAllDrives=True,
+                includeItemsFromAllDrives=True,
+            ),
+        )
+        files = found.get("files") or []
+        if files:
+            document_id = files[0]["id"]
+            text = _document_text(self._run("read document", docs.documents().get(documentId=document_id)))
+        else:
+            created = self._run(
+                "create document",
+                drive.files().create(
+                    body={"name": customer_slug, "mimeType": GOOGLE_DOC, "parents": [folder]},
+                    fields="id",
+                    supportsAllDrives=True,
+                ),
+            )
+            document_id = created["id"]
+            text = ""
+        lines = [existing.strip() for existing in text.splitlines()]
+        if line.strip() in lines:
+            return document_id
+        requests = []
+        if not text.strip():
+            # A new (or still empty) document: the title first, styled as the document's title.
+            requests.append({"insertText": {"endOfSegmentLocation": {}, "text": f"{title}\n\n{line}"}})
+            requests.append(
+                {
+                    "updateParagraphStyle": {
+                        "range": {"startIndex": 1, "endIndex": 1 + _utf16_length(title)},
+                        "paragraphStyle": {"namedStyleType": "TITLE"},
+                        "fields": "namedStyleType",
+                    }
+                }
+            )
+        else:
+            # The body always ends with a newline; inserting at the end of the segment lands just before it.
+            requests.append({"insertText": {"endOfSegmentLocation": {}, "text": f"\n{line}"}})
+        self._run(
+            "append line",
+            docs.documents().batchUpdate(documentId=document_id, body={"requests": requests}),
+        )
+        log.info("drive document updated", extra={"drive_document": document_id, "customer": customer_slug})
+        return document_id

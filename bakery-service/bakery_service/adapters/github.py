@@ -1,0 +1,91 @@
+"""Repository access for developers, through PyGithub (a token that may administer the repository's collaborators:
+a fine-grained token with "Administration: read and write" on it, or a classic token with the `repo` scope).
+
+PyGithub's own retries are off (retry=None): the outbox retries with its backoff; its pause between writes, which
+GitHub asks for to avoid secondary rate limits, stays.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from github import Auth, Github, GithubException
+
+from ..settings import Settings
+from .integration_errors import IntegrationError, NotConfigured
+
+log = logging.getLogger(__name__)
+
+INTEGRATION = "github"
+
+
+def _failure(action: str, exc: Exception) -> IntegrationError:
+    if isinstance(exc, GithubException):
+        status = exc.status or 0
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        # 403 and 429 with a rate limit message are GitHub's (secondary) rate limits: wait, then try again.
+        rate_limited = status == 429 or (status == 403 and "rate limit" in (message or "").lower())
+        retryable = rate_limited or status >= 500
+        error = IntegrationError(
+            f"GitHub {action} failed: HTTP {status}" + (f" {message}" if message else ""), retryable=retryable
+        )
+        retry_after = (exc.headers or {}).get("retry-after") or (exc.headers or {}).get("Retry-After")
+        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
+        return error
+    return IntegrationError(f"GitHub {action} failed: {type(exc).__name__}", retryable=True)
+
+
+class GithubAccess:
+    def __init__(self, settings: Settings, *, timeout: int = 10) -> None:
+        self._settings = settings
+        self._timeout = timeout
+        self._github: Github | None = None
+
+    @property
+    def configured(self) -> bool:
+        s = self._settings
+        return bool(s.github_token and s.github_token.get_secret_value() and s.github_repository)
+
+    def _repo(self):
+        if not self.configured:
+            raise NotConfigured(INTEGRATION)
+        if self._github is None:
+            self._github = Github(
+                auth=Auth.Token(self._settings.github_token.get_secret_value()),
+                base_url=self._settings.github_api_url.rstrip("/"),
+                timeout=self._timeout,
+                retry=None,
+                lazy=True,  # the repository object without a GET of it first
+            )
+        return self._github.get_repo(self._settings.github_repository)
+
+    def grant(self, username: str) -> None:
+        """Invite ``username`` as a collaborator with the configured permission (GitHub e-mails the invitation; an
+        existing collaborator gets the permission updated)."""
+        repo = self._repo()
+        try:
+            repo.add_to_collaborators(username, permission=self._settings.github_permission)
+        except (GithubException, requests.RequestException) as exc:
+            raise _failure("grant", exc) from exc
+        log.info("github access granted", extra={"github_user": username})
+
+    def revoke(self, username: str) -> None:
+        """Withdraw a pending invitation and remove the collaborator; someone who has neither is not an error."""
+        repo = self._repo()
+        try:
+            for invitation in repo.get_pending_invitations():
+                invitee = invitation.invitee
+                if invitee is not None and invitee.login.lower() == username.lower():
+                    repo.remove_invitation(invitation.id)
+        except (GithubException, requests.RequestException) as exc:
+            raise _failure("revoke", exc) from exc
+        try:
+            repo.remove_from_collaborators(username)
+        except GithubException as exc:
+            # 404: no such collaborator (or no such account): the access is gone either way.
+            if exc.status != 404:
+                raise _failure("revoke", exc) from exc
+        except requests.RequestException as exc:
+            raise _failure("revoke", exc) from exc
+        log.info("github access revoked", extra={"github_user": username})

@@ -1,0 +1,173 @@
+"""Jira Cloud, through atlassian-python-api against REST API v3.
+
+atlassian-python-api rather than `jira`: its Cloud client speaks v3 (Atlassian Document Format descriptions) and
+searches with `/rest/api/3/search/jql`, the endpoint Jira Cloud kept when it removed `/search` (410 Gone since
+late 2025; pycontribs/jira#2369 reports `jira` 3.10.5 still calling it). Retrying is left to the outbox (its
+backoff, its attempt count), so the client makes one attempt per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import date
+
+import requests
+from atlassian import Jira
+
+from ..settings import Settings
+from .integration_errors import IntegrationError, NotConfigured
+
+log = logging.getLogger(__name__)
+
+INTEGRATION = "jira"
+_URL = re.compile(r"(https?://\S+)")
+_TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def ingredients_table(rows: Iterable[tuple[str, str]], header: tuple[str, str] = ("Ingredient", "Quantity")) -> str:
+    """A pipe table for a ticket description; create_ticket turns it into a real Jira table."""
+    lines = [f"| {header[0]} | {header[1]} |", "| --- | --- |"]
+    lines += [f"| {name} | {amount} |" for name, amount in rows]
+    return "\n".join(lines)
+
+
+def _inline(text: str) -> list[dict]:
+    """Text nodes, with bare URLs as links (ADF has no auto-linking)."""
+    nodes = []
+    for part in _URL.split(text):
+        if not part:
+            continue
+        node: dict = {"type": "text", "text": part}
+        if _URL.fullmatch(part):
+            node["marks"] = [{"type": "link", "attrs": {"href": part}}]
+        nodes.append(node)
+    return nodes
+
+
+def _paragraph(text: str) -> dict:
+    return {"type": "paragraph", "content": _inline(text)} if text else {"type": "paragraph"}
+
+
+def _table(rows: list[list[str]]) -> dict:
+    def cell(kind: str, text: str) -> dict:
+        return {"type": kind, "attrs": {}, "content": [_paragraph(text.strip())]}
+
+    table_rows = [
+        {"type": "tableRow", "content": [cell("tableHeader" if index == 0 else "tableCell", text) for text in row]}
+        for index, row in enumerate(rows)
+    ]
+    return {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"}, "content": table_rows}
+
+
+def to_adf(text: str) -> dict:
+    """Plain text to an Atlassian Document Format document: one paragraph per line, runs of pipe-table rows as a
+    table whose first row is the header, URLs as links."""
+    content: list[dict] = []
+    table: list[list[str]] = []
+    for line in text.splitlines():
+        row = _TABLE_ROW.match(line)
+        if row:
+            if not _TABLE_RULE.match(line):
+                table.append(row.group(1).split("|"))
+            continue
+        if table:
+            content.append(_table(table))
+            table = []
+        if line.strip():
+            content.append(_paragraph(line.strip()))
+    if table:
+        content.append(_table(table))
+    return {"type": "doc", "version": 1, "content": content or [_paragraph("")]}
+
+
+def _jql_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _failure(action: str, exc: Exception) -> IntegrationError:
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        status = exc.response.status_code
+        retryable = status in (408, 429) or status >= 500
+        detail = str(exc) if status < 500 else ""
+        error = IntegrationError(f"Jira {action} failed: HTTP {status} {detail}".strip(), retryable=retryable)
+        retry_after = exc.response.headers.get("Retry-After")
+        error.retry_after = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return error
+    return IntegrationError(f"Jira {action} failed: {type(exc).__name__}", retryable=True)
+
+
+class JiraClient:
+    """Tickets in one Jira Cloud project, with basic auth (account e-mail + API token)."""
+
+    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+        self._settings = settings
+        self._timeout = timeout
+        self._jira: Jira | None = None
+
+    @property
+    def configured(self) -> bool:
+        s = self._settings
+        return bool(s.jira_url and s.jira_email and s.jira_api_token and s.jira_api_token.get_secret_value())
+
+    def _client(self) -> Jira:
+        if not self.configured:
+            raise NotConfigured(INTEGRATION)
+        if self._jira is None:
+            s = self._settings
+            self._jira = Jira(
+                url=s.jira_url,
+                username=s.jira_email,
+                password=s.jira_api_token.get_secret_value(),
+                cloud=True,
+                api_version="3",
+                timeout=self._timeout,
+                advanced_mode=False,
+                # It would sleep through one Retry-After itself, holding the outbox's worker for that long.
+                retry_with_header=False,
+            )
+        return self._jira
+
+    def create_ticket(self, summary: str, description: str, due_date: date | None, labels: list[str]) -> str:
+        """Create a ticket; returns its key (``BAKE-12``). Pipe-table rows of ``description`` become a table."""
+        fields: dict = {
+            "project": {"key": self._settings.jira_project_key},
+            "issuetype": {"name": self._settings.jira_issue_type},
+            "summary": summary,
+            "description": to_adf(description),
+            "labels": list(labels),
+        }
+        if due_date is not None:
+            fields["duedate"] = due_date.isoformat()
+        jira = self._client()
+        try:
+            created = jira.create_issue(fields=fields)
+        except (requests.RequestException, ValueError) as exc:
+            raise _failure("create ticket", exc) from exc
+        key = created.get("key") if isinstance(created, dict) else None
+        if not key:
+            raise IntegrationError("Jira create ticket failed: the answer has no issue key", retryable=True)
+        log.info("jira ticket created", extra={"jira_key": key})
+        return key
+
+    def find_ticket_by_label(self, label: str) -> str | None:
+        """The newest ticket of the project carrying ``label``, or None. Jira's search index lags issue creation
+        by a few seconds, so a ticket created just now may not be found yet."""
+        jql = f"project = {_jql_string(self._settings.jira_project_key)} AND labels = {_jql_string(label)}"
+        jira = self._client()
+        try:
+            found = jira.enhanced_jql(f"{jql} ORDER BY created DESC", fields="labels", limit=1)
+        except (requests.RequestException, ValueError) as exc:
+            raise _failure("search", exc) from exc
+        issues = (found or {}).get("issues") or []
+        return issues[0]["key"] if issues else None
+
+    def issue_labels(self, key: str) -> list[str]:
+        jira = self._client()
+        try:
+            labels = jira.get_issue_labels(key)
+        except (requests.RequestException, ValueError) as exc:
+            raise _failure("read labels", exc) from exc
+        return list(labels or [])

@@ -1,0 +1,116 @@
+"""The bakery's Slack workspace, through slack_sdk's WebClient (a bot token with users:read, im:write, chat:write).
+
+The client makes one attempt per call (no retry handlers): retrying, with backoff, is the outbox's job.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import urllib.error
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from ..settings import Settings
+from .integration_errors import IntegrationError, NotConfigured
+
+log = logging.getLogger(__name__)
+
+INTEGRATION = "slack"
+PAGE_SIZE = 200  # users.list: Slack recommends at most 200 a page
+# Slack's own error codes that a later attempt can get past; every other one (invalid_auth, missing_scope,
+# user_not_found...) will come back the same.
+RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+
+def normalize_name(name: str) -> str:
+    """Case-, accent- and punctuation-insensitive form: ``"  Zoé  O'Brien."`` → ``"zoe o brien"``."""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(char for char in folded if not unicodedata.combining(char)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", folded).split())
+
+
+def _candidate_names(member: dict) -> list[str]:
+    profile = member.get("profile") or {}
+    names = [
+        member.get("real_name"),
+        profile.get("real_name"),
+        profile.get("real_name_normalized"),
+        profile.get("display_name"),
+        profile.get("display_name_normalized"),
+        member.get("name"),
+    ]
+    return [name for name in names if name]
+
+
+def _failure(action: str, exc: Exception) -> IntegrationError:
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 0)
+        code = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        retryable = status == 429 or status >= 500 or code in RETRYABLE_ERRORS
+        message = f"Slack {action} failed: HTTP {status}" + (f" {code}" if code else "")
+        error = IntegrationError(message, retryable=retryable)
+        retry_after = (exc.response.headers or {}).get("Retry-After") or (exc.response.headers or {}).get("retry-after")
+        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
+        return error
+    return IntegrationError(f"Slack {action} failed: {type(exc).__name__}", retryable=True)
+
+
+class SlackClient:
+    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+        self._settings = settings
+        self._timeout = timeout
+        self._web: WebClient | None = None
+
+    @property
+    def configured(self) -> bool:
+        token = self._settings.slack_bot_token
+        return bool(token and token.get_secret_value())
+
+    def _client(self) -> WebClient:
+        if not self.configured:
+            raise NotConfigured(INTEGRATION)
+        if self._web is None:
+            self._web = WebClient(
+                token=self._settings.slack_bot_token.get_secret_value(),
+                base_url=self._settings.slack_api_url,
+                timeout=self._timeout,
+                retry_handlers=[],
+            )
+        return self._web
+
+    def _call(self, action: str, method, **kwargs):
+        try:
+            return method(**kwargs)
+        except (SlackClientError, urllib.error.URLError, OSError) as exc:
+            raise _failure(action, exc) from exc
+
+    def find_user(self, name: str) -> str | None:
+        """The id of the first active person whose real, display or user name matches ``name``; None when nobody (or
+        only a bot or a deactivated account) matches."""
+        wanted = normalize_name(name)
+        if not wanted:
+            return None
+        web = self._client()
+        cursor: str | None = None
+        while True:
+            page = self._call("users.list", web.users_list, limit=PAGE_SIZE, cursor=cursor)
+            for member in page.get("members") or []:
+                if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
+                    continue
+                if any(normalize_name(candidate) == wanted for candidate in _candidate_names(member)):
+                    return member["id"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+
+    def send_direct_message(self, user_id: str, text: str) -> str:
+        """Open (or reuse) the direct conversation with ``user_id`` and post ``text``; returns the message's ts."""
+        web = self._client()
+        opened = self._call("conversations.open", web.conversations_open, users=user_id)
+        channel = opened["channel"]["id"]
+        posted = self._call("chat.postMessage", web.chat_postMessage, channel=channel, text=text)
+        log.info("slack direct message sent", extra={"slack_user": user_id, "slack_channel": channel})
+        return posted.get("ts") or ""

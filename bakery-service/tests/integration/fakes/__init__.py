@@ -1,0 +1,48 @@
+"""Local fakes of the outside APIs bakery-service drives, served over real HTTP by pytest-httpserver.
+
+Each speaks the vendor's documented request and response shapes for the calls the adapters make, checks the
+credentials the way the vendor does, keeps state (tickets, users, documents, collaborators) so that tests assert
+on effects, and can answer the next call with a failure (``fail_next``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+def fail_next(
+    server: HTTPServer, uri, *, status: int = 500, body=None, headers: dict | None = None, delay: float = 0.0
+) -> None:
+    """The next request to ``uri`` (a path or a compiled pattern) gets ``status`` (after ``delay`` seconds: a
+    delay longer than the client's timeout is a timeout)."""
+
+    def handler(request: Request) -> Response:
+        if delay:
+            time.sleep(delay)
+        return json_response(body if body is not None else {"message": "failure injected"}, status, headers)
+
+    server.expect_oneshot_request(uri).respond_with_handler(handler)
+
+
+def assert_secret_hidden(secret: str, caplog, error: BaseException | None = None) -> None:
+    """``secret`` is in no log record and in no message of the error or the errors it was raised from."""
+    for record in caplog.records:
+        assert secret not in record.getMessage(), record.name
+        assert secret not in json.dumps(record.__dict__, default=str), record.name
+    while error is not None:
+        assert secret not in str(error)
+        assert secret not in repr(error)
+        error = error.__cause__ or error.__context__
+
+
+def capture_everything(caplog) -> None:
+    caplog.set_level(logging.DEBUG)
