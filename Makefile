@@ -21,8 +21,10 @@ system-deps: ## Debian packages the tests and the local stack run (Postgres, Red
 	@scripts/install_system_deps.sh
 
 AZURITE := packages/storage/tests/.azurite
-test-tools: ## Azurite (the Azure Blob emulator) for the storage tests, from npm
+TRIGGER_TASK := packages/jobs/trigger
+test-tools: ## Azurite (the Azure Blob emulator) for the storage tests, the Trigger.dev SDK types for tsc, from npm
 	@[ -x $(AZURITE)/node_modules/.bin/azurite-blob ] || npm install --prefix $(AZURITE) --no-audit --no-fund --silent azurite@3.37.0 >/dev/null
+	@[ -x $(TRIGGER_TASK)/node_modules/.bin/tsc ] || npm ci --prefix $(TRIGGER_TASK) --no-audit --no-fund --silent >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
