@@ -133,6 +133,16 @@ def test_429_beyond_the_client_budget_is_a_publish_error(trigger_server: FakeTri
     assert len(trigger_server.calls("/api/v1/tasks/")) == 2
 
 
+def test_the_readiness_probe_asks_once_and_says_why_it_failed(trigger_server: FakeTriggerDev) -> None:
+    _provider(trigger_server).ping()
+    with pytest.raises(PublishError, match="HTTP 401 Invalid API Key"):
+        TriggerDevProvider("tr_dev_wrong", PUSH, api_url=trigger_server.url).ping()
+    trigger_server.rate_limited = 5
+    with pytest.raises(PublishError, match="HTTP 429"):
+        _provider(trigger_server).ping()
+    assert trigger_server.rate_limited == 4  # one request, no retry
+
+
 def test_an_unreachable_api_is_a_publish_error() -> None:
     provider = TriggerDevProvider(
         "tr_dev_x", PUSH, api_url=f"http://127.0.0.1:{free_port()}", client_attempts=2, client_total_seconds=2

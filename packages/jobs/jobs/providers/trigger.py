@@ -120,6 +120,15 @@ class TriggerDevProvider(JobProvider):
             token_provider=lambda: secret_key,
             session=session,
         )
+        # Readiness asks once and quickly: a probe that retries for 20 s would outlast the probe's own timeout.
+        self.probe = HttpClient(
+            api_url,
+            "trigger.dev",
+            timeout=min(timeout, 3.0),
+            max_attempts=1,
+            token_provider=lambda: secret_key,
+            session=session,
+        )
         self.push_base_url = push_base_url.rstrip("/")
         self.task_id = task_id
         self.max_attempts = max_attempts
@@ -277,7 +286,11 @@ class TriggerDevProvider(JobProvider):
             )
 
     def ping(self) -> None:
-        self._call("GET", "/api/v1/runs", "a ping", params={"page[size]": "1"})
+        response = self.probe.get("/api/v1/runs", params={"page[size]": "1"})
+        if response.status_code >= 400:
+            raise PublishError(
+                f"trigger.dev answered the probe with HTTP {response.status_code} {_error_text(response)}"
+            )
 
     def close(self) -> None:
         self.http.session.close()
