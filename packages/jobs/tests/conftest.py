@@ -20,7 +20,7 @@ from jobs.dispatcher import Dispatcher  # noqa: E402
 from jobs_fake_pubsub import FakePubSub  # noqa: E402
 from jobs_fake_qstash import FakeQStash  # noqa: E402
 from jobs_fake_trigger import FakeTriggerDev  # noqa: E402
-from jobs_support import MAX_ATTEMPTS, RETRY_DELAY, Harness  # noqa: E402
+from jobs_support import MAX_ATTEMPTS, RELAY_SECRET, RETRY_DELAY, Harness  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +36,6 @@ def qstash_server() -> Iterator[FakeQStash]:
     fake = FakeQStash().start()
     yield fake
     fake.stop()
-
-
-RELAY_SECRET = "relay-secret-0123456789abcdef"
 
 
 @pytest.fixture()

@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import redis
 import requests
-from conftest import RELAY_SECRET
 from jobs import JobContext, PermanentJobError, relay_signature
 from jobs.dispatcher import Dispatcher
 from jobs.errors import ProviderNotConfigured, PublishError
@@ -29,7 +28,7 @@ from jobs.registry import JobRegistry
 from jobs.settings import JobsSettings
 from jobs.spi import Job
 from jobs_fake_trigger import FakeTriggerDev
-from jobs_support import serve, wait_until
+from jobs_support import RELAY_SECRET, serve, wait_until
 from pydantic import BaseModel
 from servicekit import ServiceSettings
 from servicekit import create_app as servicekit_app

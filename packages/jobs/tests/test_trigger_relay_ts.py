@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RELAY_SECRET
 from jobs import JobContext, PermanentJobError
 from jobs.dispatcher import Dispatcher
 from jobs.providers.inprocess import InProcessProvider
 from jobs.push import TriggerRelayVerifier, push_blueprint
 from jobs.registry import JobRegistry
-from jobs_support import serve
+from jobs_support import RELAY_SECRET, serve
 from pydantic import BaseModel
 from servicekit import ServiceSettings
 from servicekit import create_app as servicekit_app
