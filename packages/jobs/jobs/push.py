@@ -9,21 +9,28 @@ fix it), 200 only after the handler succeeded, 500 when it raised so that the se
 489 with `Upstash-NonRetryable-Error: true` when the handler raised `PermanentJobError` (QStash then
 stops retrying and moves the message to its DLQ). Errors are application/problem+json.
 
+Two senders are trusted, each by its verifier: QStash (`Upstash-Signature`, `QStashVerifier`) and the
+Trigger.dev relay task (`X-Jobs-Signature`, an HMAC with JOBS_RELAY_SECRET, `TriggerRelayVerifier`);
+`verifier_from_settings` picks the one of the configured provider.
+
 The job id comes from the `X-Job-Id` header (QStash forwards `Upstash-Forward-X-Job-Id` as it),
-falling back to the sender's message id; the attempt from `Upstash-Retried` (0 on the first try).
+falling back to the sender's message id; the attempt from `X-Job-Attempt` (the relay sends Trigger.dev's
+attempt number) or `Upstash-Retried` (0 on the first try).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Protocol
 
 from flask import Blueprint, Response, request
 from servicekit import problem_response, public
 
+from . import relay_signature
 from .dispatcher import Dispatcher
-from .errors import InvalidPayload, PermanentJobError, UnknownJobType
+from .errors import InvalidPayload, PermanentJobError, ProviderNotConfigured, UnknownJobType
 from .settings import JobsSettings
 from .spi import Job
 
@@ -35,12 +42,17 @@ class SignatureInvalid(Exception):
 
 
 class PushVerifier(Protocol):
-    def verify(self, *, signature: str | None, body: str, url: str) -> None:
+    #: the request header that carries the sender's signature
+    signature_header: str
+
+    def verify(self, *, signature: str | None, body: str, url: str, job_type: str, job_id: str) -> None:
         """Raise `SignatureInvalid` unless the request was signed by the sender we trust."""
 
 
 class QStashVerifier:
     """Checks `Upstash-Signature` with the QStash SDK's `Receiver` (current key, then next key)."""
+
+    signature_header = "Upstash-Signature"
 
     def __init__(
         self, current_signing_key: str, next_signing_key: str, *, check_url: bool = True, clock_tolerance: int = 5
@@ -53,15 +65,13 @@ class QStashVerifier:
 
     @classmethod
     def from_settings(cls, settings: JobsSettings) -> QStashVerifier:
-        from .errors import ProviderNotConfigured
-
         if not settings.qstash_current_signing_key or not settings.qstash_next_signing_key:
             raise ProviderNotConfigured(
                 "QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY are required to accept pushed jobs"
             )
         return cls(settings.qstash_current_signing_key, settings.qstash_next_signing_key)
 
-    def verify(self, *, signature: str | None, body: str, url: str) -> None:
+    def verify(self, *, signature: str | None, body: str, url: str, **_: object) -> None:
         from qstash.errors import SignatureError
 
         if not signature:
@@ -77,8 +87,49 @@ class QStashVerifier:
             raise SignatureInvalid(str(exc)) from None
 
 
+class TriggerRelayVerifier:
+    """Checks `X-Jobs-Signature`, which the Trigger.dev relay task computes with JOBS_RELAY_SECRET
+    (see `jobs.relay_signature`)."""
+
+    signature_header = relay_signature.SIGNATURE_HEADER
+
+    def __init__(self, secret: str, *, tolerance: int = relay_signature.DEFAULT_TOLERANCE_SECONDS):
+        self.secret = secret
+        self.tolerance = tolerance
+
+    @classmethod
+    def from_settings(cls, settings: JobsSettings) -> TriggerRelayVerifier:
+        if not settings.relay_secret:
+            raise ProviderNotConfigured("JOBS_RELAY_SECRET is required to accept jobs relayed by Trigger.dev")
+        return cls(settings.relay_secret)
+
+    def verify(self, *, signature: str | None, body: str, url: str, job_type: str, job_id: str) -> None:
+        try:
+            relay_signature.verify(
+                self.secret, signature, job_type, job_id, body.encode("utf-8"), tolerance=self.tolerance
+            )
+        except relay_signature.RelaySignatureError as exc:
+            raise SignatureInvalid(str(exc)) from None
+
+
+def verifier_from_settings(settings: JobsSettings) -> PushVerifier:
+    """The verifier of the configured push provider: Trigger.dev's relay, or QStash."""
+    if settings.provider == "trigger":
+        return TriggerRelayVerifier.from_settings(settings)
+    return QStashVerifier.from_settings(settings)
+
+
 def _problem(status: int, title: str, detail: str, **extra: object) -> Response:
     return problem_response(status, title, detail, **extra)
+
+
+def _attempt(headers: Mapping[str, str]) -> int:
+    try:
+        if relay_signature.ATTEMPT_HEADER in headers:
+            return max(1, int(headers[relay_signature.ATTEMPT_HEADER]))
+        return int(headers.get("Upstash-Retried", "0")) + 1
+    except ValueError:
+        return 1
 
 
 def push_blueprint(
@@ -97,8 +148,15 @@ def push_blueprint(
         raw = request.get_data(cache=True)
         body = raw.decode("utf-8", errors="replace")
         url = f"{public_base_url.rstrip('/')}/jobs/{job_type}" if public_base_url else request.base_url
+        job_id = request.headers.get("X-Job-Id") or request.headers.get("Upstash-Message-Id") or ""
         try:
-            verifier.verify(signature=request.headers.get("Upstash-Signature"), body=body, url=url)
+            verifier.verify(
+                signature=request.headers.get(verifier.signature_header),
+                body=body,
+                url=url,
+                job_type=job_type,
+                job_id=job_id,
+            )
         except SignatureInvalid as exc:
             return _problem(401, "Unauthorized", f"push signature rejected: {exc}")
         if job_type not in dispatcher.registry or dispatcher.registry.get(job_type).handler is None:
@@ -107,13 +165,9 @@ def push_blueprint(
             payload = json.loads(body) if body else None
         except ValueError:
             return _problem(422, "Unprocessable Content", "the body is not JSON")
-        job_id = request.headers.get("X-Job-Id") or request.headers.get("Upstash-Message-Id") or ""
         if not job_id:
             return _problem(422, "Unprocessable Content", "the job id (X-Job-Id header) is missing")
-        try:
-            attempt = int(request.headers.get("Upstash-Retried", "0")) + 1
-        except ValueError:
-            attempt = 1
+        attempt = _attempt(request.headers)
         job = Job(
             type=job_type,
             payload=payload,
@@ -134,7 +188,8 @@ def push_blueprint(
         except UnknownJobType:
             return _problem(404, "Not Found", f"no handler for job type {job_type!r}")
         except PermanentJobError as exc:
-            # QStash stops retrying on 489 and sends the message to its DLQ at once.
+            # QStash stops retrying on 489 and sends the message to its DLQ at once; the Trigger.dev relay
+            # task aborts the run (AbortTaskRunError), which fails it without further attempts.
             return _problem(
                 489,
                 "Job Failed Permanently",

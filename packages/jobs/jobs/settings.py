@@ -35,3 +35,12 @@ class JobsSettings(EnvSettings):
     qstash_current_signing_key: str | None = Field(None, validation_alias="QSTASH_CURRENT_SIGNING_KEY")
     qstash_next_signing_key: str | None = Field(None, validation_alias="QSTASH_NEXT_SIGNING_KEY")
     push_base_url: str | None = Field(None, validation_alias="JOBS_PUSH_BASE_URL")
+
+    trigger_secret_key: str | None = Field(None, validation_alias="TRIGGER_SECRET_KEY")
+    trigger_api_url: str = Field("https://api.trigger.dev", validation_alias="TRIGGER_API_URL")
+    trigger_task_id: str = Field("jobs-deliver", min_length=1, validation_alias="TRIGGER_TASK_ID")
+    trigger_queue: str | None = Field(None, validation_alias="TRIGGER_QUEUE")
+    trigger_ttl: str | None = Field(None, validation_alias="TRIGGER_TTL")
+    trigger_timeout_seconds: float = Field(10.0, gt=0, validation_alias="TRIGGER_TIMEOUT_SECONDS")
+    # The secret the relay task signs each push with and the push endpoint verifies (both sides set it).
+    relay_secret: str | None = Field(None, min_length=16, validation_alias="JOBS_RELAY_SECRET")

@@ -36,6 +36,24 @@ class Job:
     attempt: int = 1
 
 
+@dataclass(frozen=True)
+class JobStatus:
+    """What a provider that keeps run state (e.g. Trigger.dev) knows of one job.
+
+    `state` is one of `pending` (queued or delayed), `running`, `succeeded`, `failed` (retries exhausted or
+    aborted), `canceled` or `expired`; `provider_status` is the provider's own word for it, `run_id` its
+    handle (a Trigger.dev run id).
+    """
+
+    id: str
+    type: str
+    state: str
+    provider_status: str
+    attempts: int = 0
+    run_id: str | None = None
+    error: str | None = None
+
+
 Deliver = Callable[[Job], None]
 """Called by a provider for each received job; returns on success, raises on failure."""
 
@@ -62,6 +80,19 @@ class JobProvider(ABC):
     @abstractmethod
     def consume(self, job_types: Iterable[str], deliver: Deliver, stop: threading.Event) -> None:
         """Receive jobs of the given types and call `deliver` for each until `stop` is set."""
+
+    def publish_many(self, jobs: Iterable[Job]) -> None:
+        """Hand several jobs to the broker; providers with a batch API override this."""
+        for job in jobs:
+            self.publish(job)
+
+    def status(self, job_id: str) -> JobStatus:
+        """Read a job's state back, where the provider keeps one (`LookupError` for an unknown id)."""
+        raise NotImplementedError(f"{self.name} does not keep per-job state")
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a job that has not finished; True if the provider canceled it."""
+        raise NotImplementedError(f"{self.name} cannot cancel a job")
 
     def provision(self, job_types: Iterable[str]) -> None:  # noqa: B027 - optional hook
         """Create topics, queues, groups... idempotently. Providers that need nothing keep this."""

@@ -3,9 +3,9 @@
 The function registers the application's handlers (`audit_worker.consumer:register`); it may take the
 registry as its one argument or register through `jobs.handler`. The worker serves `/healthz`,
 `/readyz` and `/metrics` on JOBS_WORKER_HOST:JOBS_WORKER_PORT (and, for a push provider such as
-QStash, the `POST /jobs/<type>` endpoint). On SIGTERM or SIGINT it stops taking jobs, lets the jobs in
-flight finish (up to JOBS_SHUTDOWN_SECONDS; a job still running then is redelivered later, since
-it was never acknowledged) and exits 0.
+QStash or Trigger.dev, the `POST /jobs/<type>` endpoint). On SIGTERM or SIGINT it stops taking jobs,
+lets the jobs in flight finish (up to JOBS_SHUTDOWN_SECONDS; a job still running then is redelivered
+later, since it was never acknowledged) and exits 0.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ class Worker:
             return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
         if provider.push_delivery:
-            from .push import QStashVerifier, push_blueprint
+            from .push import push_blueprint, verifier_from_settings
 
-            verifier = QStashVerifier.from_settings(self.settings)
+            verifier = verifier_from_settings(self.settings)
             app.register_blueprint(
                 push_blueprint(self.dispatcher, verifier, public_base_url=self.settings.push_base_url)
             )

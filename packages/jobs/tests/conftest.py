@@ -1,4 +1,4 @@
-"""Fixtures of the jobs tests: the in-test Pub/Sub and QStash servers, and one harness per provider."""
+"""Fixtures of the jobs tests: the in-test Pub/Sub, QStash and Trigger.dev servers, and one harness per provider."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from jobs.dispatcher import Dispatcher  # noqa: E402
 from jobs_fake_pubsub import FakePubSub  # noqa: E402
 from jobs_fake_qstash import FakeQStash  # noqa: E402
-from jobs_support import MAX_ATTEMPTS, RETRY_DELAY, Harness  # noqa: E402
+from jobs_fake_trigger import FakeTriggerDev  # noqa: E402
+from jobs_support import MAX_ATTEMPTS, RELAY_SECRET, RETRY_DELAY, Harness  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +34,14 @@ def pubsub_server() -> Iterator[FakePubSub]:
 @pytest.fixture(scope="session")
 def qstash_server() -> Iterator[FakeQStash]:
     fake = FakeQStash().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture()
+def trigger_server() -> Iterator[FakeTriggerDev]:
+    # One per test: runs still retrying from an earlier test must not reach this test's receiver.
+    fake = FakeTriggerDev().start()
     yield fake
     fake.stop()
 
@@ -94,7 +103,28 @@ def _qstash(request: pytest.FixtureRequest) -> Harness:
     return Harness("qstash", provider, start_push=start_push)
 
 
-HARNESSES = {"inprocess": _inprocess, "redis": _redis, "pubsub": _pubsub, "qstash": _qstash}
+def _trigger(request: pytest.FixtureRequest) -> Harness:
+    from jobs.providers.trigger import TriggerDevProvider
+    from jobs.push import TriggerRelayVerifier, push_blueprint
+    from jobs_trigger_relay import relay_executor
+
+    fake: FakeTriggerDev = request.getfixturevalue("trigger_server")
+    app = Flask("receiver")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    provider = TriggerDevProvider(fake.secret_key, base_url, api_url=fake.url, max_attempts=MAX_ATTEMPTS)
+    fake.executor = relay_executor(RELAY_SECRET)
+
+    def start_push(dispatcher: Dispatcher) -> Callable[[], None]:
+        app.register_blueprint(push_blueprint(dispatcher, TriggerRelayVerifier(RELAY_SECRET)))
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        return server.shutdown
+
+    return Harness("trigger", provider, start_push=start_push)
+
+
+HARNESSES = {"inprocess": _inprocess, "redis": _redis, "pubsub": _pubsub, "qstash": _qstash, "trigger": _trigger}
 
 
 @pytest.fixture(params=list(HARNESSES))

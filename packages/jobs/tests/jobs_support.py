@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 MAX_ATTEMPTS = 3
 RETRY_DELAY = 0.05
+RELAY_SECRET = "relay-secret-0123456789abcdef"  # shared by the Trigger.dev relay stand-in and the push endpoint
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:

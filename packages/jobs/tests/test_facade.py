@@ -84,10 +84,12 @@ def test_settings_from_environment_and_secret_files(monkeypatch: pytest.MonkeyPa
 
 
 def test_every_registered_provider_builds_and_unknown_names_are_explained() -> None:
-    assert set(PROVIDERS) == {"inprocess", "redis", "pubsub", "qstash"}
+    assert set(PROVIDERS) == {"inprocess", "redis", "pubsub", "qstash", "trigger"}
     for name in PROVIDERS:
         assert provider_class(name).name == name
     with pytest.raises(ValueError, match="choose one of"):
         provider_class("kafka")
     with pytest.raises(jobs.ProviderNotConfigured):
         build_provider(JobsSettings(JOBS_PROVIDER="qstash"))
+    with pytest.raises(jobs.ProviderNotConfigured):
+        build_provider(JobsSettings(JOBS_PROVIDER="trigger"))

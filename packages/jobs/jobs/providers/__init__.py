@@ -16,6 +16,7 @@ PROVIDERS: dict[str, str] = {
     "redis": "jobs.providers.redis_streams:RedisStreamsProvider",
     "pubsub": "jobs.providers.pubsub:PubSubProvider",
     "qstash": "jobs.providers.qstash:QStashProvider",
+    "trigger": "jobs.providers.trigger:TriggerDevProvider",
 }
 
 
