@@ -56,6 +56,12 @@ def test_a_frozen_redis_slows_no_write_flaps_no_readiness_and_serves_no_stale_pa
     assert _total(client, auth) == (1, "MISS")
     assert _total(client, auth) == (1, "HIT")
 
+    from prometheus_client import REGISTRY
+
+    def transitions(state: str) -> float:
+        return REGISTRY.get_sample_value("fleet_loads_cache_breaker_transitions_total", {"state": state}) or 0.0
+
+    opened, closed = transitions("open"), transitions("closed")
     os.kill(proc.pid, signal.SIGSTOP)
     try:
         durations = []
@@ -64,7 +70,7 @@ def test_a_frozen_redis_slows_no_write_flaps_no_readiness_and_serves_no_stale_pa
             assert client.post("/loads", json=new_load, headers=auth).status_code == 201
             durations.append(time.monotonic() - started)
         # The first write meets the socket timeout and opens the breaker; the others do not wait on Redis.
-        assert cache.breaker_open
+        assert cache.breaker_open and transitions("open") == opened + 1
         assert max(durations[1:]) < 0.5, durations
         assert _total(client, auth) == (7, "MISS")  # from Postgres, not the page cached before the freeze
         for _ in range(3):
@@ -81,5 +87,6 @@ def test_a_frozen_redis_slows_no_write_flaps_no_readiness_and_serves_no_stale_pa
         assert _total(client, auth)[0] == 7
         time.sleep(0.1)
     assert not cache.breaker_open, "the breaker did not close after Redis resumed"
+    assert transitions("closed") == closed + 1
     assert [_total(client, auth) for _ in range(3)] == [(7, "MISS"), (7, "HIT"), (7, "HIT")]
     assert client.get("/readyz").get_json()["checks"]["redis"]["reachable"] is True
