@@ -438,7 +438,7 @@ def infra_checks() -> list[tuple[str, str, bool]]:
         checks.append(("prometheus", url, http_status(f"{url}/-/ready") == 200))
     if MAILDEV.exists():
         url = f"http://{HOST}:{INBOX_PORT}"
-        checks.append(("maildev (inbox)", url, http_status(f"{url}/healthz") == 200))
+        checks.append(("maildev (inbox)", url, http_status(f"{url}/api/healthz") == 200))
     return checks
 
 
