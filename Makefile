@@ -10,7 +10,7 @@ STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup test-tools sync system-deps test lint up down logs status migrate schema run worker bench demo secrets clean compose-smoke
+.PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo secrets clean compose-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,10 +48,15 @@ up: setup ## the whole suite: docker compose when an engine answers, else the lo
 down: ## stop what `make up` started
 	@scripts/down.sh
 
-logs: ## follow the logs of the running stack
-	@scripts/logs.sh
+restart: ## restart one process of the local stack: make restart SERVICE=fleet-api (or fleet-relay, redis...)
+	@test -n "$(SERVICE)" || { echo "usage: make restart SERVICE=<process name, see make status>"; exit 2; }
+	@if [[ -S $(STATE)/supervisor.sock ]]; then $(PY) scripts/localstack.py restart $(SERVICE); \
+	else docker compose restart $(SERVICE); fi
 
-status: ## URLs and readiness of the running stack
+logs: ## follow the logs of the running stack (SERVICE=name for one process)
+	@SERVICE=$(SERVICE) scripts/logs.sh
+
+status: ## every process: supervisor's state, readiness, URLs
 	@$(PY) scripts/localstack.py status
 
 migrate: sync ## apply every migration to DATABASE_URL (default: the local stack's Postgres)

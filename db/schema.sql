@@ -1,8 +1,21 @@
+CREATE SCHEMA audit;
+
 CREATE SCHEMA bakery;
 
 CREATE SCHEMA fleet;
 
 CREATE SCHEMA loadboard;
+
+CREATE TABLE audit.audit_events (
+    event_id text NOT NULL,
+    type text NOT NULL,
+    driver_id text NOT NULL,
+    load_id text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    notified_at timestamp with time zone,
+    document jsonb NOT NULL
+);
 
 CREATE TABLE fleet.driver_load_assignments (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -180,6 +193,9 @@ CREATE MATERIALIZED VIEW loadboard.load_insights AS
          LIMIT 1) s ON (true))
   WITH NO DATA;
 
+ALTER TABLE ONLY audit.audit_events
+    ADD CONSTRAINT audit_events_pkey PRIMARY KEY (event_id);
+
 ALTER TABLE ONLY fleet.driver_load_assignments
     ADD CONSTRAINT driver_load_assignments_pkey PRIMARY KEY (id);
 
@@ -215,6 +231,12 @@ ALTER TABLE ONLY loadboard.loads
 
 ALTER TABLE ONLY loadboard.summaries
     ADD CONSTRAINT summaries_pkey PRIMARY KEY (id);
+
+CREATE INDEX audit_events_driver_trail ON audit.audit_events USING btree (driver_id, occurred_at, recorded_at);
+
+CREATE INDEX audit_events_load_trail ON audit.audit_events USING btree (load_id, occurred_at, recorded_at);
+
+CREATE INDEX audit_events_trail ON audit.audit_events USING btree (occurred_at, recorded_at);
 
 CREATE INDEX assignments_driver_idx ON fleet.driver_load_assignments USING btree (driver_id, assigned_at DESC);
 

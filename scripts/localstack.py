@@ -1,12 +1,17 @@
 """The local stack: the whole suite as processes on 127.0.0.1 when no Docker engine answers.
 
-    python scripts/localstack.py up|down|status|logs|migrate|run SERVICE|worker
+    python scripts/localstack.py up|down|status|restart NAME|logs|migrate|run SERVICE|worker|serve-aws
 
-Backing servers are real where they can be had here (Postgres, Redis, moto's AWS server, Prometheus when
-installed) and the documented stand-ins where they cannot (event bus on Redis Streams instead of Pub/Sub,
-audit store in memory instead of MongoDB). Processes run under honcho, started in two phases: the
-backing servers, then (after migrations) the services. Every pid is recorded so `down` stops exactly
-what `up` started. State (database, logs, pids, generated secrets) lives in .local/.
+Backing servers are real where they can be had here (Postgres, Redis, moto's AWS server, Prometheus,
+MailDev) and the documented stand-ins where they cannot (event bus on Redis Streams instead of Pub/Sub,
+the audit trail in Postgres schema `audit` instead of MongoDB).
+
+Every process runs under supervisord, as Compose runs containers: each restarts on its own when it
+dies (with its own restart policy and backoff), one process dying stops nothing else, and
+`supervisorctl` (or `restart NAME`) stops and starts one at a time. `PROCESSES` below is the whole
+process list: a new process is one line there. The infrastructure group starts first; the services
+group starts after migrations. State (database, Redis's append-only file, logs, supervisord's socket,
+generated secrets) lives in .local/.
 """
 
 from __future__ import annotations
@@ -15,50 +20,136 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+import xmlrpc.client
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SUITE_STATE_DIR") or ROOT / ".local")
-LOGS = STATE / "logs"
+LOGS = STATE / "logs"  # servicekit's JSON logs, LOG_DIR/<service>.log
+PROCESS_LOGS = LOGS / "processes"  # what each supervised process prints, <name>.log
 PG_DATA = STATE / "postgres"
+REDIS_DATA = STATE / "redis"
+SUPERVISOR_CONF = STATE / "supervisord.conf"
+SUPERVISOR_SOCK = STATE / "supervisor.sock"
+SUPERVISOR_PID = STATE / "supervisord.pid"
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
+MAILDEV = ROOT / ".tools/maildev/node_modules/.bin/maildev"
 
 PG_PORT, REDIS_PORT, AWS_PORT, PROMETHEUS_PORT, LOADBOARD_SIM_PORT = 5432, 6379, 4566, 9090, 8010
+SMTP_PORT, INBOX_PORT = 1025, 8025
 
 
 @dataclass(frozen=True)
 class Service:
     name: str
     port: int
-    extra_processes: tuple[tuple[str, str], ...] = ()  # (process name, command) run beside the web app
 
 
 SERVICES = (
     Service("dispatch-service", 8000),
-    # The outbox relay publishes fleet events written in fleet-api's transactions to the bus.
-    Service("fleet-api", 8001, extra_processes=(("fleet-relay", f"{VENV_BIN / 'python'} -m fleet_api.relay"),)),
+    Service("fleet-api", 8001),
     Service("gpt-service", 8002),
-    # The two loadboard portals' stand-in (loadboard-sim), which the extraction runs log into.
-    Service(
-        "automation-service",
-        8003,
-        extra_processes=(
-            ("loadboard-sim", f"PORT={LOADBOARD_SIM_PORT} {VENV_BIN / 'gunicorn'} -c gunicorn.loadboard-sim.conf.py"),
-        ),
-    ),
+    Service("automation-service", 8003),
     Service("bakery-service", 8004),
     Service("audit-worker", 8005),
 )
 SERVICE_BY_NAME = {s.name: s for s in SERVICES}
+
+
+@dataclass(frozen=True)
+class Process:
+    """One supervised process. `group` is infra (started first) or services (after migrations)."""
+
+    name: str
+    command: str
+    group: str = "services"
+    directory: Path = ROOT
+    env: dict[str, str] = field(default_factory=dict)
+    # Seconds it must stay up to count as started; failed starts are retried `retries` times, waiting
+    # one second longer after each (supervisord's backoff), then the process is FATAL (see `make status`).
+    startsecs: int = 3
+    retries: int = 10
+    stopsignal: str = "TERM"
+    stopwaitsecs: int = 20
+    stop_group: bool = True  # signal the whole process group (gunicorn's workers too)
+    user: str | None = None
+    requires: Path | None = None  # skipped, with a line saying so, when this file is missing
+
+
+def gunicorn(service: Service) -> Process:
+    return Process(
+        service.name,
+        f"{VENV_BIN / 'gunicorn'} -c gunicorn.conf.py",
+        directory=ROOT / service.name,
+        env={"PORT": str(service.port), "PROMETHEUS_MULTIPROC_DIR": str(STATE / "metrics" / service.name)},
+    )
+
+
+def processes() -> list[Process]:
+    """Every process of the local stack, in start order."""
+    prometheus = shutil.which("prometheus")
+    return [
+        Process(
+            "postgres",
+            f"{pg_bin('postgres')} -D {PG_DATA} -p {PG_PORT} -k {PG_DATA} -c listen_addresses={HOST}"
+            " -c max_connections=200",
+            group="infra",
+            stopsignal="INT",  # fast shutdown: rolls back open transactions, then exits
+            stopwaitsecs=30,
+            stop_group=False,  # the postmaster stops its own children
+            user="postgres" if os.geteuid() == 0 else None,
+        ),
+        # The append-only file (fsync on every write) keeps the event streams and the consumer groups
+        # through a restart of Redis: a killed Redis loses no event.
+        Process(
+            "redis",
+            f"redis-server --port {REDIS_PORT} --bind {HOST} --dir {REDIS_DATA} --save '' --appendonly yes"
+            " --appendfsync always",
+            group="infra",
+        ),
+        # moto keeps AWS in memory: serve-aws provisions the table and bucket again after each start.
+        Process("aws", f"{VENV_BIN / 'python'} {ROOT / 'scripts/localstack.py'} serve-aws", group="infra"),
+        *(
+            [
+                Process(
+                    "prometheus",
+                    f"{prometheus} --config.file={STATE / 'prometheus.yml'} --storage.tsdb.path={STATE / 'prometheus'}"
+                    f" --web.listen-address={HOST}:{PROMETHEUS_PORT}",
+                    group="infra",
+                )
+            ]
+            if prometheus
+            else []
+        ),
+        Process(
+            "maildev",
+            f"{MAILDEV} --smtp {SMTP_PORT} --web {INBOX_PORT} --ip {HOST}",
+            group="infra",
+            requires=MAILDEV,
+        ),
+        *(gunicorn(service) for service in SERVICES),
+        # The outbox relay publishes fleet events written in fleet-api's transactions to the bus.
+        Process("fleet-relay", f"{VENV_BIN / 'python'} -m fleet_api.relay", directory=ROOT / "fleet-api"),
+        # The two loadboard portals' stand-in, which the extraction runs log into.
+        Process(
+            "loadboard-sim",
+            f"{VENV_BIN / 'gunicorn'} -c gunicorn.loadboard-sim.conf.py",
+            directory=ROOT / "automation-service",
+            env={"PORT": str(LOADBOARD_SIM_PORT)},
+        ),
+    ]
+
+
+def enabled_processes() -> list[Process]:
+    return [p for p in processes() if p.requires is None or p.requires.exists()]
 
 
 def stack_env() -> dict[str, str]:
@@ -85,7 +176,8 @@ def stack_env() -> dict[str, str]:
             "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
             "JOBS_PROVIDER": "redis",
             "JOBS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/1",
-            "AUDIT_STORE": "memory",
+            # Durable, and shared by every audit-worker process (schema audit of DATABASE_URL).
+            "AUDIT_STORE": "postgres",
             "AWS_ENDPOINT_URL": f"http://{HOST}:{AWS_PORT}",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -101,6 +193,8 @@ def stack_env() -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if MAILDEV.exists():
+        env.update({"SMTP_HOST": HOST, "SMTP_PORT": str(SMTP_PORT)})
     return env
 
 
@@ -113,22 +207,39 @@ def port_open(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
-def wait_port(port: int, timeout: float, what: str) -> None:
+def wait_for(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
-    while not port_open(port):
+    while not check():
         if time.monotonic() > deadline:
-            raise SystemExit(f"{what} did not listen on {HOST}:{port} within {timeout:.0f}s; see {LOGS}")
+            raise SystemExit(f"{what} not ready within {timeout:.0f}s; see {LOGS}")
         time.sleep(0.2)
 
 
-def http_status(url: str) -> int | None:
+def http_status(url: str, timeout: float = 3) -> int | None:
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback URLs only
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URLs only
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
     except (urllib.error.URLError, OSError):
         return None
+
+
+def redis_pings() -> bool:
+    """A real PING: a frozen Redis accepts TCP connections but never answers."""
+    try:
+        with socket.create_connection((HOST, REDIS_PORT), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def postgres_answers() -> bool:
+    ready = subprocess.run(
+        [pg_bin("pg_isready"), "-h", HOST, "-p", str(PG_PORT), "-t", "2"], capture_output=True, check=False
+    )
+    return ready.returncode == 0
 
 
 def alive(pid: int) -> bool:
@@ -138,7 +249,10 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
 
 
 def descendants(pid: int) -> list[int]:
@@ -168,75 +282,130 @@ def pg_bin(tool: str) -> str:
     return str(candidates[0])
 
 
+# --- supervisord -----------------------------------------------------------------------------------
+
+
+def supervisor() -> xmlrpc.client.ServerProxy:
+    """supervisord's XML-RPC interface on its unix socket (what supervisorctl speaks)."""
+    from supervisor.xmlrpc import SupervisorTransport
+
+    transport = SupervisorTransport(None, None, f"unix://{SUPERVISOR_SOCK}")
+    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+
+def supervisor_running() -> bool:
+    if not SUPERVISOR_SOCK.exists():
+        return False
+    try:
+        return supervisor().supervisor.getState()["statename"] == "RUNNING"
+    except (OSError, xmlrpc.client.Fault):
+        return False
+
+
+def process_info() -> list[dict]:
+    return supervisor().supervisor.getAllProcessInfo()
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("%", "%%").replace('"', '\\"') + '"'
+
+
+def supervisor_config(procs: list[Process]) -> str:
+    lines = [
+        "; generated by scripts/localstack.py on every `up`: edit PROCESSES there, not this file",
+        "[unix_http_server]",
+        f"file={SUPERVISOR_SOCK}",
+        "chmod=0700",
+        "[supervisord]",
+        f"logfile={LOGS / 'supervisord.log'}",
+        f"pidfile={SUPERVISOR_PID}",
+        f"childlogdir={LOGS}",
+        f"directory={ROOT}",
+        "nodaemon=false",
+        "silent=true",
+        *(["user=root"] if os.geteuid() == 0 else []),
+        "[rpcinterface:supervisor]",
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+        "[supervisorctl]",
+        f"serverurl=unix://{SUPERVISOR_SOCK}",
+    ]
+    for group in ("infra", "services"):
+        members = [p.name for p in procs if p.group == group]
+        lines += [f"[group:{group}]", f"programs={','.join(members)}"]
+    for p in procs:
+        lines += [
+            f"[program:{p.name}]",
+            f"command={p.command.replace('%', '%%')}",
+            f"directory={p.directory}",
+            # Infrastructure starts with supervisord; services once migrations have run (see cmd_up).
+            f"autostart={'true' if p.group == 'infra' else 'false'}",
+            "autorestart=true",
+            f"startsecs={p.startsecs}",
+            f"startretries={p.retries}",
+            f"stopsignal={p.stopsignal}",
+            f"stopwaitsecs={p.stopwaitsecs}",
+            f"stopasgroup={'true' if p.stop_group else 'false'}",
+            f"killasgroup={'true' if p.stop_group else 'false'}",
+            "redirect_stderr=true",
+            f"stdout_logfile={PROCESS_LOGS / (p.name + '.log')}",
+            "stdout_logfile_maxbytes=20MB",
+            "stdout_logfile_backups=2",
+        ]
+        if p.user:
+            lines.append(f"user={p.user}")
+        if p.env:
+            lines.append("environment=" + ",".join(f"{k}={_quote(v)}" for k, v in p.env.items()))
+    return "\n".join(lines) + "\n"
+
+
+def start_supervisor(env: dict[str, str], procs: list[Process]) -> None:
+    SUPERVISOR_CONF.write_text(supervisor_config(procs))
+    SUPERVISOR_SOCK.unlink(missing_ok=True)
+    subprocess.run(
+        [str(VENV_BIN / "supervisord"), "-c", str(SUPERVISOR_CONF)],
+        check=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+    )
+    wait_for(supervisor_running, 15, "supervisord")
+
+
+def wait_running(names: list[str], timeout: float) -> None:
+    def all_running() -> bool:
+        states = {i["name"]: i["statename"] for i in process_info()}
+        fatal = [n for n in names if states.get(n) == "FATAL"]
+        if fatal:
+            raise SystemExit(f"{', '.join(fatal)} could not start; see {PROCESS_LOGS}/<name>.log")
+        return all(states.get(n) == "RUNNING" for n in names)
+
+    wait_for(all_running, timeout, "processes " + ", ".join(names))
+
+
 # --- phases ----------------------------------------------------------------------------------------
 
 
-def start_postgres() -> None:
-    if port_open(PG_PORT):
+def init_postgres() -> None:
+    if (PG_DATA / "PG_VERSION").exists():
         return
-    if not (PG_DATA / "PG_VERSION").exists():
-        PG_DATA.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(PG_DATA, "postgres", "postgres")
-        subprocess.run(
-            as_postgres(
-                [pg_bin("initdb"), "-D", str(PG_DATA), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]
-            ),
-            check=True,
-            capture_output=True,
-        )
-    log = LOGS / "postgres.log"
-    log.touch()
+    PG_DATA.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
-        shutil.chown(log, "postgres", "postgres")
+        shutil.chown(PG_DATA, "postgres", "postgres")
     subprocess.run(
         as_postgres(
-            [
-                pg_bin("pg_ctl"),
-                "-D",
-                str(PG_DATA),
-                "-w",
-                "-l",
-                str(log),
-                "-o",
-                f"-p {PG_PORT} -k {PG_DATA} -c listen_addresses={HOST} -c max_connections=200",
-                "start",
-            ]
+            [pg_bin("initdb"), "-D", str(PG_DATA), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]
         ),
         check=True,
         capture_output=True,
     )
+
+
+def create_database() -> None:
     psql = ["psql", "-h", HOST, "-p", str(PG_PORT), "-U", "postgres", "-tAc"]
-    exists = (
-        subprocess.run(
-            psql + ["SELECT 1 FROM pg_database WHERE datname='suite'"], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        == "1"
-    )
-    if not exists:
+    exists = subprocess.run(
+        psql + ["SELECT 1 FROM pg_database WHERE datname='suite'"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    if exists != "1":
         subprocess.run(psql + ["CREATE DATABASE suite"], check=True, capture_output=True)
-
-
-def stop_postgres() -> None:
-    if (PG_DATA / "postmaster.pid").exists():
-        subprocess.run(
-            as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"]), capture_output=True
-        )
-
-
-def infra_procfile() -> str:
-    lines = [
-        f"redis: redis-server --port {REDIS_PORT} --bind {HOST} --save '' --appendonly no",
-        f"aws: {VENV_BIN / 'moto_server'} -H {HOST} -p {AWS_PORT}",
-    ]
-    prometheus = shutil.which("prometheus")
-    if prometheus:
-        config = write_prometheus_config()
-        lines.append(
-            f"prometheus: {prometheus} --config.file={config} --storage.tsdb.path={STATE / 'prometheus'}"
-            f" --web.listen-address={HOST}:{PROMETHEUS_PORT}"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def write_prometheus_config() -> Path:
@@ -249,70 +418,6 @@ def write_prometheus_config() -> Path:
     return config
 
 
-def services_procfile() -> str:
-    lines = []
-    for service in SERVICES:
-        metrics_dir = STATE / "metrics" / service.name
-        lines.append(
-            f"{service.name}: cd {ROOT / service.name} && PORT={service.port} "
-            f"PROMETHEUS_MULTIPROC_DIR={metrics_dir} {VENV_BIN / 'gunicorn'} -c gunicorn.conf.py"
-        )
-        for name, command in service.extra_processes:
-            lines.append(f"{name}: cd {ROOT / service.name} && {command}")
-    return "\n".join(lines) + "\n"
-
-
-def start_honcho(phase: str, procfile: str, env: dict[str, str]) -> int:
-    path = STATE / f"Procfile.{phase}"
-    path.write_text(procfile)
-    log = open(LOGS / f"{phase}.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "honcho"), "-f", str(path), "-d", str(ROOT), "start"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **env},
-        start_new_session=True,
-    )
-    (STATE / f"{phase}.pid").write_text(str(proc.pid))
-    return proc.pid
-
-
-def record_children(phase: str) -> None:
-    pid = int((STATE / f"{phase}.pid").read_text())
-    (STATE / f"{phase}.children").write_text("\n".join(str(p) for p in descendants(pid)))
-
-
-def phase_running(phase: str) -> bool:
-    pid_file = STATE / f"{phase}.pid"
-    return pid_file.exists() and alive(int(pid_file.read_text()))
-
-
-def stop_phase(phase: str, timeout: float = 20.0) -> None:
-    pid_file = STATE / f"{phase}.pid"
-    if not pid_file.exists():
-        return
-    pid = int(pid_file.read_text())
-    recorded = (
-        {int(p) for p in (STATE / f"{phase}.children").read_text().split()}
-        if (STATE / f"{phase}.children").exists()
-        else set()
-    )
-    pids = {pid, *recorded, *(descendants(pid) if alive(pid) else [])}
-    for target in sorted(pids):
-        try:
-            os.kill(target, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for target in pids:
-        if alive(target):
-            os.kill(target, signal.SIGKILL)
-    pid_file.unlink(missing_ok=True)
-    (STATE / f"{phase}.children").unlink(missing_ok=True)
-
-
 def provision_aws(env: dict[str, str]) -> None:
     """What the terraform one-shot does in compose: the DynamoDB table and the log bucket."""
     subprocess.run([sys.executable, str(ROOT / "scripts/provision_aws.py")], check=True, env={**os.environ, **env})
@@ -322,7 +427,25 @@ def migrate(env: dict[str, str]) -> None:
     subprocess.run([str(VENV_BIN / "suite-db"), "upgrade"], check=True, env={**os.environ, **env})
 
 
+def infra_checks() -> list[tuple[str, str, bool]]:
+    checks = [
+        ("postgres", f"postgresql://postgres@{HOST}:{PG_PORT}/suite", postgres_answers()),
+        ("redis", f"redis://{HOST}:{REDIS_PORT}", redis_pings()),
+        ("aws (moto)", f"http://{HOST}:{AWS_PORT}", http_status(f"http://{HOST}:{AWS_PORT}/") is not None),
+    ]
+    if shutil.which("prometheus"):
+        url = f"http://{HOST}:{PROMETHEUS_PORT}"
+        checks.append(("prometheus", url, http_status(f"{url}/-/ready") == 200))
+    if MAILDEV.exists():
+        url = f"http://{HOST}:{INBOX_PORT}"
+        checks.append(("maildev (inbox)", url, http_status(f"{url}/api/healthz") == 200))
+    return checks
+
+
 def readiness_table() -> tuple[str, bool]:
+    states: dict[str, str] = {}
+    if supervisor_running():
+        states = {i["name"]: i["statename"] for i in process_info()}
     rows, ready = [], True
     for service in SERVICES:
         base = f"http://{HOST}:{service.port}"
@@ -330,16 +453,17 @@ def readiness_table() -> tuple[str, bool]:
         state = "ready" if status == 200 else ("not ready" if status else "down")
         ready &= status == 200
         rows.append((service.name, base, state))
-    extra = [
-        ("postgres", f"postgresql://postgres@{HOST}:{PG_PORT}/suite", port_open(PG_PORT)),
-        ("redis", f"redis://{HOST}:{REDIS_PORT}", port_open(REDIS_PORT)),
-        ("aws (moto)", f"http://{HOST}:{AWS_PORT}", port_open(AWS_PORT)),
-        ("prometheus", f"http://{HOST}:{PROMETHEUS_PORT}", port_open(PROMETHEUS_PORT)),
-    ]
-    rows += [(name, url, "up" if up else "down") for name, url, up in extra]
+    for name, url, up in infra_checks():
+        ready &= up
+        rows.append((name, url, "up" if up else "down"))
     width = max(len(r[1]) for r in rows)
-    text = "\n".join(f"  {name:<20} {url:<{width}}  {state}" for name, url, state in rows)
-    return text, ready
+    lines = [f"  {'process':<20} {'url':<{width}}  {'check':<10} supervisor"]
+    for name, url, state in rows:
+        key = name.split(" ")[0]
+        lines.append(f"  {name:<20} {url:<{width}}  {state:<10} {states.get(key, '-')}")
+    for name in sorted(set(states) - {r[0].split(" ")[0] for r in rows}):
+        lines.append(f"  {name:<20} {'':<{width}}  {'':<10} {states[name]}")
+    return "\n".join(lines), ready
 
 
 def wait_ready(timeout: float) -> bool:
@@ -351,58 +475,131 @@ def wait_ready(timeout: float) -> bool:
     return False
 
 
+def urls_line() -> str:
+    parts = []
+    if shutil.which("prometheus"):
+        parts.append(f"Prometheus: http://{HOST}:{PROMETHEUS_PORT}")
+    if MAILDEV.exists():
+        parts.append(f"mail inbox (MailDev): http://{HOST}:{INBOX_PORT} (SMTP {HOST}:{SMTP_PORT})")
+    else:
+        parts.append("mail inbox: MailDev not installed (`make test-tools`), e-mail is logged only")
+    return "\n".join(parts)
+
+
 # --- commands --------------------------------------------------------------------------------------
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     print("No Docker engine answered: starting the local stack (every service as a process on 127.0.0.1).", flush=True)
-    STATE.mkdir(exist_ok=True)
-    LOGS.mkdir(parents=True, exist_ok=True)
-    if phase_running("services"):
+    for path in (STATE, LOGS, PROCESS_LOGS, REDIS_DATA):
+        path.mkdir(parents=True, exist_ok=True)
+    if supervisor_running():
         print("The local stack is already running.")
         return cmd_status(args)
+    procs = enabled_processes()
+    for skipped in set(p.name for p in processes()) - set(p.name for p in procs):
+        print(f"skipping {skipped}: {next(p.requires for p in processes() if p.name == skipped)} is not installed")
     env = stack_env()
-    start_postgres()
-    if not phase_running("infra"):
-        start_honcho("infra", infra_procfile(), env)
-    wait_port(REDIS_PORT, 20, "redis")
-    wait_port(AWS_PORT, 30, "moto")
-    record_children("infra")
-    print("backing servers up (postgres, redis, moto); applying migrations...", flush=True)
+    init_postgres()
+    write_prometheus_config()
+    shutil.rmtree(STATE / "metrics", ignore_errors=True)
+    for service in SERVICES:
+        (STATE / "metrics" / service.name).mkdir(parents=True)
+    start_supervisor(env, procs)
+    infra = [p.name for p in procs if p.group == "infra"]
+    wait_running(infra, 60)
+    wait_for(postgres_answers, 30, "postgres")
+    wait_for(redis_pings, 20, "redis")
+    wait_for(lambda: port_open(AWS_PORT), 30, "moto")
+    print(f"backing servers up ({', '.join(infra)}); applying migrations...", flush=True)
+    create_database()
     migrate(env)
     provision_aws(env)
-    shutil.rmtree(STATE / "metrics", ignore_errors=True)
-    start_honcho("services", services_procfile(), env)
+    supervisor().supervisor.startProcessGroup("services", False)
     print(f"services starting; waiting up to {args.timeout:.0f}s for every /readyz...", flush=True)
     ready = wait_ready(args.timeout)
-    record_children("services")
     table, _ = readiness_table()
     print(table)
     if not ready:
-        tail = (LOGS / "services.log").read_text(errors="replace").splitlines()[-25:]
-        print("\n".join(tail), file=sys.stderr)
+        for service in SERVICES:
+            log = PROCESS_LOGS / f"{service.name}.log"
+            if http_status(f"http://{HOST}:{service.port}/readyz") != 200 and log.exists():
+                print(f"--- {log}", *log.read_text(errors="replace").splitlines()[-15:], sep="\n", file=sys.stderr)
         print(f"some services are not ready; see `make logs` ({LOGS})", file=sys.stderr)
         return 1
-    print("The stack runs in the background: `make status`, `make logs`, `make down`.")
+    print(urls_line())
+    print("Processes run under supervisord: `make status`, `make restart SERVICE=...`, `make logs`, `make down`.")
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    stop_phase("services")
-    stop_phase("infra")
-    stop_postgres()
+    if supervisor_running():
+        pids = {int(SUPERVISOR_PID.read_text())} if SUPERVISOR_PID.exists() else set()
+        for info in process_info():
+            if info["pid"]:
+                pids.add(info["pid"])
+                pids.update(descendants(info["pid"]))
+        # Services first (they use the infrastructure), then the rest; supervisord exits last.
+        try:
+            supervisor().supervisor.stopProcessGroup("services", True)
+        except xmlrpc.client.Fault:
+            pass
+        supervisor().supervisor.shutdown()
+        deadline = time.monotonic() + 60
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = [p for p in pids if alive(p)]
+        for pid in left:
+            os.kill(pid, 9)
+        if left:
+            print(f"killed {len(left)} processes that did not stop in time: {left}", file=sys.stderr)
+    if (PG_DATA / "postmaster.pid").exists() and postgres_answers():
+        # A Postgres left by an earlier stack version (not under supervisord).
+        subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"]), check=False)
+    SUPERVISOR_SOCK.unlink(missing_ok=True)
     print("local stack stopped")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    if not supervisor_running():
+        print("the local stack is not running (`make up`)")
     table, ready = readiness_table()
     print(table)
     return 0 if ready else 1
 
 
+def cmd_restart(args: argparse.Namespace) -> int:
+    if not supervisor_running():
+        print("the local stack is not running (`make up`)", file=sys.stderr)
+        return 1
+    names = {p.name for p in enabled_processes()}
+    if args.name not in names | {"infra", "services"}:
+        print(f"unknown process {args.name!r}; one of: {', '.join(sorted(names))}", file=sys.stderr)
+        return 2
+    rpc = supervisor().supervisor
+    target = f"{args.name}:*" if args.name in ("infra", "services") else args.name
+    if target.endswith(":*"):
+        rpc.stopProcessGroup(args.name, True)
+        rpc.startProcessGroup(args.name, True)
+    else:
+        group = next(p.group for p in enabled_processes() if p.name == args.name)
+        full = f"{group}:{args.name}"
+        if rpc.getProcessInfo(full)["statename"] in ("RUNNING", "STARTING", "BACKOFF"):
+            rpc.stopProcess(full, True)
+        rpc.startProcess(full, True)
+    print(f"restarted {args.name}")
+    service = SERVICE_BY_NAME.get(args.name)
+    if service is not None:
+        wait_for(lambda: http_status(f"http://{HOST}:{service.port}/readyz") == 200, 60, args.name)
+        print(f"{args.name} is ready")
+    return 0
+
+
 def cmd_logs(args: argparse.Namespace) -> int:
-    files = sorted(str(p) for p in LOGS.glob("*.log")) if LOGS.exists() else []
+    files = sorted(str(p) for p in PROCESS_LOGS.glob("*.log")) if PROCESS_LOGS.exists() else []
+    if args.name:
+        files = [str(PROCESS_LOGS / f"{args.name}.log")]
     if not files:
         print("no logs yet: start the stack with `make up`")
         return 0
@@ -418,6 +615,25 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve_aws(args: argparse.Namespace) -> int:
+    """moto's server in the foreground, provisioned after each start (it keeps everything in memory)."""
+    import signal
+    import threading
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=HOST, port=AWS_PORT, verbose=False)
+    server.start()
+    provision_aws({"AWS_ENDPOINT_URL": f"http://{HOST}:{AWS_PORT}"})
+    print(f"moto serving on {HOST}:{AWS_PORT}, provisioned", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     service = SERVICE_BY_NAME.get(args.service)
     if service is None:
@@ -425,18 +641,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     env = {**stack_env(), **os.environ, "PORT": str(service.port)}
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(STATE / "metrics" / f"{service.name}-foreground"))
+    Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     os.chdir(ROOT / service.name)
-    gunicorn = str(VENV_BIN / "gunicorn")
-    os.execve(gunicorn, [gunicorn, "-c", "gunicorn.conf.py"], env)
+    gunicorn_bin = str(VENV_BIN / "gunicorn")
+    os.execve(gunicorn_bin, [gunicorn_bin, "-c", "gunicorn.conf.py"], env)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """The audit consumer as a process of its own: for a shared store (AUDIT_STORE=mongo).
-
-    With the local stack's in-memory store the consumer runs inside audit-worker's web process, and
-    this command says so and stops.
-    """
+    """The audit consumer as a process of its own, on the stack's shared store (AUDIT_STORE=postgres)."""
     env = {**stack_env(), "JOBS_WORKER_PORT": "8015", **os.environ}
     os.chdir(ROOT / "audit-worker")
     # argv[0] must be the venv's interpreter: Python finds its environment from it.
@@ -452,22 +665,28 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("down")
     sub.add_parser("status")
+    restart = sub.add_parser("restart")
+    restart.add_argument("name", help="a process (fleet-api, fleet-relay, redis...) or a group (infra, services)")
     logs = sub.add_parser("logs")
+    logs.add_argument("name", nargs="?", help="one process's log only")
     logs.add_argument("--lines", type=int, default=100)
     logs.add_argument("--follow", action=argparse.BooleanOptionalAction, default=sys.stdout.isatty())
     sub.add_parser("migrate")
     run = sub.add_parser("run")
     run.add_argument("service")
     sub.add_parser("worker")
+    sub.add_parser("serve-aws")
     args = parser.parse_args(argv)
     handlers = {
         "up": cmd_up,
         "down": cmd_down,
         "status": cmd_status,
+        "restart": cmd_restart,
         "logs": cmd_logs,
         "migrate": cmd_migrate,
         "run": cmd_run,
         "worker": cmd_worker,
+        "serve-aws": cmd_serve_aws,
     }
     return handlers[args.command](args)
 

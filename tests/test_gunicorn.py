@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -72,3 +73,48 @@ def test_a_missing_setting_stops_gunicorn_with_one_clear_line(tmp_path) -> None:
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("configuration error")]
     assert lines and set(lines) == {"configuration error: missing required setting JWT_SECRET (or JWT_SECRET_FILE)"}
+
+
+def test_workers_leave_with_a_killed_master(tmp_path) -> None:
+    """A supervisor restarting a SIGKILLed master needs the port back: the workers must not linger."""
+    import os
+    import signal
+
+    port = free_port()
+    env = {
+        **offline_env(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "LOG_DIR": str(tmp_path / "logs"),
+    }
+    proc = start_gunicorn(ROOT / "gpt-service", port=port, env=env)
+    try:
+        time.sleep(0.5)  # both workers booted
+        workers = [
+            int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(int(p.name)) == proc.pid
+        ]
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+        deadline = time.monotonic() + 3
+        while [w for w in workers if _running(w)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _running(w)], "workers outlived their master by more than 3 s"
+    finally:
+        stop_process(proc)
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\nState:\tZ" not in status.read()
+    except OSError:
+        return False

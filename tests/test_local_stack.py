@@ -1,4 +1,5 @@
-"""`make up` without Docker: six services ready with metrics; `make down` leaves no process behind."""
+"""`make up` without Docker: six services ready with metrics under supervisord; `make down` leaves no process
+behind. Starts the stack on its fixed ports: run under `flock /tmp/suite-localstack.lock`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,41 @@ import requests
 from suite_support import ROOT, SERVICES
 
 pytestmark = pytest.mark.integration
-STACK_PORTS = [5432, 6379, 4566, 9090, *SERVICES.values()]
+STACK_PORTS = [5432, 6379, 4566, 9090, 8010, *SERVICES.values()]
+
+
+def supervised_pids(state_dir: Path) -> set[int]:
+    """supervisord and every process it runs, with their children (gunicorn workers, postgres backends)."""
+    import xmlrpc.client
+
+    from supervisor.xmlrpc import SupervisorTransport
+
+    transport = SupervisorTransport(None, None, f"unix://{state_dir / 'supervisor.sock'}")
+    rpc = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+    pids = {int((state_dir / "supervisord.pid").read_text())}
+    for info in rpc.supervisor.getAllProcessInfo():
+        assert info["statename"] == "RUNNING", info
+        pids.add(info["pid"])
+        pids.update(children_of(info["pid"]))
+    return pids
+
+
+def children_of(pid: int) -> set[int]:
+    """Every descendant of pid, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def port_in_use(port: int) -> bool:
@@ -85,7 +120,7 @@ def assert_no_secret_in_logs(state_dir: Path) -> None:
         "demo password": "demo-password",
         "a bearer token": login(),
     }
-    logs = {path.name: path.read_text(errors="replace") for path in (state_dir / "logs").glob("*.log")}
+    logs = {str(path): path.read_text(errors="replace") for path in (state_dir / "logs").rglob("*.log")}
     assert logs, "the services wrote no logs"
     leaks = [f"{what} in {name}" for what, value in secrets.items() for name, text in logs.items() if value in text]
     assert not leaks
@@ -119,6 +154,9 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert up.stdout.splitlines()[0].startswith("No Docker engine answered: starting the local stack")
+        assert "mail inbox" in up.stdout
+        if shutil.which("prometheus"):
+            assert "Prometheus: http://127.0.0.1:9090" in up.stdout
         for name, port in SERVICES.items():
             assert f"{name}" in up.stdout
             ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
@@ -135,11 +173,8 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
             [python, "scripts/localstack.py", "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
         )
         assert again.returncode == 0 and "already running" in again.stdout
-        for phase in ("infra", "services"):
-            pids.add(int((state_dir / f"{phase}.pid").read_text()))
-            pids.update(int(p) for p in (state_dir / f"{phase}.children").read_text().split())
-        postmaster = (state_dir / "postgres/postmaster.pid").read_text().split()[0]
-        pids.add(int(postmaster))
+        pids.update(supervised_pids(state_dir))
+        assert len(pids) >= 12, pids  # supervisord, four servers, six services, the relay, the simulator
     finally:
         down = subprocess.run(
             [python, "scripts/localstack.py", "down"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

@@ -1,4 +1,4 @@
-"""A consumer process of its own, for a shared (MongoDB) store: ``python -m audit_worker.consumer``, the
+"""A consumer process of its own, for a shared (MongoDB or Postgres) store: ``python -m audit_worker.consumer``, the
 same as ``python -m jobs.worker --app audit_worker.consumer:register`` (health and metrics on
 JOBS_WORKER_PORT, which must then differ from the web process's 8005).
 
@@ -22,7 +22,7 @@ def register(registry: jobs.JobRegistry | None = None, settings: Settings | None
     if settings.audit_store == "memory":
         raise SystemExit(
             "configuration error: AUDIT_STORE=memory needs the consumer inside the web "
-            "process (AUDIT_CONSUMER=embedded); a separate consumer needs AUDIT_STORE=mongo"
+            "process (AUDIT_CONSUMER=embedded); a separate consumer needs AUDIT_STORE=mongo or postgres"
         )
     handler = AuditHandler(build_store(settings), Notifier.from_settings(settings))
     handler.register(registry or jobs.registry)

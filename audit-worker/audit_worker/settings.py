@@ -12,8 +12,11 @@ from servicekit import ServiceSettings
 
 class Settings(ServiceSettings):
     service_name: str = "audit-worker"
-    # memory: the local stack's stand-in (one process, lost on restart); mongo: compose and production.
-    audit_store: Literal["memory", "mongo"] = "memory"
+    # mongo: compose and production; postgres: the local stack (schema audit, durable, shared by every
+    # process); memory: one process only, lost on restart.
+    audit_store: Literal["memory", "mongo", "postgres"] = "memory"
+    # Only for AUDIT_STORE=postgres.
+    database_url: SecretStr | None = None
     audit_memory_max_documents: int = 100_000
     mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
     mongo_database: str = "audit"

@@ -33,14 +33,27 @@ def fleet_event(event_type: str = "load.assigned", **overrides) -> dict:
     return event
 
 
-@pytest.fixture(params=["memory", "mongo"])
+@pytest.fixture(params=["memory", "mongo", "postgres"])
 def store(request):
-    """Each test runs on both stores: the local stack's and compose's (mongomock for MongoDB)."""
+    """Each test runs on every store: memory, compose's MongoDB (mongomock) and the local stack's Postgres
+    (a real server, migrated; the table is emptied before each test)."""
     from audit_worker.adapters.store import MemoryAuditStore, MongoAuditStore
 
     if request.param == "memory":
-        return MemoryAuditStore()
-    return MongoAuditStore(mongomock.MongoClient(tz_aware=True)["audit"])
+        yield MemoryAuditStore()
+        return
+    if request.param == "mongo":
+        yield MongoAuditStore(mongomock.MongoClient(tz_aware=True)["audit"])
+        return
+    from audit_worker.adapters.postgres_store import PostgresAuditStore
+    from sqlalchemy import text
+
+    url = request.getfixturevalue("migrated_db_url")
+    store = PostgresAuditStore.from_url(url, pool_size=2)
+    with store.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit.audit_events"))
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture()

@@ -25,9 +25,11 @@ class Settings(ServiceSettings):
     openai_retry_backoff_seconds: float = Field(default=0.5, ge=0)
     # A Retry-After longer than this is not waited for: the caller gets the fallback at once.
     openai_retry_after_max_seconds: float = Field(default=10.0, ge=0)
-    # Whole budget of one summary (attempts plus waits); keep it under gunicorn's timeout and the
-    # callers' own HTTP timeout so that they always receive an answer rather than a dropped request.
-    openai_deadline_seconds: float = Field(default=25.0, gt=0)
+    # Whole budget of the model's attempts and waits for one summary. worst_case_seconds (this plus
+    # what may overrun it) must stay under gunicorn's timeout and every caller's HTTP timeout, so that
+    # callers always receive an answer rather than retrying work still under way
+    # (tests/test_time_budgets.py checks every pair).
+    openai_deadline_seconds: float = Field(default=20.0, gt=0)
     openai_max_output_tokens: int = Field(default=1800, ge=256)
     openai_temperature: float | None = Field(default=0.2, ge=0, le=2)
     # After insufficient_quota the model is not asked again for this long (each call would fail the same).
@@ -47,3 +49,23 @@ class Settings(ServiceSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # .env files and compose write "VAR=" for "not set"; some models refuse any temperature.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def overhead_seconds(self) -> float:
+        """What a summary may spend besides the model: Redis calls at their timeouts when Redis is
+        configured (cache read 1 s, quota pause 0.5 s, cache write 1 s), and the work itself (0.5 s)."""
+        return 0.5 + (2.5 if self.redis_url else 0.0)
+
+    @property
+    def worst_case_seconds(self) -> float:
+        """Longest POST /summarize-loads: the model's deadline, one connect timeout that can overrun it
+        (an attempt's connect and read timeouts are both cut to what is left), and the overhead."""
+        return self.openai_deadline_seconds + self.openai_connect_timeout_seconds + self.overhead_seconds
+
+    def model_budget_seconds(self, caller_remaining: float | None) -> float:
+        """The model's budget for this request: OPENAI_DEADLINE_SECONDS, cut so that the whole answer still
+        reaches a caller who waits only `caller_remaining` seconds (servicekit's X-Request-Timeout-Ms)."""
+        if caller_remaining is None:
+            return self.openai_deadline_seconds
+        room = caller_remaining - self.openai_connect_timeout_seconds - self.overhead_seconds
+        return min(self.openai_deadline_seconds, room)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from typing import Protocol
@@ -14,6 +13,7 @@ from pydantic import TypeAdapter
 
 from .adapters.cache import AnswerCache
 from .adapters.openai_model import Completion, ModelUnavailable
+from .adapters.quota import LocalQuotaPause, QuotaPause
 from .domain.facts import compute_facts
 from .domain.loads import Load
 from .domain.prompt import PROMPT_VERSION, build_prompt
@@ -39,14 +39,18 @@ def payload_key(loads: Sequence[Load], model: str, budget: int) -> str:
 
 class Summarizer:
     def __init__(
-        self, model: Model | None, cache: AnswerCache, *, prompt_token_budget: int, quota_cooldown_seconds: float = 60.0
+        self,
+        model: Model | None,
+        cache: AnswerCache,
+        *,
+        prompt_token_budget: int,
+        quota_cooldown_seconds: float = 60.0,
+        quota_pause: QuotaPause | None = None,
     ):
         self.model = model
         self.cache = cache
         self.budget = prompt_token_budget
-        self.quota_cooldown = quota_cooldown_seconds
-        self._quota_until = 0.0
-        self._lock = threading.Lock()
+        self.quota_pause = quota_pause or LocalQuotaPause(quota_cooldown_seconds)
 
     def summarize(self, loads: Sequence[Load]) -> SummaryResponse:
         started = time.perf_counter()
@@ -66,8 +70,7 @@ class Summarizer:
             response = model_response(loads, facts, completion.answer, completion.model)
         except ModelUnavailable as exc:
             if exc.reason == "insufficient_quota":
-                with self._lock:
-                    self._quota_until = time.monotonic() + self.quota_cooldown
+                self.quota_pause.start()
             return self._fallback(loads, facts, exc.reason, started)
         except UnusableAnswer:
             return self._fallback(loads, facts, "malformed_output", started)
@@ -96,7 +99,7 @@ class Summarizer:
     def _skip_reason(self) -> FallbackReason | None:
         if self.model is None:
             return "no_api_key"
-        if time.monotonic() < self._quota_until:
+        if self.quota_pause.active():
             return "insufficient_quota"
         return None
 

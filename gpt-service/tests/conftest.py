@@ -78,6 +78,9 @@ class Reply:
     body: Any = None  # dict -> JSON; str -> sent as is; None -> a valid answer built from the request
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Sends the headers at once, then the body this many seconds later in pieces (a blank every 0.1 s, then
+    # the JSON): no single read waits long, so only a bound on the whole attempt notices the delay.
+    trickle: float = 0.0
     content: Any = None  # replaces the assistant message content of a 200 answer
 
 
@@ -143,10 +146,15 @@ class FakeOpenAI:
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
+                    blanks = int(reply.trickle / 0.1)
+                    self.send_header("Content-Length", str(len(payload) + blanks))
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
+                    for _ in range(blanks):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.1)
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)

@@ -1,6 +1,7 @@
-"""Where audit documents live: MongoDB ``audit_events`` (compose), or memory (the local stack).
+"""Where audit documents live: MongoDB ``audit_events`` (compose and production), Postgres schema ``audit``
+(the local stack, postgres_store.py), or memory (a single process, lost on restart).
 
-Both take the same calls, and only the plain pymongo API that mongomock also supports
+All take the same calls; the Mongo one uses only the plain pymongo API that mongomock also supports
 (insert_one, find_one, find, update_one, create_index): no bulk writes, no sessions.
 """
 
@@ -121,4 +122,10 @@ class MemoryAuditStore:
 def build_store(settings: Any) -> AuditStore:
     if settings.audit_store == "mongo":
         return MongoAuditStore.from_url(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    if settings.audit_store == "postgres":
+        from .postgres_store import PostgresAuditStore
+
+        if settings.database_url is None:
+            raise SystemExit("configuration error: AUDIT_STORE=postgres needs DATABASE_URL")
+        return PostgresAuditStore.from_url(settings.database_url.get_secret_value())
     return MemoryAuditStore(settings.audit_memory_max_documents)

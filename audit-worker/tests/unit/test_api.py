@@ -59,7 +59,7 @@ def test_readiness_names_the_store_and_the_consumer_mode(settings, store):
     ready = _app(settings, store).test_client().get("/readyz")
     assert ready.status_code == 200
     checks = ready.get_json()["checks"]
-    assert checks["store"]["store"] in ("memory", "mongo")
+    assert checks["store"]["store"] in ("memory", "mongo", "postgres")
     assert checks["consumer"]["mode"] == "separate process"
 
 

@@ -13,6 +13,13 @@ used the pushes already received are drained (one non-blocking poll), so a reque
 write, on any worker, sees the write. When the tracking connection is down, or Redis is, the local
 copy is not used at all; when Redis is down, pages come from Postgres and count as misses.
 
+Breaker. After a Redis failure (refused, or a timeout: a frozen Redis) the cache is skipped altogether
+for a cool-down: reads come from Postgres and writes do not wait on Redis, each one only recording that
+an invalidation is owed. A background thread pings Redis every cool-down; once it answers, the owed
+invalidation (one generation bump) is applied *before* the breaker closes, so no page cached before a
+write made during the outage is served again. Opening and closing are logged and counted
+(``fleet_loads_cache_breaker_transitions_total``); ``fleet_loads_cache_breaker_open`` gives the state.
+
 Redis 7.0 (Debian 12) has tracking but redis-py's own client-side cache wants 7.4, hence this.
 """
 
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 
 import redis
 from redis.connection import Connection
-from servicekit import counter
+from servicekit import counter, gauge
 
 log = logging.getLogger("fleet_api.cache")
 
@@ -43,6 +50,16 @@ _invalidations = counter(
     "fleet_loads_cache_invalidations_total",
     "Local copies dropped on a Redis invalidation push or reconnect",
     ["reason"],
+)
+
+_breaker_transitions = counter(
+    "fleet_loads_cache_breaker_transitions_total", "The loads cache's Redis breaker opening and closing", ["state"]
+)
+_breaker_open = gauge(
+    "fleet_loads_cache_breaker_open", "1 while the loads cache skips Redis after a failure", multiprocess_mode="livemax"
+)
+_owed = counter(
+    "fleet_loads_cache_invalidations_owed_total", "Writes whose cache invalidation waited for Redis to return"
 )
 
 
@@ -118,7 +135,10 @@ class LoadsCache:
         self._lock = threading.Lock()
         self._tracker: _Tracker | None = None
         self._tracker_retry_at = 0.0
-        self._redis_retry_at = 0.0
+        # The breaker: while open, Redis is not asked at all; _owed says a write's invalidation waits.
+        self._open = False
+        self._owed = False
+        self._prober: threading.Thread | None = None
         # Bumped on every invalidation and reconnect: a value read from Redis before a bump is not
         # kept locally, even if the bump was processed while the read was in flight.
         self._epoch = 0
@@ -135,7 +155,7 @@ class LoadsCache:
             if page is not None:
                 _requests.labels("hit", "local").inc()
                 return page
-        if time.monotonic() < self._redis_retry_at:
+        if self._open:
             return self._from_postgres(fill, count=True)
         with self._lock:
             epoch = self._epoch
@@ -205,6 +225,8 @@ class LoadsCache:
 
     def _tracking_ok(self) -> bool:
         """Drain invalidations; (re)connect the tracker when due. Call with the lock held."""
+        if self._open:
+            return False
         if self._tracker is None:
             if time.monotonic() < self._tracker_retry_at:
                 return False
@@ -247,16 +269,22 @@ class LoadsCache:
     # --- writing ----------------------------------------------------------------------------------
 
     def invalidate(self) -> bool:
-        """Called after a write to loads has committed. False when Redis could not be told."""
+        """Called after a write to loads has committed. False when Redis could not be told (yet): the
+        invalidation is then owed and applied as soon as Redis answers again."""
         if self.mode == "off":
             return True
+        with self._lock:
+            if self._open:
+                self._owed = True
+                self._drop_local("write")
+                _owed.inc()
+                return False
         try:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.set(GENERATION_KEY, str(time.time_ns()), nx=True)
-            pipe.incr(GENERATION_KEY)
-            pipe.execute()
+            self._bump_generation()
         except redis.RedisError as exc:
-            # Pages cached before the outage expire within the TTL at the latest.
+            with self._lock:
+                self._owed = True
+            _owed.inc()
             self._redis_failed("invalidate", exc)
             return False
         with self._lock:
@@ -264,13 +292,60 @@ class LoadsCache:
             self._drop_local("write")
         return True
 
+    def _bump_generation(self) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(GENERATION_KEY, str(time.time_ns()), nx=True)
+        pipe.incr(GENERATION_KEY)
+        pipe.execute()
+
     def _redis_failed(self, operation: str, exc: Exception) -> None:
         _errors.labels(operation).inc()
-        self._redis_retry_at = time.monotonic() + self.retry_after
-        log.warning("loads cache: redis %s failed, answering from postgres: %s", operation, exc)
         with self._lock:
             self._close_tracker()
             self._drop_local("redis-error")
+            if self._open:
+                return
+            self._open = True
+            _breaker_open.set(1)
+            _breaker_transitions.labels("open").inc()
+            log.warning(
+                "loads cache: redis %s failed (%s); answering from postgres, probing redis every %.1fs",
+                operation,
+                exc,
+                self.retry_after,
+            )
+            if self._prober is None or not self._prober.is_alive():
+                self._prober = threading.Thread(target=self._probe_until_back, name="loads-cache-probe", daemon=True)
+                self._prober.start()
+
+    def _probe_until_back(self) -> None:
+        """Ping Redis every cool-down; when it answers, pay the owed invalidation, then close the breaker."""
+        while True:
+            time.sleep(self.retry_after)
+            with self._lock:
+                owed, self._owed = self._owed, False
+            try:
+                self._redis.ping()
+                if owed:
+                    self._bump_generation()
+            except redis.RedisError:
+                with self._lock:
+                    self._owed = self._owed or owed
+                continue
+            with self._lock:
+                if self._owed:
+                    continue  # a write arrived meanwhile: bump once more before closing
+                self._open = False
+                self._drop_local("reconnect")
+                _breaker_open.set(0)
+                _breaker_transitions.labels("closed").inc()
+                log.warning("loads cache: redis answers again%s; cache on", " (owed invalidation applied)" * owed)
+                self._prober = None
+                return
+
+    @property
+    def breaker_open(self) -> bool:
+        return self._open
 
     def close(self) -> None:
         with self._lock:

@@ -4,7 +4,13 @@ Retries are ours (tenacity), and the SDK's are off (``max_retries=0``): the SDK 
 ``insufficient_quota`` like any 429 and would wait up to two minutes on a Retry-After, while a caller
 is waiting for this answer. Here quota errors fail at once, 429/5xx/connection errors are retried
 a bounded number of times, a Retry-After is honoured only when it fits the remaining deadline, and
-each attempt's timeout is cut to what is left of that deadline.
+each attempt's timeout is cut to what is left of that deadline. The deadline is OPENAI_DEADLINE_SECONDS,
+or less when the caller said it waits less (servicekit's ``X-Request-Timeout-Ms``): the summary must be
+answered, degraded if need be, before the caller gives up and retries work still under way here.
+
+An attempt that used its whole timeout counts as timed out even when an answer arrived at that very
+moment: httpx's read timeout bounds each read, not the attempt, so a model that answers after exactly
+OPENAI_TIMEOUT_SECONDS would otherwise pass as a healthy one.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 import httpx2
 import openai
 from pydantic import ValidationError
+from servicekit.http import request_remaining_seconds
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -143,11 +150,13 @@ class OpenAIModel:
 
     def complete(self, system: str, user: str) -> Completion:
         """One structured answer, or ModelUnavailable with the reason."""
-        deadline = time.monotonic() + self.settings.openai_deadline_seconds
+        budget = self.settings.model_budget_seconds(request_remaining_seconds())
+        if budget <= 0.05:
+            raise ModelUnavailable("timeout", "no time left within the caller's deadline")
+        deadline = time.monotonic() + budget
         retrying = Retrying(
             retry=retry_if_exception(self._retryable),
-            stop=stop_after_attempt(self.settings.openai_max_retries + 1)
-            | stop_before_delay(self.settings.openai_deadline_seconds),
+            stop=stop_after_attempt(self.settings.openai_max_retries + 1) | stop_before_delay(budget),
             wait=self._wait,
             before_sleep=self._count_retry,
             reraise=True,
@@ -164,10 +173,8 @@ class OpenAIModel:
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
             raise openai.APITimeoutError(request=httpx2.Request("POST", str(self.client.base_url)))
-        timeout = httpx2.Timeout(
-            min(self.settings.openai_timeout_seconds, remaining),
-            connect=min(self.settings.openai_connect_timeout_seconds, remaining),
-        )
+        read_timeout = min(self.settings.openai_timeout_seconds, remaining)
+        timeout = httpx2.Timeout(read_timeout, connect=min(self.settings.openai_connect_timeout_seconds, remaining))
         started = time.perf_counter()
         try:
             result = self.client.chat.completions.parse(
@@ -183,7 +190,11 @@ class OpenAIModel:
         except Exception as exc:
             MODEL_LATENCY.labels(result=failure_reason(exc)).observe(time.perf_counter() - started)
             raise
-        MODEL_LATENCY.labels(result="ok").observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        if elapsed >= read_timeout or time.monotonic() >= deadline:
+            MODEL_LATENCY.labels(result="timeout").observe(elapsed)
+            raise openai.APITimeoutError(request=httpx2.Request("POST", str(self.client.base_url)))
+        MODEL_LATENCY.labels(result="ok").observe(elapsed)
         usage = result.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0

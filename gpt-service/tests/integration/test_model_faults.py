@@ -246,3 +246,31 @@ def test_retries_stop_at_the_deadline(fake_openai, settings_for, client_for, aut
     assert body["reason"] == "upstream_error"
     assert len(fake_openai.seen) == 2  # a third attempt would start after the deadline
     assert time.monotonic() - started < 1.5
+
+
+def test_a_model_answering_after_exactly_the_timeout_degrades(fake_openai, settings_for, client_for, auth, loads):
+    """An answer that took the attempt's whole timeout is a timeout, not a healthy answer, even when it
+    arrives in pieces none of which waited long (httpx's read timeout is per read)."""
+    fake_openai.then(fake_openai.Reply(trickle=0.8))
+    body = _post(client_for(settings_for(openai_timeout_seconds=0.8)), loads, auth)
+
+    assert body["degraded"] is True and body["reason"] == "timeout"
+    assert len(fake_openai.seen) == 1
+
+
+def test_the_callers_remaining_time_caps_the_model_budget(fake_openai, settings_for, client_for, auth, loads):
+    """automation-service says it waits 1.5 s (X-Request-Timeout-Ms): the answer comes, degraded, within them."""
+    fake_openai.then(fake_openai.Reply(delay=3.0))
+    client = client_for(settings_for(openai_connect_timeout_seconds=0.2, openai_timeout_seconds=10))
+    started = time.monotonic()
+    body = _post(client, loads, {**auth, "X-Request-Timeout-Ms": "1500"})
+
+    assert body["degraded"] is True and body["reason"] == "timeout"
+    assert time.monotonic() - started < 1.5
+
+
+def test_no_time_left_answers_at_once_without_the_model(fake_openai, settings_for, client_for, auth, loads):
+    body = _post(client_for(settings_for()), loads, {**auth, "X-Request-Timeout-Ms": "100"})
+
+    assert body["degraded"] is True and body["reason"] == "timeout"
+    assert fake_openai.seen == []

@@ -143,7 +143,8 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_interval: float = 0.5,
         backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_max: float = 5.0,
+        probe_interval: float = 0.5,
         retention: timedelta | None = timedelta(days=7),
         purge_every: float = 3600.0,
     ):
@@ -155,6 +156,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self.probe_interval = probe_interval
         self.retention = retention
         self.purge_every = purge_every
         self.stop_event = threading.Event()
@@ -207,8 +209,10 @@ class OutboxRelay:
             return pending_count(conn, self.schema)
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
-        """Poll until `stop` (or `self.stop_event`) is set, backing off exponentially while the broker
-        or the database is down."""
+        """Poll until `stop` (or `self.stop_event`) is set, backing off exponentially (capped at
+        `backoff_max`) while the broker or the database is down. While the broker is the one down, it is
+        probed every `probe_interval` seconds and publishing resumes as soon as it answers, so recovery
+        after an outage of any length costs at most one probe interval, not a whole backoff step."""
         stop = stop or self.stop_event
         delay = self.backoff_initial
         next_purge = time.monotonic() + self.purge_every
@@ -218,17 +222,34 @@ class OutboxRelay:
                 try:
                     self.purge()
                 except sa.exc.SQLAlchemyError:
-                    log.warning("outbox purge failed; retried later", exc_info=True)
+                    log.warning("outbox relay: purge failed; retried later", exc_info=True)
             try:
                 count = self.run_once()
             except Exception as exc:  # noqa: BLE001 - broker or database down: wait, retry the same rows
-                log.warning("outbox relay backing off %.1fs: %s", delay, exc)
-                stop.wait(delay)
+                log.warning("outbox relay backing off up to %.1fs: %s", delay, exc)
+                if isinstance(exc, PublishError):
+                    self._wait_for_broker(stop, delay)
+                else:
+                    stop.wait(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
             delay = self.backoff_initial
             if count < self.batch_size:
                 stop.wait(self.poll_interval)
+
+    def _wait_for_broker(self, stop: threading.Event, delay: float) -> None:
+        """Wait `delay` seconds at most, returning early once the broker answers a ping."""
+        deadline = time.monotonic() + delay
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or stop.wait(min(self.probe_interval, remaining)):
+                return
+            try:
+                self.dispatcher.provider.ping()
+            except Exception:  # noqa: BLE001, S112 - still down: keep waiting
+                continue
+            log.info("outbox relay: the broker answers again; publishing")
+            return
 
     def stop(self) -> None:
         self.stop_event.set()

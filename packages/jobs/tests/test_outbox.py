@@ -209,3 +209,39 @@ def test_purge_deletes_only_old_published_rows(engine: sa.Engine, registry: JobR
     assert relay.purge() == 1
     with engine.connect() as conn:
         assert sorted(str(i) for i in conn.execute(sa.select(t.c.id)).scalars()) == sorted([recent, pending])
+
+
+def test_after_a_long_outage_publishing_resumes_within_a_probe_interval(
+    engine: sa.Engine, registry: JobRegistry
+) -> None:
+    """The backoff has grown to its cap; the broker returns mid-wait; the relay must not sleep the cap out."""
+    port = free_port()
+    broker = _redis_server(port)
+    provider = RedisStreamsProvider.from_url(f"redis://127.0.0.1:{port}/0", prefix="probe")
+    provider.client.connection_pool.connection_kwargs["socket_connect_timeout"] = 0.5
+    relay = OutboxRelay(
+        engine, SCHEMA, Dispatcher(registry, provider), poll_interval=0.05, backoff_initial=8.0, probe_interval=0.2
+    )
+    thread = threading.Thread(target=relay.run_forever, daemon=True)
+    try:
+        broker.terminate()
+        broker.wait(10)
+        with engine.begin() as conn:
+            enqueue(conn, "thing.happened", {"n": 1}, schema=SCHEMA, registry=registry)
+        thread.start()
+        with engine.connect() as conn:
+            assert wait_until(
+                lambda: conn.execute(sa.select(sa.func.max(outbox_table(SCHEMA).c.attempts))).scalar_one() >= 1,
+                timeout=5,
+            )
+        broker = _redis_server(port)
+        back = time.monotonic()
+        assert wait_until(lambda: relay.pending() == 0, timeout=8)
+        recovery = time.monotonic() - back
+        # An 8 s backoff step was under way; the probe ends it within about one probe interval.
+        assert recovery < 2.0, f"published {recovery:.1f}s after the broker returned"
+    finally:
+        relay.stop()
+        thread.join(5)
+        broker.terminate()
+        broker.wait(10)

@@ -3,23 +3,31 @@
 Retries connection errors, timeouts, 429 and 5xx with exponential backoff and full jitter, honours
 ``Retry-After`` (seconds or HTTP date, capped), stops after a number of attempts or a total time,
 passes the request id on, and counts every attempt per target and outcome.
+
+Time budgets travel with the call. Each attempt carries ``X-Request-Timeout-Ms``: how long this client
+will wait for that attempt's answer. A service receiving it (``request_remaining_seconds()``) caps its
+own work to it, and when it calls further services its HttpClient cuts their timeouts to what is left
+of it, so a budget shrinks down a call chain instead of each hop waiting longer than its caller will.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
+from flask import g, has_request_context
+from flask import request as current_request
 from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
     retry_if_result,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -27,6 +35,9 @@ from .logs import current_request_id
 from .metrics import counter, histogram
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEADLINE_HEADER = "X-Request-Timeout-Ms"
+# Below this there is no point in trying: the answer could not arrive in time.
+MIN_ATTEMPT_SECONDS = 0.05
 
 _attempts = counter(
     "servicekit_http_client_requests_total", "Outgoing HTTP attempts by target and outcome", ["target", "outcome"]
@@ -48,6 +59,23 @@ def retry_after_seconds(response: requests.Response | None, cap: float) -> float
         except (TypeError, ValueError):
             return None
     return max(0.0, min(seconds, cap))
+
+
+def request_remaining_seconds() -> float | None:
+    """Seconds the caller of the request being served will still wait for its answer, counted from the
+    request's arrival (its ``X-Request-Timeout-Ms``); None outside a request or without the header."""
+    if not has_request_context():
+        return None
+    deadline = g.get("_servicekit_deadline")
+    if deadline is None:
+        deadline = math.inf
+        raw = current_request.headers.get(DEADLINE_HEADER, "")
+        if raw.isdigit() and int(raw) > 0:
+            deadline = (g.get("started") or time.perf_counter()) + int(raw) / 1000
+        g._servicekit_deadline = deadline
+    if deadline == math.inf:
+        return None
+    return max(0.0, deadline - time.perf_counter())
 
 
 class HttpClient:
@@ -82,10 +110,17 @@ class HttpClient:
         hinted = retry_after_seconds(response, cap=self.max_total_seconds)
         return hinted if hinted is not None else self._backoff(state)
 
-    def _attempt(self, method: str, url: str, **kwargs) -> requests.Response:
+    def _attempt(self, method: str, url: str, deadline: float, **kwargs) -> requests.Response:
+        remaining = deadline - time.perf_counter()
+        if remaining < MIN_ATTEMPT_SECONDS:
+            _attempts.labels(self.target, "deadline").inc()
+            raise requests.Timeout(f"no time left for a call to {self.target}")
+        timeout = kwargs.pop("timeout", None) or self.timeout
+        timeout = min(timeout, remaining)
+        headers = {**kwargs.pop("headers", {}), DEADLINE_HEADER: str(max(1, int(timeout * 1000)))}
         started = time.perf_counter()
         try:
-            response = self.session.request(method, url, **kwargs)
+            response = self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
         except requests.RequestException:
             _attempts.labels(self.target, "connection_error").inc()
             raise
@@ -108,10 +143,15 @@ class HttpClient:
             headers.setdefault("X-Request-ID", request_id)
         if self.token_provider:
             headers.setdefault("Authorization", f"Bearer {self.token_provider()}")
-        kwargs.setdefault("timeout", self.timeout)
+        # The whole call fits in max_total_seconds and in what the caller of the current request still waits.
+        budget = self.max_total_seconds
+        upstream = request_remaining_seconds()
+        if upstream is not None:
+            budget = min(budget, upstream)
+        deadline = time.perf_counter() + budget
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_total_seconds),
+            stop=stop_after_attempt(self.max_attempts) | stop_before_delay(budget),
             wait=self._wait,
             retry=(
                 retry_if_exception_type((requests.ConnectionError, requests.Timeout))
@@ -121,7 +161,7 @@ class HttpClient:
             before_sleep=self.on_retry,
             reraise=True,
         )
-        return retrying(self._attempt, method, url, headers=headers, **kwargs)
+        return retrying(self._attempt, method, url, deadline, headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)

@@ -116,3 +116,52 @@ def test_on_retry_is_called_once_per_retry(httpserver) -> None:
     retries = []
     client_for(httpserver, on_retry=lambda state: retries.append(state.attempt_number)).get("/thing")
     assert len(calls) == 3 and retries == [1, 2]
+
+
+def test_each_attempt_tells_the_callee_how_long_it_will_wait(httpserver) -> None:
+    handler, calls = sequence(Response("busy", 503), Response("ok", 200))
+    httpserver.expect_request("/thing").respond_with_handler(handler)
+    assert client_for(httpserver, timeout=2.5, max_total_seconds=10).get("/thing").status_code == 200
+    budgets = [int(headers["X-Request-Timeout-Ms"]) for headers in calls]
+    assert len(budgets) == 2 and all(0 < ms <= 2500 for ms in budgets)
+
+
+def test_a_call_made_while_serving_a_request_fits_in_what_its_caller_still_waits(httpserver) -> None:
+    """The caller gave 300 ms: the onward call is cut to them, though its own timeout is 5 s."""
+    from flask import Flask, g
+    from servicekit.http import request_remaining_seconds
+
+    def slow(request):
+        time.sleep(1.0)
+        return Response("late", 200)
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    app = Flask(__name__)
+    seen = {}
+
+    @app.get("/chain")
+    def chain():
+        g.started = time.perf_counter()
+        seen["remaining"] = request_remaining_seconds()
+        started = time.perf_counter()
+        try:
+            client_for(httpserver, timeout=5.0, max_attempts=3, max_total_seconds=20).get("/slow")
+        except requests.Timeout:
+            seen["gave_up_after"] = time.perf_counter() - started
+        return "done"
+
+    assert app.test_client().get("/chain", headers={"X-Request-Timeout-Ms": "300"}).status_code == 200
+    assert 0.2 < seen["remaining"] <= 0.3
+    assert seen["gave_up_after"] < 0.6
+
+
+def test_without_the_header_there_is_no_upstream_deadline() -> None:
+    from flask import Flask
+    from servicekit.http import request_remaining_seconds
+
+    app = Flask(__name__)
+    with app.test_request_context("/"):
+        assert request_remaining_seconds() is None
+    with app.test_request_context("/", headers={"X-Request-Timeout-Ms": "not-a-number"}):
+        assert request_remaining_seconds() is None
+    assert request_remaining_seconds() is None  # outside a request
