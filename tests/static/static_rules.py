@@ -376,7 +376,8 @@ def check_dockerfile(text: str, package: str, service: bool = True) -> list[str]
     if not any(f"--from={UV_IMAGE} " in args for args in build_steps):
         problems.append(f"the builder does not copy uv from {UV_IMAGE}")
     sync = next((args for args in build_steps if "uv sync" in args), "")
-    for flag in ("--frozen", "--no-dev", f"--package {package}"):
+    # --no-editable: an editable install links into the builder's /src, which the runtime stage does not copy.
+    for flag in ("--frozen", "--no-dev", "--no-editable", f"--package {package}"):
         if flag not in sync:
             problems.append(f"uv sync lacks {flag}")
     if runtime[0][1].split()[0] != all_stages[0][0][1].split()[0]:

@@ -48,6 +48,13 @@ def test_localstack_runs_every_service_terraform_needs(compose, tf):
     assert {"dynamodb", "s3", "kms"} <= set(rules.localstack_services_needed(tf))
 
 
+def test_postgres_counts_as_healthy_only_once_it_accepts_tcp(compose):
+    # During first-boot initialisation Postgres listens on its Unix socket only; the migrations use TCP.
+    test = " ".join(compose["services"]["postgres"]["healthcheck"]["test"])
+    assert "pg_isready -h 127.0.0.1 " in test
+    assert compose["services"]["migrations"]["environment"]["SUITE_DB_WAIT_SECONDS"]
+
+
 def test_env_example_does_not_change_compose_defaults(compose_text, root):
     env_example = (root / ".env.example").read_text(encoding="utf-8")
     assert rules.check_env_example_matches_compose(compose_text, env_example) == []
