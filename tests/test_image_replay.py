@@ -195,13 +195,24 @@ def map_paths(value: str, root: Path) -> str:
     return re.sub(r"(?<![\w.$/:])/\w[\w./-]*", one, value)
 
 
-def uv_command() -> list[str]:
-    return [shutil.which("uv")] if shutil.which("uv") else [sys.executable, "-m", "uv"]
+def uv_command(pinned: str) -> list[str]:
+    """This machine's uv (`make sync` installs it for python3), which must be the images' release."""
+    command = [shutil.which("uv")] if shutil.which("uv") else [shutil.which("python3") or sys.executable, "-m", "uv"]
+    version = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    assert version == pinned, f"the images use uv {pinned}, this machine has {version}: replaying with it would differ"
+    return command
+
+
+def pinned_uv(text: str) -> str:
+    found = re.search(r"--from=ghcr\.io/astral-sh/uv:([0-9.]+)", text)
+    assert found, "the builder copies uv from a pinned ghcr.io/astral-sh/uv image"
+    return found.group(1)
 
 
 def build(dockerfile: str, workspace: Path) -> tuple[Stage, Path]:
     """The runtime stage and its throwaway root, holding only what the image would."""
-    stages = parse_dockerfile((ROOT / dockerfile).read_text(encoding="utf-8"), {"PATH": os.environ["PATH"]})
+    text = (ROOT / dockerfile).read_text(encoding="utf-8")
+    stages = parse_dockerfile(text, {"PATH": os.environ["PATH"]})
     builder, runtime = stages[0], stages[-1]
     root = workspace / "root"
     # One throwaway root for both stages: the builder's absolute paths (/src, /opt/venv) are the runtime's,
@@ -226,7 +237,12 @@ def build(dockerfile: str, workspace: Path) -> tuple[Stage, Path]:
     }
     sync = uv_sync_step(builder)
     done = subprocess.run(
-        [*uv_command(), *sync[1:], "--quiet"], cwd=context, env=env, capture_output=True, text=True, timeout=600
+        [*uv_command(pinned_uv(text)), *sync[1:], "--quiet"],
+        cwd=context,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, f"{dockerfile}: {shlex.join(sync)} failed:\n{done.stderr}"
     # The builder's files are not part of the image: the runtime stage copies from the build context.
