@@ -152,6 +152,26 @@ def test_migrations_image_holds_every_module_the_migrations_import(root):
 MUSL_SOURCE_BUILDS = {"pymongo": "NO_EXT=1"}
 
 
+# The environment of the images' python (CPython 3.12 on Linux x86_64), for the lock's dependency markers.
+_IMAGE_MARKERS = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "python_version": "3.12",
+    "python_full_version": "3.12.14",
+    "extra": "",
+}
+
+
+def _in_the_images(marker: str | None) -> bool:
+    from packaging.markers import Marker
+
+    return marker is None or Marker(marker).evaluate(_IMAGE_MARKERS)
+
+
 def _locked_closure(lock: dict, root_package: str) -> set[str]:
     """`root_package` and what it requires in uv.lock, extras followed (psycopg[binary] -> psycopg-binary)."""
     packages = {p["name"]: p for p in lock["package"]}
@@ -165,7 +185,7 @@ def _locked_closure(lock: dict, root_package: str) -> set[str]:
         deps = list(package.get("dependencies", []))
         for extra in extras:
             deps += package.get("optional-dependencies", {}).get(extra, [])
-        todo += [(d["name"], tuple(d.get("extra", []))) for d in deps if "marker" not in d or "linux" in d["marker"]]
+        todo += [(d["name"], tuple(d.get("extra", []))) for d in deps if _in_the_images(d.get("marker"))]
     return {name for name, _ in seen}
 
 
@@ -213,3 +233,13 @@ def test_the_musl_wheel_rule_tells_wheels_apart():
     assert _has_musl_wheel(pkg("c-1-cp39-abi3-musllinux_1_1_x86_64.whl"))
     assert not _has_musl_wheel(pkg("pymongo-4.20.0-cp312-cp312-manylinux2014_x86_64.whl"))
     assert not _has_musl_wheel(pkg("d-1-cp312-cp312-musllinux_1_2_aarch64.whl"))
+
+
+def test_the_locked_closure_follows_dependencies_and_extras(root):
+    import tomllib
+
+    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    migrations = _locked_closure(lock, "suite-db")
+    assert {"jobs", "alembic", "psycopg", "psycopg-binary", "tenacity"} <= migrations  # psycopg[binary]
+    assert "pymongo" in _locked_closure(lock, "audit-worker") and "pymongo" not in migrations
+    assert _without_musl_wheel(lock, "audit-worker") == {"pymongo"}
