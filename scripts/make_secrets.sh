@@ -30,6 +30,8 @@ make_random jwt_secret
 make_random postgres_password
 make_random demo_user_password
 make_random grafana_admin_password
+# Shared with Jira: paste it as the secret of the bakery's Jira webhook; unsigned webhooks are refused.
+make_random jira_webhook_secret
 
 # Derived from the Postgres password, so the two always agree; hex values need no URL quoting.
 if [[ ! -s database_url.txt ]]; then

@@ -1,8 +1,9 @@
-"""``suite-db upgrade|downgrade|schema``: migrations and the schema dump for the Makefile and compose."""
+"""``suite-db upgrade|downgrade|schema|heads``: migrations and the schema dump for the Makefile and compose."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import subprocess
@@ -10,8 +11,10 @@ import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from . import SCHEMA_SQL, downgrade, upgrade
+from . import SCHEMA_SQL, downgrade, heads, upgrade
+from .wait import wait_for_database
 
 _NOISE = re.compile(r"^(--.*|SET .*|SELECT pg_catalog\.set_config.*|\\(un)?restrict .*)$")
 
@@ -56,14 +59,29 @@ def dump_schema(url: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s [%(name)s] %(message)s")
     parser = argparse.ArgumentParser(prog="suite-db")
-    parser.add_argument("command", choices=["upgrade", "downgrade", "schema"])
+    parser.add_argument("command", choices=["upgrade", "downgrade", "schema", "heads"])
     parser.add_argument("--url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--target", default=None)
+    parser.add_argument(
+        "--wait-seconds",
+        type=float,
+        default=float(os.environ.get("SUITE_DB_WAIT_SECONDS", "60")),
+        help="how long to retry the first connection before giving up (default 60, env SUITE_DB_WAIT_SECONDS)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "heads":
+        print("\n".join(heads()))
+        return 0
     if not args.url:
         print("configuration error: missing required setting DATABASE_URL", file=sys.stderr)
         return 2
+    try:
+        wait_for_database(args.url, args.wait_seconds)
+    except OperationalError as error:
+        print(f"database not reachable after {args.wait_seconds:g} s: {error.orig or error}", file=sys.stderr)
+        return 1
     if args.command == "upgrade":
         upgrade(args.url, args.target or "heads")
     elif args.command == "downgrade":

@@ -143,7 +143,10 @@ def check_depends_on(compose: dict) -> list[str]:
                 continue
             if condition not in CONDITIONS:
                 problems.append(f"{name}: depends_on {target} with condition {condition!r}")
-            elif condition == "service_healthy" and not services[target].get("healthcheck"):
+            elif condition == "service_healthy" and (
+                not (services[target].get("healthcheck") or {}).get("test")
+                or (services[target].get("healthcheck") or {}).get("disable")
+            ):
                 problems.append(f"{name}: waits for {target} to be healthy, but it has no healthcheck")
             elif condition == "service_completed_successfully" and not is_one_shot(services[target]):
                 problems.append(f"{name}: waits for {target} to complete, but it is not a one-shot")
@@ -316,9 +319,10 @@ def package_settings() -> dict[str, type]:
 
 def setting_names(settings_cls: type) -> dict[str, bool]:
     """Environment name of each field, and whether it is required."""
+    prefix = settings_cls.model_config.get("env_prefix", "")
     names = {}
     for name, field in settings_cls.model_fields.items():
-        alias = field.validation_alias if isinstance(field.validation_alias, str) else name
+        alias = field.validation_alias if isinstance(field.validation_alias, str) else prefix + name
         names[alias.upper()] = field.is_required()
     return names
 
@@ -372,7 +376,8 @@ def check_dockerfile(text: str, package: str, service: bool = True) -> list[str]
     if not any(f"--from={UV_IMAGE} " in args for args in build_steps):
         problems.append(f"the builder does not copy uv from {UV_IMAGE}")
     sync = next((args for args in build_steps if "uv sync" in args), "")
-    for flag in ("--frozen", "--no-dev", f"--package {package}"):
+    # --no-editable: an editable install links into the builder's /src, which the runtime stage does not copy.
+    for flag in ("--frozen", "--no-dev", "--no-editable", f"--package {package}"):
         if flag not in sync:
             problems.append(f"uv sync lacks {flag}")
     if runtime[0][1].split()[0] != all_stages[0][0][1].split()[0]:
@@ -398,3 +403,225 @@ def check_dockerfile(text: str, package: str, service: bool = True) -> list[str]
 def dockerfile_port(text: str) -> int | None:
     exposed = [args for kw, args in stages(text)[-1] if kw == "EXPOSE"] if stages(text) else []
     return int(exposed[-1].split("/")[0]) if exposed else None
+
+
+# --- compose agrees with the code and with infra/ -------------------------------------------------------
+
+# Containers that run no service folder's Settings: what their code reads instead.
+CONTAINER_SETTINGS = {
+    "fleet-relay": ["fleet_api.settings:Settings", "jobs.settings:JobsSettings"],
+    "pubsub-provision": ["jobs.settings:JobsSettings"],
+    "loadboard-sim": ["loadboard_sim.settings:SimSettings"],
+    "migrations": [],
+}
+# suite-db's command line reads these (db/suite_db/cli.py, db/suite_db/__init__.py).
+COMMAND_READS = {"migrations": {"DATABASE_URL", "SUITE_DB_WAIT_SECONDS", "SUITE_DB_DIR"}}
+# Read by gunicorn.conf.py (servicekit.gunicorn_conf) in every container that runs gunicorn.
+GUNICORN_READS = {"PORT", "HOST", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "PROMETHEUS_MULTIPROC_DIR"}
+# Read by a library rather than by our settings: botocore (every AWS client) and google-cloud-pubsub.
+LIBRARY_READS = {"AWS_SHARED_CREDENTIALS_FILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "PUBSUB_EMULATOR_HOST"}
+# Which variable, given to a container and read by it, shows that it uses a service it depends_on.
+DEPENDENCY_PROOF = {
+    "postgres": {"DATABASE_URL"},
+    "migrations": {"DATABASE_URL"},
+    "redis": {"REDIS_URL", "JOBS_REDIS_URL"},
+    "mongo": {"MONGO_URL"},
+    "mailpit": {"SMTP_HOST"},
+    "pubsub-emulator": {"PUBSUB_EMULATOR_HOST"},
+    "pubsub-provision": {"PUBSUB_EMULATOR_HOST"},
+    "localstack": {"AWS_ENDPOINT_URL"},
+    "terraform": {"AWS_ENDPOINT_URL", "ASSIGNMENTS_TABLE", "LOGS_BUCKET"},
+    "gpt-service": {"GPT_SERVICE_URL"},
+    "loadboard-sim": {"JBHUNT_URL", "LANDSTAR_URL"},
+}
+# The LocalStack service each Terraform resource type talks to.
+_TF_SERVICE = {"aws_dynamodb_": "dynamodb", "aws_s3_": "s3", "aws_kms_": "kms"}
+
+
+def _settings_class(path: str) -> type:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _uses_package(folder: str, package: str) -> bool:
+    import tomllib
+
+    project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return any(re.split(r"[\s\[=<>!~;]", dep, maxsplit=1)[0] == package for dep in project["dependencies"])
+
+
+def container_settings(compose: dict) -> dict[str, list[type]]:
+    """The settings classes that read each of our containers' environment (service + packages it uses)."""
+    found = {}
+    for name, svc in compose["services"].items():
+        if not svc.get("build"):
+            continue
+        if name in SERVICES:
+            module = importlib.import_module(f"{name.replace('-', '_')}.settings")
+            classes = [module.Settings]
+            packages = {"jobs": "jobs.settings:JobsSettings", "storage": "storage.settings:StorageSettings"}
+            classes += [_settings_class(path) for pkg, path in packages.items() if _uses_package(name, pkg)]
+        else:
+            classes = [_settings_class(path) for path in CONTAINER_SETTINGS.get(name, [])]
+        found[name] = classes
+    return found
+
+
+def _command_text(svc: dict) -> str:
+    return " ".join(str(w) for key in ("entrypoint", "command") for w in (svc.get(key) or []))
+
+
+def names_read(name: str, svc: dict, classes: list[type]) -> set[str]:
+    read = set(LIBRARY_READS) | COMMAND_READS.get(name, set())
+    for cls in classes:
+        read |= set(setting_names(cls))
+    if name in SERVICES or "gunicorn" in _command_text(svc):
+        read |= GUNICORN_READS
+    return read
+
+
+def _given(name: str, env: dict[str, str], command: str) -> bool:
+    return name in env or f"{name}_FILE" in env or bool(re.search(rf"\b{name}=", command))
+
+
+def check_files_and_secrets_are_read(compose: dict, settings: dict[str, list[type]]) -> list[str]:
+    """Every NAME_FILE given to one of our containers is read (a settings field NAME, or a library), and
+    every secret it mounts reaches it through such a variable or its command."""
+    problems = []
+    for name, classes in settings.items():
+        svc = compose["services"][name]
+        env, command = environment(svc), _command_text(svc)
+        read = names_read(name, svc, classes)
+        for key in env:
+            if key.endswith("_FILE") and key not in read and key.removesuffix("_FILE") not in read:
+                problems.append(f"{name}: {key} is given, but no settings field {key.removesuffix('_FILE')} reads it")
+        for secret in secret_refs(svc):
+            path = f"/run/secrets/{secret}"
+            readers = [k for k, v in env.items() if v == path and (k in read or k.removesuffix("_FILE") in read)]
+            if not readers and path not in command:
+                problems.append(f"{name}: mounts secret {secret}, which nothing it runs reads")
+    return problems
+
+
+def check_required_settings_given(compose: dict, settings: dict[str, list[type]]) -> list[str]:
+    problems = []
+    for name, classes in settings.items():
+        svc = compose["services"][name]
+        env, command = environment(svc), _command_text(svc)
+        for cls in classes:
+            for setting, required in setting_names(cls).items():
+                if required and not _given(setting, env, command):
+                    owner = cls.__name__
+                    problems.append(f"{name}: required setting {setting} (or {setting}_FILE) of {owner} is not given")
+    for name, reads in COMMAND_READS.items():
+        svc = compose["services"].get(name, {})
+        if "DATABASE_URL" in reads and not _given("DATABASE_URL", environment(svc), _command_text(svc)):
+            problems.append(f"{name}: DATABASE_URL is not given")
+    return problems
+
+
+def _names_host(value: str, host: str) -> bool:
+    """`redis://redis:6379/0`, `pubsub-emulator:8085` or `mailpit` name their host; `redis://cache` does not."""
+    return bool(re.search(rf"(^|//|@){re.escape(host)}(:\d|/|$)", value))
+
+
+def check_dependencies_are_used(compose: dict, settings: dict[str, list[type]]) -> list[str]:
+    """Each depends_on target of our containers is used: a variable of DEPENDENCY_PROOF is given and read,
+    and, given as a literal, it names the (long-running) target's host."""
+    services = compose["services"]
+    problems = []
+    for name, classes in settings.items():
+        svc = services[name]
+        env, command = environment(svc), _command_text(svc)
+        read = names_read(name, svc, classes)
+        for target in svc.get("depends_on") or {}:
+            proof = DEPENDENCY_PROOF.get(target)
+            if proof is None:
+                problems.append(f"{name}: depends_on {target}, and no variable that proves its use is known")
+                continue
+            used = [var for var in sorted(proof) if _given(var, env, command) and var in read]
+            if not is_one_shot(services.get(target, {})):
+                used = [v for v in used if v not in env or env[v].startswith("/run/") or _names_host(env[v], target)]
+            if not used:
+                problems.append(f"{name}: depends_on {target} but uses none of {sorted(proof)} (given and read)")
+    return problems
+
+
+def check_one_shots_have_no_healthcheck(compose: dict) -> list[str]:
+    """A one-shot's image may carry a HEALTHCHECK of the service it was built for, on a port it never serves."""
+    return [
+        f"{name}: a one-shot needs healthcheck: {{disable: true}}"
+        for name, svc in compose["services"].items()
+        if is_one_shot(svc) and (svc.get("healthcheck") or {}).get("disable") is not True
+    ]
+
+
+def terraform_blocks(folder: Path | None = None) -> dict[str, list]:
+    import hcl2
+
+    options = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+    merged: dict[str, list] = {}
+    for path in sorted((folder or ROOT / "infra" / "terraform").glob("*.tf")):
+        with path.open(encoding="utf-8") as handle:
+            for block_type, blocks in hcl2.load(handle, serialization_options=options).items():
+                merged.setdefault(block_type, []).extend(blocks)
+    return merged
+
+
+def _first(value):
+    return value[0] if isinstance(value, list) and value else value
+
+
+def localstack_services_needed(tf: dict) -> dict[str, str]:
+    """LocalStack service -> the Terraform resource that needs it."""
+    needed = {}
+    for block in tf.get("resource", []):
+        for kind, resources in block.items():
+            for resource_name, spec in resources.items():
+                where = f"{kind}.{resource_name}"
+                for prefix, svc in _TF_SERVICE.items():
+                    if kind.startswith(prefix):
+                        needed.setdefault(svc, where)
+                sse = _first((spec or {}).get("server_side_encryption")) or {}
+                # SSE on a table without a key of its own: LocalStack fetches the AWS-managed key from its KMS.
+                if kind == "aws_dynamodb_table" and str(sse.get("enabled")).lower() == "true":
+                    needed.setdefault("kms", where)
+                # A named key (kms_key_arn, kms_master_key_id, aws:kms) lives in KMS as well.
+                if "kms" in json_text(spec):
+                    needed.setdefault("kms", where)
+    return needed
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, default=str)
+
+
+def check_localstack_covers_terraform(compose: dict, tf: dict) -> list[str]:
+    env = environment(compose["services"].get("localstack", {}))
+    enabled = {s.strip() for s in env.get("SERVICES", "").split(",") if s.strip()}
+    return [
+        f"localstack: SERVICES lacks {svc}, which {where} needs"
+        for svc, where in sorted(localstack_services_needed(tf).items())
+        if svc not in enabled
+    ]
+
+
+def compose_defaults(text: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^}]*)\}", text)}
+
+
+def env_example_values(text: str) -> dict[str, str]:
+    """Variables .env.example sets (uncommented), with their values unquoted."""
+    return {m.group(1): m.group(2).strip().strip('"') for m in re.finditer(r"^([A-Z][A-Z0-9_]*)=(.*)$", text, re.M)}
+
+
+def check_env_example_matches_compose(compose_text: str, env_example_text: str) -> list[str]:
+    """A `.env` copied from .env.example must not change what compose runs by default."""
+    values = env_example_values(env_example_text)
+    return [
+        f"{var}: .env.example says {values[var]!r}, docker-compose.yml's default is {default!r}"
+        for var, default in sorted(compose_defaults(compose_text).items())
+        if var in values and values[var] != default
+    ]

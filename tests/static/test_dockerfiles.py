@@ -90,6 +90,7 @@ ENTRYPOINT ["gunicorn"]
         ("HEALTHCHECK CMD", "# HEALTHCHECK CMD"),
         ('ENTRYPOINT ["gunicorn"]', 'ENTRYPOINT ["flask", "run"]'),
         ("--frozen ", ""),
+        ("--no-editable ", ""),  # links into /src, which the runtime stage does not have
         ("--package fleet-api", "--package gpt-service"),
         ("COPY --from=builder /opt/venv /opt/venv\n", "COPY . /srv\n"),
         ("uv:0.13.9", "uv:latest"),
@@ -144,3 +145,101 @@ def test_migrations_image_holds_every_module_the_migrations_import(root):
         if not {re.sub(r"[-_.]+", "-", d).lower() for d in owners.get(module, [])} & installed
     }
     assert missing == {}, "add these to db/pyproject.toml dependencies"
+
+
+# Locked distributions an Alpine image builds from source (no musl wheel), and the builder ENV that makes the
+# outcome independent of whether a compiler happens to be in the image.
+MUSL_SOURCE_BUILDS = {"pymongo": "NO_EXT=1"}
+
+
+# The environment of the images' python (CPython 3.12 on Linux x86_64), for the lock's dependency markers.
+_IMAGE_MARKERS = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "python_version": "3.12",
+    "python_full_version": "3.12.14",
+    "extra": "",
+}
+
+
+def _in_the_images(marker: str | None) -> bool:
+    from packaging.markers import Marker
+
+    return marker is None or Marker(marker).evaluate(_IMAGE_MARKERS)
+
+
+def _locked_closure(lock: dict, root_package: str) -> set[str]:
+    """`root_package` and what it requires in uv.lock, extras followed (psycopg[binary] -> psycopg-binary)."""
+    packages = {p["name"]: p for p in lock["package"]}
+    seen, todo = set(), [(root_package, ())]
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen or name not in packages:
+            continue
+        seen.add((name, extras))
+        package = packages[name]
+        deps = list(package.get("dependencies", []))
+        for extra in extras:
+            deps += package.get("optional-dependencies", {}).get(extra, [])
+        todo += [(d["name"], tuple(d.get("extra", []))) for d in deps if _in_the_images(d.get("marker"))]
+    return {name for name, _ in seen}
+
+
+def _has_musl_wheel(package: dict) -> bool:
+    names = [w["url"].rsplit("/", 1)[-1] for w in package.get("wheels", [])]
+    return any(n.endswith("-none-any.whl") for n in names) or any(
+        "musllinux" in n and "x86_64" in n and ("-cp312-" in n or "-abi3-" in n) for n in names
+    )
+
+
+def _without_musl_wheel(lock: dict, package_name: str) -> set[str]:
+    packages = {p["name"]: p for p in lock["package"]}
+    return {
+        name
+        for name in _locked_closure(lock, package_name)
+        if "editable" not in packages[name]["source"]
+        and "virtual" not in packages[name]["source"]
+        and not _has_musl_wheel(packages[name])
+    }
+
+
+@pytest.mark.parametrize("folder", [*sorted(rules.SERVICES), "db"])
+def test_alpine_images_build_no_dependency_by_chance(root, folder):
+    import tomllib
+
+    text = (root / folder / "Dockerfile").read_text(encoding="utf-8")
+    stages = rules.stages(text)
+    if "alpine" not in stages[0][0][1]:
+        pytest.skip(f"{folder}'s image is not Alpine")
+    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    source_builds = _without_musl_wheel(lock, _package(root, folder))
+    assert source_builds <= set(MUSL_SOURCE_BUILDS), "no musl wheel: decide how the image builds these"
+    builder_env = " ".join(args for kw, args in stages[0] if kw == "ENV")
+    for name in source_builds:
+        setting = MUSL_SOURCE_BUILDS[name]
+        assert setting in builder_env.split(), f"{folder}: the builder must set {setting} for {name}"
+
+
+def test_the_musl_wheel_rule_tells_wheels_apart():
+    def pkg(*wheels):
+        return {"wheels": [{"url": f"https://x/{w}"} for w in wheels]}
+
+    assert _has_musl_wheel(pkg("a-1-py3-none-any.whl"))
+    assert _has_musl_wheel(pkg("b-1-cp312-cp312-musllinux_1_2_x86_64.whl"))
+    assert _has_musl_wheel(pkg("c-1-cp39-abi3-musllinux_1_1_x86_64.whl"))
+    assert not _has_musl_wheel(pkg("pymongo-4.20.0-cp312-cp312-manylinux2014_x86_64.whl"))
+    assert not _has_musl_wheel(pkg("d-1-cp312-cp312-musllinux_1_2_aarch64.whl"))
+
+
+def test_the_locked_closure_follows_dependencies_and_extras(root):
+    import tomllib
+
+    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    migrations = _locked_closure(lock, "suite-db")
+    assert {"jobs", "alembic", "psycopg", "psycopg-binary", "tenacity"} <= migrations  # psycopg[binary]
+    assert "pymongo" in _locked_closure(lock, "audit-worker") and "pymongo" not in migrations
+    assert _without_musl_wheel(lock, "audit-worker") == {"pymongo"}
