@@ -127,9 +127,10 @@ def main() -> None:
 
     # Interleave the two endpoints in blocks so that drift on a shared machine hits both alike.
     ours, floor = [], []
+    block = max(1, args.rounds // 5)
     for _ in range(5):
-        ours += timed(summarize, args.rounds // 5)
-        floor += timed(echo, args.rounds // 5)
+        ours += timed(summarize, block)
+        floor += timed(echo, block)
     prompt_ms = timed(prompt_only, args.rounds)
     overhead = statistics.median(ours) - statistics.median(floor)
 
