@@ -25,6 +25,7 @@ from ..domain.models import DriverCreate, DriverListQuery, LoadCreate, LoadListQ
 log = logging.getLogger("fleet_api.postgres")
 
 Row = dict[str, Any]
+_UNIQUE_VIOLATION = "23505"  # SQLSTATE unique_violation
 
 
 class UniqueViolation(Exception):
@@ -69,6 +70,8 @@ class FleetRepository:
             with self.engine.begin() as conn:
                 yield conn
         except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
             raise UniqueViolation(_constraint(exc)) from exc
 
     # --- users ------------------------------------------------------------------------------------
