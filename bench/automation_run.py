@@ -120,7 +120,7 @@ def one_run(base: str, names: list[str]) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
     args = parser.parse_args()
     port = free_port()
     sim = subprocess.Popen(

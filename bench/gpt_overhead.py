@@ -24,7 +24,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")  # one access line per request wou
 from flask import request  # noqa: E402
 from gpt_service import create_app  # noqa: E402
 from gpt_service.domain.facts import compute_facts  # noqa: E402
-from gpt_service.domain.loads import Load, SummarizeRequest  # noqa: E402
+from gpt_service.domain.models import Load, SummarizeRequest  # noqa: E402
 from gpt_service.domain.prompt import build_prompt  # noqa: E402
 from gpt_service.settings import Settings  # noqa: E402
 from servicekit import issue_token  # noqa: E402
@@ -94,7 +94,7 @@ def pct(samples: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "300")))
     args = parser.parse_args()
 
     settings = Settings(
@@ -127,9 +127,10 @@ def main() -> None:
 
     # Interleave the two endpoints in blocks so that drift on a shared machine hits both alike.
     ours, floor = [], []
+    block = max(1, args.rounds // 5)
     for _ in range(5):
-        ours += timed(summarize, args.rounds // 5)
-        floor += timed(echo, args.rounds // 5)
+        ours += timed(summarize, block)
+        floor += timed(echo, block)
     prompt_ms = timed(prompt_only, args.rounds)
     overhead = statistics.median(ours) - statistics.median(floor)
 

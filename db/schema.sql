@@ -88,7 +88,9 @@ CREATE TABLE fleet.users (
     email text NOT NULL,
     password_hash text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT users_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+    role text DEFAULT 'user'::text NOT NULL,
+    CONSTRAINT users_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'user'::text])))
 );
 
 CREATE TABLE loadboard.extraction_runs (

@@ -25,7 +25,7 @@ def register(registry: jobs.JobRegistry | None = None, settings: Settings | None
             "process (AUDIT_CONSUMER=embedded); a separate consumer needs AUDIT_STORE=mongo or postgres"
         )
     handler = AuditHandler(build_store(settings), Notifier.from_settings(settings))
-    handler.register(registry or jobs.registry)
+    handler.register(registry or jobs.default_registry)
     return handler
 
 

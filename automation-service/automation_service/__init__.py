@@ -4,16 +4,17 @@ summarised by gpt-service."""
 import os
 
 from flask import Flask
-from servicekit import checks, load_settings
+from servicekit import checks, install_dependencies, load_settings
 from servicekit import create_app as create_service_app
 
 from .api import register_blueprints
-from .runner import RunManager
 from .settings import Settings
+from .wiring import Dependencies, build_dependencies
 
 
-def create_app(settings: Settings | None = None, runs: RunManager | None = None) -> Flask:
+def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
     settings = settings or load_settings(Settings)
+    dependencies = deps or build_dependencies(settings)
     app = create_service_app(
         settings,
         import_name=__name__,
@@ -23,10 +24,8 @@ def create_app(settings: Settings | None = None, runs: RunManager | None = None)
             "chromium": _chromium_present(settings.chromium_path),
         },
     )
-    manager = runs or RunManager(settings)
-    app.extensions["automation.runs"] = manager
-    register_blueprints(app, settings)
-    manager.start_schedule()
+    install_dependencies(app, dependencies)
+    register_blueprints(app)
     return app
 
 

@@ -4,14 +4,11 @@ session, local file storage, and a real gpt-service process on a fake OpenAI ser
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from automation_service.adapters.portals import Credentials, JBHuntPortal, Lands
 from loadboard_sim import create_app as create_sim
 from loadboard_sim.settings import SimSettings
 from playwright.async_api import async_playwright
+from testkit.fake_openai import FakeOpenAI, prompt_text
 from testkit.servers import free_port, start_gunicorn, stop_process
 from werkzeug.serving import make_server
 
@@ -131,85 +129,36 @@ def files(tmp_path: Path) -> storage.Storage:
     return storage.from_settings(storage.StorageSettings(provider="local", local_root=tmp_path / "files"))
 
 
-class FakeOpenAI:
-    """An OpenAI-compatible /v1/chat/completions that scores every load id it finds in the prompt."""
+LOAD_ID = re.compile(r"\b(JBH\d{7}|LS\d{7})\b")
 
-    MODEL = "fake-gpt-4o-mini"
-    LOAD_ID = re.compile(r"\b(JBH\d{7}|LS\d{7})\b")
 
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-                fake.requests.append(body)
-                payload = json.dumps(fake.answer(body)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def answer(self, request: dict) -> dict:
-        prompt = "\n".join(str(m.get("content")) for m in request.get("messages", []))
-        ids = list(dict.fromkeys(self.LOAD_ID.findall(prompt)))
-        notes = [
-            {
-                "portal": "jbhunt" if load_id.startswith("JBH") else "landstar",
-                "load_id": load_id,
-                # Distinct, deterministic scores so the ranking is checkable.
-                "score": round(0.30 + (int(load_id[-4:]) % 70) / 100, 2),
-                "note": f"model note on {load_id}",
-            }
-            for load_id in ids
-        ]
-        content = {
-            "summary": "Rates are firm on the southern lanes.",
-            "insights": ["Texas outbound pays best.", "Book early postings."],
-            "price_trends": [
-                {"lane": None, "direction": "up", "change_pct": 3.5, "detail": "Later postings pay more."}
-            ],
-            "route_suggestions": [],
-            "notes": notes,
+def score_every_load_id(request: dict) -> dict:
+    """The model's answer: a note on every portal load id found in the prompt."""
+    ids = list(dict.fromkeys(LOAD_ID.findall(prompt_text(request))))
+    notes = [
+        {
+            "portal": "jbhunt" if load_id.startswith("JBH") else "landstar",
+            "load_id": load_id,
+            # Distinct, deterministic scores so the ranking is checkable.
+            "score": round(0.30 + (int(load_id[-4:]) % 70) / 100, 2),
+            "note": f"model note on {load_id}",
         }
-        return {
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": self.MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "logprobs": None,
-                    "message": {"role": "assistant", "content": json.dumps(content), "refusal": None},
-                }
-            ],
-            "usage": {"prompt_tokens": 1000, "completion_tokens": 300, "total_tokens": 1300},
-        }
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for load_id in ids
+    ]
+    return {
+        "summary": "Rates are firm on the southern lanes.",
+        "insights": ["Texas outbound pays best.", "Book early postings."],
+        "price_trends": [{"lane": None, "direction": "up", "change_pct": 3.5, "detail": "Later postings pay more."}],
+        "route_suggestions": [],
+        "notes": notes,
+    }
 
 
 @pytest.fixture(scope="session")
 def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    yield fake
-    fake.stop()
+    """An OpenAI-compatible /v1/chat/completions that scores every load id it finds in the prompt."""
+    with FakeOpenAI(score_every_load_id, model="fake-gpt-4o-mini") as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,18 @@
 """fleet-api: Users, drivers, loads and one-active-load-per-driver assignments, behind JWT login."""
 
 from flask import Flask
-from servicekit import checks, load_settings
+from servicekit import checks, install_dependencies, load_settings
 from servicekit import create_app as create_service_app
 
 from .adapters.readiness import cache_check, outbox_check
 from .api import register_blueprints
 from .settings import Settings
+from .wiring import Dependencies, build_dependencies
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
     settings = settings or load_settings(Settings)
+    dependencies = deps or build_dependencies(settings)
     database_url = settings.database_url.get_secret_value()
     app = create_service_app(
         settings,
@@ -22,5 +24,6 @@ def create_app(settings: Settings | None = None) -> Flask:
             "outbox": outbox_check(database_url),
         },
     )
-    register_blueprints(app, settings)
+    install_dependencies(app, dependencies)
+    register_blueprints(app)
     return app

@@ -14,19 +14,23 @@ import threading
 import jobs
 from jobs.outbox import OutboxRelay
 from servicekit import load_settings
+from servicekit.db import make_engine
 from servicekit.logs import configure_logging
 
 from .adapters import events
-from .adapters.postgres import make_engine
 from .settings import Settings
 
 log = logging.getLogger("fleet_api.relay")
 
 
 def build_relay(settings: Settings, dispatcher: jobs.Dispatcher | None = None, **options) -> OutboxRelay:
-    events.register_event_types()
+    """Without a dispatcher, one for fleet's event types on the provider ``JOBS_PROVIDER`` names."""
+    if dispatcher is None:
+        from jobs.providers import build_provider
+
+        dispatcher = jobs.Dispatcher(events.event_registry(), build_provider())
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=1)
-    return OutboxRelay(engine, events.SCHEMA, dispatcher or jobs.get_dispatcher(), **options)
+    return OutboxRelay(engine, events.SCHEMA, dispatcher, **options)
 
 
 def main() -> None:

@@ -60,13 +60,14 @@ def settings(fleet_db: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, req
 def app(settings):
     from fleet_api import create_app
     from fleet_api.adapters.cache import GENERATION_KEY
+    from fleet_api.wiring import Dependencies
+    from servicekit import dependencies_of
 
     app = create_app(settings)
-    fleet = app.extensions["fleet"]
-    fleet.cache._redis.delete(GENERATION_KEY)  # pages of earlier tests stay out of sight
+    deps = dependencies_of(app, Dependencies)
+    deps.cache._redis.delete(GENERATION_KEY)  # pages of earlier tests stay out of sight
     yield app
-    fleet.cache.close()
-    fleet.repo.engine.dispose()
+    deps.close()
 
 
 @pytest.fixture()
@@ -76,12 +77,20 @@ def client(app):
 
 @pytest.fixture()
 def token(settings) -> str:
-    """A user token as /auth/login issues it (login itself is tested once, its hash is slow on purpose)."""
+    """The demo admin's token as /auth/login issues it (login itself is tested once, its hash is slow on purpose)."""
     from servicekit import issue_token
 
-    return issue_token(settings, str(uuid.uuid4()), claims={"email": DEMO_EMAIL})[0]
+    return issue_token(settings, str(uuid.uuid4()), claims={"email": DEMO_EMAIL, "role": "admin"})[0]
 
 
 @pytest.fixture()
 def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def bearer_for(settings, user_id: str, role: str, email: str = "someone@fleet.example") -> dict[str, str]:
+    """Headers with a token for the given user and role, as /auth/login would issue it."""
+    from servicekit import issue_token
+
+    token = issue_token(settings, user_id, claims={"email": email, "role": role})[0]
     return {"Authorization": f"Bearer {token}"}

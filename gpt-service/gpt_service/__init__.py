@@ -1,18 +1,21 @@
 """gpt-service: POST /summarize-loads: load summaries from an OpenAI model, with a deterministic fallback."""
 
 from flask import Flask
-from servicekit import checks, load_settings
+from servicekit import checks, install_dependencies, load_settings
 from servicekit import create_app as create_service_app
 
 from .api import register_blueprints
 from .settings import Settings
+from .wiring import Dependencies, build_dependencies
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
     settings = settings or load_settings(Settings)
+    dependencies = deps or build_dependencies(settings)
     readiness = {"openai": checks.configured("OPENAI_API_KEY", settings.openai_api_key)}
     if settings.redis_url:
         readiness["redis"] = checks.redis(settings.redis_url)
     app = create_service_app(settings, import_name=__name__, title="gpt-service", readiness=readiness)
-    register_blueprints(app, settings)
+    install_dependencies(app, dependencies)
+    register_blueprints(app)
     return app

@@ -15,7 +15,7 @@ from .adapters.cache import AnswerCache
 from .adapters.openai_model import Completion, ModelUnavailable
 from .adapters.quota import LocalQuotaPause, QuotaPause
 from .domain.facts import compute_facts
-from .domain.loads import Load
+from .domain.models import Load
 from .domain.prompt import PROMPT_VERSION, build_prompt
 from .domain.summary import FallbackReason, SummaryResponse, UnusableAnswer, fallback_response, model_response
 from .metrics import FALLBACKS, PROMPT_TOKENS, REQUESTS, SUMMARY_SECONDS
@@ -116,6 +116,8 @@ class Summarizer:
 
 def _in_order(response: SummaryResponse, loads: Sequence[Load]) -> SummaryResponse:
     """A cached answer may come from the same loads sent in another order: notes follow this request."""
-    by_key = {(note.portal, note.load_id): note for note in response.notes}
-    response.notes = [by_key[load.key] for load in loads if load.key in by_key]
+    by_key = {note.key: note for note in response.notes}
+    response.notes = [
+        by_key[load.key].model_copy(update={"position": load.position}) for load in loads if load.key in by_key
+    ]
     return response

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import random
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from gpt_service import create_app
 from gpt_service.settings import Settings
 from servicekit import issue_token, service_token
+from testkit.fake_openai import FakeOpenAI, prompt_text
 
 JWT_SECRET = "test-secret-of-gpt-service-0123456789"
 CITIES = [
@@ -72,30 +68,9 @@ def many_loads() -> Callable[[int], list[dict[str, Any]]]:
     return sample_loads
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None  # dict -> JSON; str -> sent as is; None -> a valid answer built from the request
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    # Sends the headers at once, then the body this many seconds later in pieces (a blank every 0.1 s, then
-    # the JSON): no single read waits long, so only a bound on the whole attempt notices the delay.
-    trickle: float = 0.0
-    content: Any = None  # replaces the assistant message content of a 200 answer
-
-
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    at: float
-
-
 def valid_answer(request: dict[str, Any]) -> dict[str, Any]:
     """What a well-behaved model answers: notes for the loads listed in the LOADS table."""
-    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
-    table = user.split("LOADS (", 1)[1].splitlines()[2:]
+    table = prompt_text(request).split("LOADS (", 1)[1].splitlines()[2:]
     notes = []
     for row in table:
         cells = row.split("|")
@@ -110,96 +85,10 @@ def valid_answer(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FakeOpenAI:
-    """A local OpenAI-compatible server for /v1/chat/completions, answering a script of replies."""
-
-    MODEL = "gpt-4o-mini-2024-07-18"
-    Reply = Reply
-
-    @staticmethod
-    def error(code: str | None, kind: str, message: str = "fake error") -> dict[str, Any]:
-        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-    def __init__(self) -> None:
-        self.script: list[Reply] = []
-        self.seen: list[Seen] = []
-        self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                with fake._lock:
-                    fake.seen.append(
-                        Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
-                    )
-                    reply = fake.script.pop(0) if fake.script else Reply()
-                if reply.delay:
-                    time.sleep(reply.delay)
-                payload = fake.render(reply, body)
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    blanks = int(reply.trickle / 0.1)
-                    self.send_header("Content-Length", str(len(payload) + blanks))
-                    for key, value in reply.headers.items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    for _ in range(blanks):
-                        self.wfile.write(b" ")
-                        self.wfile.flush()
-                        time.sleep(0.1)
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout tests)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def render(self, reply: Reply, request: dict[str, Any]) -> bytes:
-        if isinstance(reply.body, str):
-            return reply.body.encode()
-        if reply.body is not None:
-            return json.dumps(reply.body).encode()
-        content = reply.content if reply.content is not None else valid_answer(request)
-        text = content if isinstance(content, str) else json.dumps(content)
-        message = {"role": "assistant", "content": text, "refusal": None}
-        return json.dumps(
-            {
-                "id": "chatcmpl-test",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": self.MODEL,
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-                "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
-            }
-        ).encode()
-
-    def then(self, *replies: Reply) -> FakeOpenAI:
-        self.script.extend(replies)
-        return self
-
-
 @pytest.fixture()
 def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    fake.thread.start()
-    try:
+    with FakeOpenAI(valid_answer) as fake:
         yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -1,12 +1,11 @@
-"""HTTP layer of audit-worker: the audit trail, read-only."""
+"""HTTP layer of audit-worker: the audit trail, read-only; dependencies come from ``wiring.deps()``."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from ..settings import Settings
 from . import audit_events
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
+def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_events.bp)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
-from pymongo.errors import PyMongoError
-from servicekit import ApiProblem, endpoint
+from flask import Blueprint, Response
+from servicekit import endpoint
 
-from ..domain.audit import AuditDocument, AuditPage, AuditQuery
+from ..domain.models import AuditDocument, AuditPage, AuditQuery
+from ..wiring import deps
 
 bp = Blueprint("audit_events", __name__)
 
@@ -19,17 +19,12 @@ bp = Blueprint("audit_events", __name__)
     tags=["audit"],
 )
 def list_audit_events(query: AuditQuery):
-    store = current_app.extensions["audit_store"]
-    try:
-        documents = store.find(
-            load_id=str(query.load_id) if query.load_id else None,
-            driver_id=str(query.driver_id) if query.driver_id else None,
-            type=query.type,
-            limit=query.limit,
-        )
-    except PyMongoError:
-        raise ApiProblem(
-            503, "Service Unavailable", "The audit store is unavailable; retry shortly.", headers={"Retry-After": "5"}
-        ) from None
+    # A store that cannot be reached is servicekit's 503 problem (with Retry-After), like every service's.
+    documents = deps().store.find(
+        load_id=str(query.load_id) if query.load_id else None,
+        driver_id=str(query.driver_id) if query.driver_id else None,
+        type=query.type,
+        limit=query.limit,
+    )
     page = AuditPage(items=[AuditDocument.model_validate(d) for d in documents], count=len(documents))
     return Response(page.model_dump_json(), mimetype="application/json")

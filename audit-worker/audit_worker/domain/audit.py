@@ -25,31 +25,6 @@ class FleetEvent(BaseModel):
     load: dict[str, Any] = Field(default_factory=dict)
 
 
-class AuditQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    load_id: UUID | None = Field(None, alias="loadId")
-    driver_id: UUID | None = Field(None, alias="driverId")
-    type: str | None = Field(None, max_length=100)
-    limit: int = Field(100, ge=1, le=1000)
-
-
-class AuditDocument(BaseModel):
-    eventId: str
-    type: str
-    driverId: str
-    loadId: str
-    payload: dict[str, Any]
-    occurredAt: datetime
-    recordedAt: datetime
-    notifiedAt: datetime | None = None
-
-
-class AuditPage(BaseModel):
-    items: list[AuditDocument]
-    count: int
-
-
 def audit_document(event_id: str, event: FleetEvent, recorded_at: datetime | None = None) -> dict[str, Any]:
     """One document per event, keyed by the event id (the outbox row id, stable across redeliveries)."""
     return {

@@ -11,8 +11,9 @@ from ..conftest import fleet_event
 
 def _app(settings, store):
     from audit_worker import create_app
+    from audit_worker.wiring import build_dependencies
 
-    return create_app(settings, store=store)
+    return create_app(settings, build_dependencies(settings, store=store))
 
 
 def _record(store, event):
@@ -68,15 +69,14 @@ def test_the_embedded_consumer_feeds_the_store_the_endpoint_serves(settings, aut
 
     from audit_worker import create_app
     from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.wiring import build_dependencies
     from jobs.providers.inprocess import InProcessProvider
 
     bus = InProcessProvider()
     store = MemoryAuditStore()
-    app = create_app(
-        settings.model_copy(update={"audit_consumer": "embedded"}),
-        store=store,
-        dispatcher=jobs.Dispatcher(jobs.JobRegistry(), bus),
-    )
+    embedded = settings.model_copy(update={"audit_consumer": "embedded"})
+    deps = build_dependencies(embedded, store=store, dispatcher=jobs.Dispatcher(jobs.JobRegistry(), bus))
+    app = create_app(embedded, deps)
     try:
         event = fleet_event()
         bus.publish(jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4())))
@@ -93,7 +93,7 @@ def test_the_embedded_consumer_feeds_the_store_the_endpoint_serves(settings, aut
             "provider": "inprocess",
         }
     finally:
-        app.extensions["audit_consumer"].stop()
+        deps.close()
 
 
 def test_the_separate_consumer_refuses_the_memory_store(settings):
@@ -102,3 +102,21 @@ def test_the_separate_consumer_refuses_the_memory_store(settings):
 
     with pytest.raises(SystemExit, match="AUDIT_STORE=memory"):
         register(jobs.JobRegistry(), settings)
+
+
+def test_an_unreachable_mongodb_is_a_503_problem_with_retry_after(settings, auth):
+    import mongomock
+    from audit_worker.adapters.store import MongoAuditStore
+    from pymongo import MongoClient
+    from testkit.servers import free_port
+
+    store = MongoAuditStore(mongomock.MongoClient(tz_aware=True)["audit"])
+    # A real driver against a port nobody listens on: the error a MongoDB outage raises.
+    unreachable = MongoClient(f"mongodb://127.0.0.1:{free_port()}", serverSelectionTimeoutMS=200, connect=False)
+    store.collection = unreachable["audit"]["audit_events"]
+    try:
+        response = _app(settings, store).test_client().get("/audit-events", headers=auth)
+    finally:
+        unreachable.close()
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"]

@@ -9,8 +9,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from servicekit.settings import sqlalchemy_url
-from sqlalchemy import Engine, create_engine, text
+from servicekit.db import make_engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.loads import Load
@@ -24,7 +24,8 @@ class RunInProgress(Exception):
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=5, max_overflow=5)
+    """One pool per database URL in the process, whichever of its parts asks."""
+    return make_engine(url, pool_size=5)
 
 
 RUN_COLUMNS = (

@@ -1,12 +1,10 @@
-"""HTTP layer of automation-service: one blueprint per resource."""
+"""HTTP layer of automation-service: one blueprint per resource; dependencies come from ``wiring.deps()``."""
 
 from flask import Flask
 
-from ..settings import Settings
 from . import loads, runs
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
-    """Each resource's blueprint is registered here."""
+def register_blueprints(app: Flask) -> None:
     app.register_blueprint(runs.blueprint)
     app.register_blueprint(loads.blueprint)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from servicekit import endpoint
 
-from .schemas import LoadList, LoadQuery, StoredLoad, TopInsight, TopInsights
+from ..domain.models import LoadList, LoadQuery, StoredLoad, TopInsight, TopInsights
+from ..wiring import deps
 
 blueprint = Blueprint("loads", __name__)
 RANKING = (
@@ -13,14 +14,10 @@ RANKING = (
 )
 
 
-def _repository():
-    return current_app.extensions["automation.runs"].repository
-
-
 @blueprint.get("/loads")
 @endpoint(summary="Stored loads, most recently posted first", query=LoadQuery, response=LoadList, tags=["loads"])
 def list_loads(query: LoadQuery):
-    rows, total = _repository().list_loads(
+    rows, total = deps().repository.list_loads(
         limit=query.limit,
         offset=query.offset,
         portal=query.portal,
@@ -42,5 +39,5 @@ def list_loads(query: LoadQuery):
     tags=["loads"],
 )
 def top_insights():
-    rows = _repository().top_insights(5)
+    rows = deps().repository.top_insights(5)
     return {"ranking": RANKING, "loads": [TopInsight.model_validate(r).model_dump(mode="json") for r in rows]}

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, g
 from servicekit import ApiProblem, ProblemModel, endpoint
 
 from ..adapters.postgres import RunInProgress
-from .schemas import Run, RunList, RunQuery
+from ..domain.models import Run, RunList, RunQuery
+from ..wiring import deps
 
 blueprint = Blueprint("runs", __name__)
-
-
-def _manager():
-    return current_app.extensions["automation.runs"]
 
 
 def _run(row: dict) -> dict:
@@ -36,7 +33,7 @@ def _run(row: dict) -> dict:
 )
 def start_run():
     try:
-        run = _manager().start(trigger="api", requested_by=g.get("claims", {}).get("sub"))
+        run = deps().runs.start(trigger="api", requested_by=g.get("claims", {}).get("sub"))
     except RunInProgress as exc:
         raise ApiProblem(
             409,
@@ -52,7 +49,7 @@ def start_run():
 @blueprint.get("/runs")
 @endpoint(summary="Recent runs, newest first", query=RunQuery, response=RunList, tags=["runs"])
 def list_runs(query: RunQuery):
-    rows = _manager().repository.list_runs(query.limit, query.status)
+    rows = deps().repository.list_runs(query.limit, query.status)
     return {"runs": [_run(row) for row in rows]}
 
 
@@ -68,7 +65,7 @@ def get_run(run_id: str):
         uuid.UUID(run_id)
     except ValueError:
         raise ApiProblem(404, "Not Found", f"No run {run_id!r}: run ids are UUIDs.") from None
-    row = _manager().repository.get_run(run_id)
+    row = deps().repository.get_run(run_id)
     if row is None:
         raise ApiProblem(404, "Not Found", f"No run {run_id}.")
     return _run(row)

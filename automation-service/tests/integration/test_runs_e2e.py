@@ -10,7 +10,8 @@ import pytest
 from automation_service import create_app
 from automation_service.runner import RunManager
 from automation_service.settings import Settings
-from servicekit import issue_token
+from automation_service.wiring import Dependencies, build_dependencies
+from servicekit import dependencies_of, issue_token
 from sqlalchemy import create_engine, text
 from testkit.servers import free_port
 
@@ -50,8 +51,9 @@ def service(db, migrated_db_url, clean_sim, gpt_service_url, files):
         }
         values.update(overrides)
         settings = Settings(**values)
-        manager = RunManager(settings, artifact_files=files)
-        app = create_app(settings, runs=manager)
+        deps = build_dependencies(settings, artifact_files=files)
+        manager = deps.runs
+        app = create_app(settings, deps)
         client = app.test_client()
         token = issue_token(settings, "dispatcher@example.com")[0]
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
@@ -204,7 +206,7 @@ def test_runs_start_on_the_schedule_when_an_interval_is_set(service, db):
         time.sleep(0.2)
     assert runs[0]["trigger"] == "schedule" and runs[0]["requested_by"] is None
     assert wait_for(client, runs[0]["id"])["status"] == "succeeded"
-    client.application.extensions["automation.runs"].stop()
+    dependencies_of(client.application, Dependencies).runs.stop()
 
 
 def test_the_api_needs_a_token_and_answers_problems(service):

@@ -4,7 +4,9 @@ the change, and published by the relay (``python -m fleet_api.relay``) to whatev
 
 from __future__ import annotations
 
-import jobs
+from collections.abc import Callable
+
+from jobs import JobRegistry
 from jobs.outbox import enqueue
 from sqlalchemy import Connection
 
@@ -19,11 +21,19 @@ _DESCRIPTIONS = {
 }
 
 
-def register_event_types() -> None:
-    """Declare the types (without handlers: this process only produces them)."""
+def event_registry() -> JobRegistry:
+    """fleet's event types (without handlers: this service only produces them), in a registry of its own."""
+    registry = JobRegistry()
     for event_type in EVENT_TYPES:
-        jobs.register(event_type, LoadEventMessage, description=_DESCRIPTIONS[event_type])
+        registry.register(event_type, LoadEventMessage, description=_DESCRIPTIONS[event_type])
+    return registry
 
 
-def write_to_outbox(conn: Connection, event: LoadEventMessage) -> None:
-    enqueue(conn, event.type, event, schema=SCHEMA)
+def outbox_writer(registry: JobRegistry | None = None) -> Callable[[Connection, LoadEventMessage], None]:
+    """Writes an event to the outbox on the given connection, validated against ``registry``."""
+    types = registry or event_registry()
+
+    def write(conn: Connection, event: LoadEventMessage) -> None:
+        enqueue(conn, event.type, event, schema=SCHEMA, registry=types)
+
+    return write

@@ -1,53 +1,39 @@
 # ruff: noqa: S608 - the f-strings splice constant column lists only; every value is a bound parameter.
-"""fleet-api's Postgres access: one short transaction per operation, plain SQL on schema ``fleet``.
+"""fleet-api's Postgres access: plain SQL on schema ``fleet``.
 
-Writes that change a load and the event describing the change commit together (the outbox rows are
-written on the same connection), so an event is never published for a change that rolled back, and
-never lost for one that committed.
+Simple reads and writes run in a short transaction of their own. The statements of a use case that
+changes several rows (fleet_api/assignments.py, fleet_api/loads.py) take the connection of the
+transaction the use case opens with ``transaction()``, so the change, its history row and its outbox
+event commit together or not at all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
-from servicekit.settings import sqlalchemy_url
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import assignments as rules
 from ..domain.errors import Conflict, NotFound
-from ..domain.events import LoadEventMessage
-from ..domain.models import (
-    AssignmentStatus,
-    DriverCreate,
-    DriverListQuery,
-    LoadCreate,
-    LoadListQuery,
-    LoadUpdate,
-)
+from ..domain.models import DriverCreate, DriverListQuery, LoadCreate, LoadListQuery
 
 log = logging.getLogger("fleet_api.postgres")
 
 Row = dict[str, Any]
-# Called with the open connection and the event, inside the transaction of the change.
-EventWriter = Callable[[Connection, LoadEventMessage], None]
+_UNIQUE_VIOLATION = "23505"  # SQLSTATE unique_violation
 
 
-def make_engine(url: str, pool_size: int = 5) -> Engine:
-    return create_engine(
-        sqlalchemy_url(url),
-        pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
-        connect_args={"connect_timeout": 5},
-        hide_parameters=True,
-    )
+class UniqueViolation(Exception):
+    """A unique constraint or index refused a write; ``constraint`` names it (None when unknown)."""
+
+    def __init__(self, constraint: str | None):
+        super().__init__(f"unique violation of {constraint}")
+        self.constraint = constraint
 
 
 def _constraint(exc: IntegrityError) -> str | None:
@@ -60,53 +46,71 @@ def _one(conn: Connection, sql: str, **params: Any) -> Row | None:
     return dict(row) if row else None
 
 
-_USER_COLUMNS = "id, name, email, created_at"
+_USER_COLUMNS = "id, name, email, role, created_at"
 _DRIVER_COLUMNS = "id, name, license_number, status, created_at"
 _LOAD_COLUMNS = "id, origin, destination, cargo_type, status, created_at, updated_at"
 _ASSIGNMENT_COLUMNS = "id, driver_id, load_id, status, assigned_at, completed_at, cancelled_at"
 
 
 class FleetRepository:
-    def __init__(self, engine: Engine, write_event: EventWriter):
+    """SQL only: which rows to read and write. The use cases decide what may happen and in which order."""
+
+    def __init__(self, engine: Engine):
         self.engine = engine
-        self.write_event = write_event
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for a use case's several statements; a unique violation names its index."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
+            raise UniqueViolation(_constraint(exc)) from exc
+
     # --- users ------------------------------------------------------------------------------------
 
-    def create_user(self, name: str, email: str, password_hash: str | None) -> Row:
+    def create_user(self, name: str, email: str, password_hash: str | None, role: str) -> Row:
         try:
             with self._tx() as conn:
                 return _one(
                     conn,
-                    f"INSERT INTO fleet.users (name, email, password_hash) "
-                    f"VALUES (:name, :email, :hash) RETURNING {_USER_COLUMNS}",
+                    f"INSERT INTO fleet.users (name, email, password_hash, role) "
+                    f"VALUES (:name, :email, :hash, :role) RETURNING {_USER_COLUMNS}",
                     name=name,
                     email=email,
                     hash=password_hash,
+                    role=role,
                 )
         except IntegrityError as exc:
             if _constraint(exc) == "users_email_key":
                 raise Conflict("A user with this e-mail already exists.") from None
             raise
 
-    def ensure_user(self, name: str, email: str, password_hash: str) -> bool:
+    def ensure_user(self, name: str, email: str, password_hash: str, role: str) -> bool:
         """Insert the user unless the e-mail exists; True when inserted. Safe when workers race."""
         with self._tx() as conn:
             row = _one(
                 conn,
-                "INSERT INTO fleet.users (name, email, password_hash) "
-                "VALUES (:name, :email, :hash) ON CONFLICT ((lower(email))) DO NOTHING "
+                "INSERT INTO fleet.users (name, email, password_hash, role) "
+                "VALUES (:name, :email, :hash, :role) ON CONFLICT ((lower(email))) DO NOTHING "
                 "RETURNING id",
                 name=name,
                 email=email,
                 hash=password_hash,
+                role=role,
             )
         return row is not None
+
+    def set_role(self, user_id: UUID, role: str) -> None:
+        with self._tx() as conn:
+            conn.execute(text("UPDATE fleet.users SET role = :role WHERE id = :id"), {"role": role, "id": user_id})
 
     def get_user(self, user_id: UUID) -> Row:
         with self.engine.connect() as conn:
@@ -118,7 +122,9 @@ class FleetRepository:
     def credentials(self, email: str) -> Row | None:
         with self.engine.connect() as conn:
             return _one(
-                conn, "SELECT id, email, password_hash FROM fleet.users WHERE lower(email) = lower(:email)", email=email
+                conn,
+                "SELECT id, email, password_hash, role FROM fleet.users WHERE lower(email) = lower(:email)",
+                email=email,
             )
 
     def update_password_hash(self, user_id: UUID, password_hash: str) -> None:
@@ -158,18 +164,15 @@ class FleetRepository:
 
     # --- loads ------------------------------------------------------------------------------------
 
-    def create_load(self, body: LoadCreate) -> Row:
-        with self._tx() as conn:
-            load = _one(
-                conn,
-                f"INSERT INTO fleet.loads (origin, destination, cargo_type) "
-                f"VALUES (:origin, :destination, :cargo) RETURNING {_LOAD_COLUMNS}",
-                origin=body.origin,
-                destination=body.destination,
-                cargo=body.cargo_type,
-            )
-            self._load_event(conn, load["id"], "load.created", {"status": load["status"]})
-            return load
+    def insert_load(self, conn: Connection, body: LoadCreate) -> Row:
+        return _one(
+            conn,
+            f"INSERT INTO fleet.loads (origin, destination, cargo_type) "
+            f"VALUES (:origin, :destination, :cargo) RETURNING {_LOAD_COLUMNS}",
+            origin=body.origin,
+            destination=body.destination,
+            cargo=body.cargo_type,
+        )
 
     def get_load(self, load_id: UUID) -> Row:
         with self.engine.connect() as conn:
@@ -195,143 +198,114 @@ class FleetRepository:
             total = conn.execute(text(f"SELECT count(*) FROM {table} {where}"), params).scalar_one()
         return items, total
 
-    def update_load(self, load_id: UUID, body: LoadUpdate) -> Row:
-        changes = body.model_dump(exclude_unset=True, exclude_none=True)
-        with self._tx() as conn:
-            load = _one(conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id FOR UPDATE", id=load_id)
-            if load is None:
-                raise NotFound(f"No load with id {load_id}.")
-            active = _one(
+    def has_active_assignment(self, conn: Connection, load_id: UUID) -> bool:
+        return (
+            _one(
                 conn,
                 "SELECT id FROM fleet.driver_load_assignments WHERE load_id = :id AND status = 'ASSIGNED'",
                 id=load_id,
             )
-            rules.check_load_update(load["status"], body.status, active is not None)
-            if not changes:
-                return load
-            params = {k: str(v) for k, v in changes.items()}
-            assignments = ", ".join(f"{column} = :{column}" for column in params)
-            updated = _one(
-                conn,
-                f"UPDATE fleet.loads SET {assignments}, updated_at = now() WHERE id = :id RETURNING {_LOAD_COLUMNS}",
-                id=load_id,
-                **params,
-            )
-            self._load_event(conn, load_id, "load.updated", {"changes": params, "previousStatus": load["status"]})
-            return updated
+            is not None
+        )
+
+    def update_load(self, conn: Connection, load_id: UUID, changes: dict[str, str]) -> Row:
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        return _one(
+            conn,
+            f"UPDATE fleet.loads SET {assignments}, updated_at = now() WHERE id = :id RETURNING {_LOAD_COLUMNS}",
+            id=load_id,
+            **changes,
+        )
+
+    def set_load_status(
+        self, conn: Connection, load_id: UUID, status: str, *, only_from: str | None = None
+    ) -> Row | None:
+        """The load after the change; None when ``only_from`` is given and the load is not in it."""
+        condition = " AND status = :only_from" if only_from else ""
+        return _one(
+            conn,
+            f"UPDATE fleet.loads SET status = :status, updated_at = now() "
+            f"WHERE id = :id{condition} RETURNING {_LOAD_COLUMNS}",
+            id=load_id,
+            status=status,
+            only_from=only_from,
+        )
+
+    # --- drivers in a transaction ------------------------------------------------------------------
+
+    def driver(self, conn: Connection, driver_id: UUID) -> Row | None:
+        return _one(conn, f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers WHERE id = :id", id=driver_id)
+
+    def load(self, conn: Connection, load_id: UUID, *, for_update: bool = False) -> Row | None:
+        lock = " FOR UPDATE" if for_update else ""
+        return _one(conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id{lock}", id=load_id)
+
+    def set_driver_status(
+        self, conn: Connection, driver_id: UUID, status: str, *, only_from: str | None = None
+    ) -> Row | None:
+        """The driver after the change; None when ``only_from`` is given and the driver is not in it."""
+        condition = " AND status = :only_from" if only_from else ""
+        return _one(
+            conn,
+            f"UPDATE fleet.drivers SET status = :status WHERE id = :id{condition} RETURNING {_DRIVER_COLUMNS}",
+            id=driver_id,
+            status=status,
+            only_from=only_from,
+        )
+
+    def release_driver(self, conn: Connection, driver_id: UUID) -> Row:
+        """A driver on a load is available again; any other status (INACTIVE) stays."""
+        return _one(
+            conn,
+            "UPDATE fleet.drivers SET status = CASE WHEN status = 'ON_LOAD' "
+            "THEN 'AVAILABLE' ELSE status END "
+            f"WHERE id = :id RETURNING {_DRIVER_COLUMNS}",
+            id=driver_id,
+        )
 
     # --- assignments ------------------------------------------------------------------------------
 
-    def create_assignment(self, driver_id: UUID, load_id: UUID) -> Row:
-        try:
-            with self._tx() as conn:
-                driver = _one(conn, f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers WHERE id = :id", id=driver_id)
-                if driver is None:
-                    raise NotFound(f"No driver with id {driver_id}.")
-                load = _one(conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id", id=load_id)
-                if load is None:
-                    raise NotFound(f"No load with id {load_id}.")
-                # The early check gives the clear message; the unique indexes settle any race.
-                rules.check_assignable(driver["status"], load["status"], False, False)
-                assignment = _one(
-                    conn,
-                    f"INSERT INTO fleet.driver_load_assignments (driver_id, load_id) "
-                    f"VALUES (:driver, :load) RETURNING {_ASSIGNMENT_COLUMNS}",
-                    driver=driver_id,
-                    load=load_id,
-                )
-                # Conditional updates: a concurrent cancel or completion of the load loses to this one
-                # or makes it fail, never a silent overwrite.
-                load = _one(
-                    conn,
-                    f"UPDATE fleet.loads SET status = 'ASSIGNED', updated_at = now() "
-                    f"WHERE id = :id AND status = 'OPEN' RETURNING {_LOAD_COLUMNS}",
-                    id=load_id,
-                )
-                if load is None:
-                    raise Conflict("The load is no longer open.")
-                driver = _one(
-                    conn,
-                    f"UPDATE fleet.drivers SET status = 'ON_LOAD' "
-                    f"WHERE id = :id AND status = 'AVAILABLE' RETURNING {_DRIVER_COLUMNS}",
-                    id=driver_id,
-                )
-                if driver is None:
-                    raise Conflict("The driver is no longer available.")
-                event = rules.assignment_event(
-                    AssignmentStatus.ASSIGNED, assignment, driver, load, assignment["assigned_at"]
-                )
-                self._record(conn, event)
-                return {**assignment, "driver": driver, "load": load}
-        except IntegrityError as exc:
-            conflict = rules.conflict_for_constraint(_constraint(exc))
-            if conflict is None:
-                raise
-            raise conflict from None
+    def insert_assignment(self, conn: Connection, driver_id: UUID, load_id: UUID) -> Row:
+        return _one(
+            conn,
+            f"INSERT INTO fleet.driver_load_assignments (driver_id, load_id) "
+            f"VALUES (:driver, :load) RETURNING {_ASSIGNMENT_COLUMNS}",
+            driver=driver_id,
+            load=load_id,
+        )
+
+    def assignment(self, conn: Connection, assignment_id: UUID, *, for_update: bool = False) -> Row | None:
+        lock = " FOR UPDATE" if for_update else ""
+        return _one(
+            conn,
+            f"SELECT {_ASSIGNMENT_COLUMNS} FROM fleet.driver_load_assignments WHERE id = :id{lock}",
+            id=assignment_id,
+        )
+
+    def close_assignment(self, conn: Connection, assignment_id: UUID, status: str, timestamp_column: str) -> Row:
+        if timestamp_column not in ("completed_at", "cancelled_at"):
+            raise ValueError(f"not a closing timestamp: {timestamp_column}")
+        return _one(
+            conn,
+            f"UPDATE fleet.driver_load_assignments SET status = :status, {timestamp_column} = now() "
+            f"WHERE id = :id RETURNING {_ASSIGNMENT_COLUMNS}",
+            id=assignment_id,
+            status=status,
+        )
 
     def get_assignment(self, assignment_id: UUID) -> Row:
         with self.engine.connect() as conn:
-            assignment = _one(
-                conn,
-                f"SELECT {_ASSIGNMENT_COLUMNS} FROM fleet.driver_load_assignments WHERE id = :id",
-                id=assignment_id,
-            )
+            assignment = self.assignment(conn, assignment_id)
             if assignment is None:
                 raise NotFound(f"No assignment with id {assignment_id}.")
-            driver = _one(
-                conn, f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers WHERE id = :id", id=assignment["driver_id"]
-            )
-            load = _one(conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id", id=assignment["load_id"])
+            driver = self.driver(conn, assignment["driver_id"])
+            load = self.load(conn, assignment["load_id"])
         return {**assignment, "driver": driver, "load": load}
 
-    def finish_assignment(self, assignment_id: UUID, target: AssignmentStatus) -> Row:
-        with self._tx() as conn:
-            # Row lock: two concurrent transitions of one assignment run one after the other.
-            assignment = _one(
-                conn,
-                f"SELECT {_ASSIGNMENT_COLUMNS} FROM fleet.driver_load_assignments WHERE id = :id FOR UPDATE",
-                id=assignment_id,
-            )
-            if assignment is None:
-                raise NotFound(f"No assignment with id {assignment_id}.")
-            rules.check_transition(assignment["status"], target)
-            column = "completed_at" if target == AssignmentStatus.COMPLETED else "cancelled_at"
-            assignment = _one(
-                conn,
-                f"UPDATE fleet.driver_load_assignments "
-                f"SET status = :status, {column} = now() "
-                f"WHERE id = :id RETURNING {_ASSIGNMENT_COLUMNS}",
-                id=assignment_id,
-                status=str(target),
-            )
-            load = _one(
-                conn,
-                f"UPDATE fleet.loads SET status = :status, updated_at = now() WHERE id = :id RETURNING {_LOAD_COLUMNS}",
-                id=assignment["load_id"],
-                status=str(rules.LOAD_STATUS_AFTER[target]),
-            )
-            # An inactive driver stays inactive; one on this load is free again.
-            driver = _one(
-                conn,
-                "UPDATE fleet.drivers SET status = CASE WHEN status = 'ON_LOAD' "
-                "THEN 'AVAILABLE' ELSE status END "
-                f"WHERE id = :id RETURNING {_DRIVER_COLUMNS}",
-                id=assignment["driver_id"],
-            )
-            event = rules.assignment_event(
-                target, assignment, driver, load, assignment["completed_at"] or assignment["cancelled_at"]
-            )
-            self._record(conn, event)
-            return {**assignment, "driver": driver, "load": load}
-
-    # --- events -----------------------------------------------------------------------------------
-
-    def _record(self, conn: Connection, event: LoadEventMessage) -> None:
-        self._load_event(conn, event.load_id, event.type, event.model_dump(mode="json"))
-        self.write_event(conn, event)
+    # --- load history -----------------------------------------------------------------------------
 
     @staticmethod
-    def _load_event(conn: Connection, load_id: Any, type_: str, payload: dict[str, Any]) -> None:
+    def record_load_event(conn: Connection, load_id: Any, type_: str, payload: dict[str, Any]) -> None:
         conn.execute(
             text("INSERT INTO fleet.load_events (load_id, type, payload) VALUES (:load, :type, :payload)"),
             {"load": load_id, "type": type_, "payload": Jsonb(payload)},

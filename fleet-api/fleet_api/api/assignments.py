@@ -5,17 +5,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask import Blueprint
-from servicekit import ProblemModel, counter, endpoint
+from servicekit import ProblemModel, endpoint
 
+from .. import assignments
 from ..domain.models import AssignmentCreate, AssignmentDetail, AssignmentStatusUpdate
-from .context import current_fleet
+from ..wiring import deps
 from .responses import json_response
 
 bp = Blueprint("assignments", __name__)
-
-_outcomes = counter(
-    "fleet_assignment_requests_total", "Assignment attempts and transitions by outcome", ["action", "outcome"]
-)
 
 
 @bp.post("/assignments")
@@ -28,22 +25,14 @@ _outcomes = counter(
     tags=["assignments"],
 )
 def create_assignment(body: AssignmentCreate):
-    fleet = current_fleet()
-    try:
-        row = fleet.repo.create_assignment(body.driver_id, body.load_id)
-    except Exception as exc:
-        _outcomes.labels("assign", str(getattr(exc, "status", "error"))).inc()
-        raise
-    _outcomes.labels("assign", "201").inc()
-    fleet.cache.invalidate()
-    assignment = AssignmentDetail.model_validate(row)
+    assignment = AssignmentDetail.model_validate(assignments.assign(deps(), body.driver_id, body.load_id))
     return json_response(assignment, 201, {"Location": f"/assignments/{assignment.id}"})
 
 
 @bp.get("/assignments/<uuid:assignment_id>")
 @endpoint(summary="One assignment with its driver and load", response=AssignmentDetail, tags=["assignments"])
 def get_assignment(assignment_id: UUID):
-    return json_response(AssignmentDetail.model_validate(current_fleet().repo.get_assignment(assignment_id)))
+    return json_response(AssignmentDetail.model_validate(deps().repo.get_assignment(assignment_id)))
 
 
 @bp.patch("/assignments/<uuid:assignment_id>/status")
@@ -55,12 +44,4 @@ def get_assignment(assignment_id: UUID):
     tags=["assignments"],
 )
 def update_assignment_status(assignment_id: UUID, body: AssignmentStatusUpdate):
-    fleet = current_fleet()
-    try:
-        row = fleet.repo.finish_assignment(assignment_id, body.status)
-    except Exception as exc:
-        _outcomes.labels(str(body.status).lower(), str(getattr(exc, "status", "error"))).inc()
-        raise
-    _outcomes.labels(str(body.status).lower(), "200").inc()
-    fleet.cache.invalidate()
-    return json_response(AssignmentDetail.model_validate(row))
+    return json_response(AssignmentDetail.model_validate(assignments.finish(deps(), assignment_id, body.status)))

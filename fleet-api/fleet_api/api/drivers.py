@@ -8,7 +8,7 @@ from flask import Blueprint
 from servicekit import ProblemModel, endpoint
 
 from ..domain.models import Driver, DriverCreate, DriverListQuery, DriverPage
-from .context import current_fleet
+from ..wiring import deps
 from .responses import json_response
 
 bp = Blueprint("drivers", __name__)
@@ -24,7 +24,7 @@ bp = Blueprint("drivers", __name__)
     tags=["drivers"],
 )
 def create_driver(body: DriverCreate):
-    driver = Driver.model_validate(current_fleet().repo.create_driver(body))
+    driver = Driver.model_validate(deps().repo.create_driver(body))
     return json_response(driver, 201, {"Location": f"/drivers/{driver.id}"})
 
 
@@ -33,7 +33,7 @@ def create_driver(body: DriverCreate):
     summary="Drivers, newest first, optionally by status", query=DriverListQuery, response=DriverPage, tags=["drivers"]
 )
 def list_drivers(query: DriverListQuery):
-    items, total = current_fleet().repo.list_drivers(query)
+    items, total = deps().repo.list_drivers(query)
     return json_response(
         DriverPage(items=[Driver.model_validate(r) for r in items], total=total, limit=query.limit, offset=query.offset)
     )
@@ -42,4 +42,4 @@ def list_drivers(query: DriverListQuery):
 @bp.get("/drivers/<uuid:driver_id>")
 @endpoint(summary="One driver", response=Driver, tags=["drivers"])
 def get_driver(driver_id: UUID):
-    return json_response(Driver.model_validate(current_fleet().repo.get_driver(driver_id)))
+    return json_response(Driver.model_validate(deps().repo.get_driver(driver_id)))

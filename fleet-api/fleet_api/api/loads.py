@@ -7,9 +7,9 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 from servicekit import ProblemModel, endpoint
 
-from ..domain.loads import cache_key_part
+from .. import loads
 from ..domain.models import Load, LoadCreate, LoadListQuery, LoadPage, LoadUpdate
-from .context import current_fleet
+from ..wiring import deps
 from .responses import json_response
 
 bp = Blueprint("loads", __name__)
@@ -18,9 +18,7 @@ bp = Blueprint("loads", __name__)
 @bp.post("/loads")
 @endpoint(summary="Create a load (status OPEN)", body=LoadCreate, response=Load, status=201, tags=["loads"])
 def create_load(body: LoadCreate):
-    fleet = current_fleet()
-    load = Load.model_validate(fleet.repo.create_load(body))
-    fleet.cache.invalidate()
+    load = Load.model_validate(loads.create(deps(), body))
     return json_response(load, 201, {"Location": f"/loads/{load.id}"})
 
 
@@ -32,16 +30,7 @@ def create_load(body: LoadCreate):
     tags=["loads"],
 )
 def list_loads(query: LoadListQuery):
-    fleet = current_fleet()
-
-    def from_postgres() -> bytes:
-        items, total = fleet.repo.list_loads(query)
-        page = LoadPage(
-            items=[Load.model_validate(r) for r in items], total=total, limit=query.limit, offset=query.offset
-        )
-        return page.model_dump_json(by_alias=True).encode()
-
-    page = fleet.cache.get(cache_key_part(query), from_postgres)
+    page = loads.page(deps(), query)
     headers = {
         "X-Cache": "HIT" if page.hit else "MISS",
         "X-Cache-Source": page.source,
@@ -56,7 +45,7 @@ def list_loads(query: LoadListQuery):
 @bp.get("/loads/<uuid:load_id>")
 @endpoint(summary="One load", response=Load, tags=["loads"])
 def get_load(load_id: UUID):
-    return json_response(Load.model_validate(current_fleet().repo.get_load(load_id)))
+    return json_response(Load.model_validate(deps().repo.get_load(load_id)))
 
 
 @bp.patch("/loads/<uuid:load_id>")
@@ -68,7 +57,4 @@ def get_load(load_id: UUID):
     tags=["loads"],
 )
 def update_load(load_id: UUID, body: LoadUpdate):
-    fleet = current_fleet()
-    load = Load.model_validate(fleet.repo.update_load(load_id, body))
-    fleet.cache.invalidate()
-    return json_response(load)
+    return json_response(Load.model_validate(loads.update(deps(), load_id, body)))

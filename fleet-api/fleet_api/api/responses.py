@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Response
 from pydantic import BaseModel
 from servicekit import problem_response
 
 from ..domain.errors import DomainError
-
-log = logging.getLogger("fleet_api.api")
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -20,11 +16,3 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
 def domain_problem(exc: DomainError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="trucking-suite"'} if exc.status == 401 else None
     return problem_response(exc.status, exc.title, exc.detail, headers=headers)
-
-
-def database_unavailable(exc: Exception) -> Response:
-    # Postgres unreachable or restarting: the client may retry; nothing was half-written (one transaction).
-    log.warning("database unavailable: %s", type(exc).__name__)
-    return problem_response(
-        503, "Service Unavailable", "The database is unavailable; retry shortly.", headers={"Retry-After": "5"}
-    )

@@ -25,3 +25,8 @@ class Conflict(DomainError):
 class InvalidCredentials(DomainError):
     status = 401
     title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"

@@ -47,6 +47,13 @@ class LoadStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class Role(StrEnum):
+    """What a person may do with users (see domain/roles.py); drivers, loads and assignments are open to all."""
+
+    ADMIN = "admin"
+    USER = "user"
+
+
 class AssignmentStatus(StrEnum):
     ASSIGNED = "ASSIGNED"
     COMPLETED = "COMPLETED"
@@ -66,6 +73,7 @@ class UserCreate(ApiModel):
     email: Email
     # Optional: a user without a password is a record only and cannot log in.
     password: Annotated[str, StringConstraints(min_length=8, max_length=1024)] | None = None
+    role: Role = Role.USER
 
 
 class DriverCreate(ApiModel):
@@ -121,6 +129,7 @@ class User(ApiModel):
     id: UUID
     name: str
     email: str
+    role: Role
     created_at: datetime
 
 

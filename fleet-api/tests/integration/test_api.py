@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from ..conftest import DEMO_EMAIL, DEMO_PASSWORD, unique
+from ..conftest import DEMO_EMAIL, DEMO_PASSWORD, bearer_for, unique
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -63,8 +63,8 @@ def test_the_demo_user_is_seeded_once_with_an_argon2_hash(app, fleet_db, setting
     from fleet_api import create_app
 
     create_app(settings)  # a second worker starting
-    users = rows(fleet_db, "SELECT email, password_hash FROM fleet.users")
-    assert len(users) == 1 and users[0]["email"] == DEMO_EMAIL
+    users = rows(fleet_db, "SELECT email, password_hash, role FROM fleet.users")
+    assert len(users) == 1 and users[0]["email"] == DEMO_EMAIL and users[0]["role"] == "admin"
     assert users[0]["password_hash"].startswith("$argon2id$")
 
 
@@ -124,6 +124,94 @@ def test_users_are_created_read_and_can_log_in(client, auth):
 def test_malformed_users_are_422(client, auth, body):
     response = client.post("/users", json=body, headers=auth)
     assert response.status_code == 422 and response.mimetype == PROBLEM
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+
+def _create_user(client, auth, **extra):
+    body = {"name": "Uma", "email": f"{unique('uma')}@fleet.example", **extra}
+    response = client.post("/users", json=body, headers=auth)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_an_admin_creates_users_of_either_role_and_reads_any(client, auth):
+    plain = _create_user(client, auth)
+    admin = _create_user(client, auth, role="admin")
+    assert plain["role"] == "user" and admin["role"] == "admin"
+    assert client.get(f"/users/{plain['id']}", headers=auth).get_json() == plain
+    assert client.get(f"/users/{admin['id']}", headers=auth).get_json() == admin
+
+
+def test_a_user_reads_only_itself_and_creates_nobody(client, auth, settings):
+    me = _create_user(client, auth)
+    other = _create_user(client, auth)
+    mine = bearer_for(settings, me["id"], "user", me["email"])
+    assert client.get(f"/users/{me['id']}", headers=mine).get_json() == me
+    for response in (
+        client.get(f"/users/{other['id']}", headers=mine),
+        client.get(f"/users/{uuid.uuid4()}", headers=mine),  # 403, not 404: existence is not disclosed
+        client.post("/users", json={"name": "Eve", "email": "eve@fleet.example"}, headers=mine),
+    ):
+        assert response.status_code == 403 and response.mimetype == PROBLEM
+        assert response.get_json()["title"] == "Forbidden"
+    assert (
+        rows(settings.database_url.get_secret_value(), "SELECT id FROM fleet.users WHERE email = 'eve@fleet.example'")
+        == []
+    )
+
+
+def test_a_token_without_a_role_is_a_plain_user(client, auth, settings):
+    from servicekit import issue_token
+
+    me = _create_user(client, auth)
+    legacy = {"Authorization": f"Bearer {issue_token(settings, me['id'], claims={'email': me['email']})[0]}"}
+    assert client.get(f"/users/{me['id']}", headers=legacy).status_code == 200
+    assert client.post("/users", json={"name": "x", "email": "x@fleet.example"}, headers=legacy).status_code == 403
+
+
+def test_a_service_token_keeps_its_scope_and_has_no_say_over_users(client, auth, settings):
+    from servicekit import service_token
+
+    someone = _create_user(client, auth)
+    service = {"Authorization": f"Bearer {service_token(settings)}"}
+    assert client.get("/loads", headers=service).status_code == 200
+    assert client.get(f"/users/{someone['id']}", headers=service).status_code == 403
+    assert client.post("/users", json={"name": "x", "email": "x@fleet.example"}, headers=service).status_code == 403
+
+
+@pytest.mark.demo_user
+def test_login_tokens_carry_the_role_the_demo_user_is_admin(client, settings):
+    from servicekit import verify_token
+
+    demo = client.post("/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}).get_json()
+    assert verify_token(settings, demo["access_token"])["role"] == "admin"
+    admin = {"Authorization": f"Bearer {demo['access_token']}"}
+    created = client.post(
+        "/users", json={"name": "Pat", "email": "pat@fleet.example", "password": "pat-password"}, headers=admin
+    )
+    assert created.status_code == 201
+    pat = client.post("/auth/login", json={"email": "pat@fleet.example", "password": "pat-password"}).get_json()
+    assert verify_token(settings, pat["access_token"])["role"] == "user"
+    as_pat = {"Authorization": f"Bearer {pat['access_token']}"}
+    assert client.post("/users", json={"name": "y", "email": "y@fleet.example"}, headers=as_pat).status_code == 403
+
+
+@pytest.mark.demo_user
+def test_an_existing_plain_demo_user_is_made_admin_at_start_up(fleet_db, settings):
+    from fleet_api import create_app
+    from fleet_api.wiring import Dependencies
+    from servicekit import dependencies_of
+
+    engine = create_engine(fleet_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO fleet.users (name, email, role) VALUES ('Demo', :email, 'user')"), {"email": DEMO_EMAIL}
+        )
+    engine.dispose()
+    dependencies_of(create_app(settings), Dependencies).close()
+    assert rows(fleet_db, "SELECT role FROM fleet.users") == [{"role": "admin"}]
 
 
 def test_drivers_are_created_listed_and_unique_by_license(client, auth):

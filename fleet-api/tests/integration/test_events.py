@@ -95,11 +95,20 @@ def test_a_refused_assignment_writes_no_event(client, auth, settings):
 def _audit_app(provider, store):
     from audit_worker import create_app as create_audit_app
     from audit_worker.settings import Settings as AuditSettings
+    from audit_worker.wiring import build_dependencies
 
     from ..conftest import JWT_SECRET
 
     settings = AuditSettings(jwt_secret=JWT_SECRET)
-    return create_audit_app(settings, store=store, dispatcher=jobs.Dispatcher(jobs.JobRegistry(), provider))
+    dispatcher = jobs.Dispatcher(jobs.JobRegistry(), provider)
+    return create_audit_app(settings, build_dependencies(settings, store=store, dispatcher=dispatcher))
+
+
+def _stop_audit(app) -> None:
+    from audit_worker.wiring import Dependencies
+    from servicekit import dependencies_of
+
+    dependencies_of(app, Dependencies).close()
 
 
 def _wait_for(predicate, timeout=15.0):
@@ -144,7 +153,7 @@ def test_assignment_to_audit_trail_end_to_end(client, auth, settings, bus, redis
         time.sleep(0.5)
         assert len(store.find(load_id=load["id"])) == 2
     finally:
-        audit.extensions["audit_consumer"].stop()
+        _stop_audit(audit)
 
 
 def _published_again(relay, provider):
@@ -213,7 +222,7 @@ def test_a_bus_outage_loses_and_duplicates_nothing(client, auth, settings):
             assert [d["type"] for d in store.find(load_id=load["id"])] == ["load.assigned", "load.completed"]
         assert len({d["eventId"] for d in store.find()}) == 6
     finally:
-        audit.extensions["audit_consumer"].stop()
+        _stop_audit(audit)
         bus.terminate()
         bus.wait(10)
 
@@ -254,4 +263,4 @@ def test_an_event_taken_by_a_killed_consumer_is_audited_by_another(client, auth,
         time.sleep(1.0)  # a second reclaim round must not record them again
         assert [d["type"] for d in store.find(load_id=load["id"])] == ["load.assigned", "load.completed"]
     finally:
-        audit.extensions["audit_consumer"].stop()
+        _stop_audit(audit)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from servicekit import ProblemModel, endpoint
 
-from ..domain.loads import SummarizeRequest
-from ..domain.summary import SummaryResponse
+from ..domain.models import SummarizeRequest, SummaryResponse
+from ..wiring import deps
 
 bp = Blueprint("summarize", __name__)
 
@@ -21,6 +21,5 @@ bp = Blueprint("summarize", __name__)
 )
 def summarize_loads(body: SummarizeRequest):
     """Any bearer token of the suite is accepted: a user's, or a service token from automation-service."""
-    summarizer = current_app.extensions["gpt_service.summarizer"]
-    response = summarizer.summarize(body.loads)
+    response = deps().summarizer.summarize(body.loads)
     return current_app.response_class(response.model_dump_json(), mimetype="application/json")

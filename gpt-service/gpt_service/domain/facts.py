@@ -10,10 +10,12 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from .loads import Load
+if TYPE_CHECKING:
+    from .models import Load
 
 # A change smaller than this (in %) between the earlier and the later postings is called flat.
 FLAT_THRESHOLD_PCT = 3.0
@@ -113,7 +115,7 @@ def trend(loads: Sequence[Load], lane: str | None = None, minimum: int = MIN_TRE
     postings against the earlier half."""
     timed = sorted(
         (load for load in loads if load.posted_at is not None),
-        key=lambda load: (load.posted_at, load.portal, load.load_id),
+        key=lambda load: (load.posted_at, load.key),
     )
     with_rpm = [load for load in timed if load.rate_per_mile is not None]
     if len(with_rpm) >= minimum:
@@ -189,7 +191,7 @@ def compute_facts(loads: Sequence[Load]) -> Facts:
     posted = [load.posted_at for load in loads if load.posted_at is not None]
     return Facts(
         load_count=len(loads),
-        portals=_top(Counter(load.portal for load in loads), limit=50),
+        portals=_top(Counter(load.portal or "unnamed" for load in loads), limit=50),
         currency=currency,
         other_currency_count=sum(1 for load in loads if load.price is not None and load.currency != currency),
         priced_count=len(priced),

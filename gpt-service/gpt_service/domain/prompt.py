@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .facts import Facts, Trend, comparable, group_by_lane
-from .loads import Load
-from .summary import MAX_INSIGHTS, MAX_ROUTES, MAX_TRENDS
+from .models import MAX_INSIGHTS, MAX_ROUTES, MAX_TRENDS, Load
 
 PROMPT_VERSION = "loads-v1"
 # No tokenizer ships offline; ~4 characters per token holds for English and numbers in tables.
@@ -116,7 +115,7 @@ def _load_row(load: Load) -> str:
     return "|".join(
         [
             _cell(load.portal),
-            _cell(load.load_id),
+            _cell(load.ref),
             _cell(load.origin),
             _cell(load.destination),
             price_cell,
@@ -133,7 +132,7 @@ def _load_row(load: Load) -> str:
 def _recency(load: Load) -> tuple:
     # Most recent first; loads without a posting time last, in a stable order.
     stamp = load.posted_at.timestamp() if load.posted_at else float("-inf")
-    return (-stamp, load.portal, load.load_id)
+    return (-stamp, load.key)
 
 
 def _lane_rows(loads: Sequence[Load], currency: str) -> list[tuple[int, str]]:
@@ -161,7 +160,7 @@ def _selection(loads: Sequence[Load]) -> list[Load]:
     """Loads in the order they earn a row: the best and worst rates, then the most recent."""
     by_rpm = sorted(
         (load for load in loads if load.rate_per_mile is not None),
-        key=lambda load: (-load.rate_per_mile, load.portal, load.load_id),
+        key=lambda load: (-load.rate_per_mile, load.key),
     )
     chosen: dict[tuple[str, str], Load] = {}
     for load in [*by_rpm[:EXTREMES], *by_rpm[::-1][:EXTREMES], *sorted(loads, key=_recency)]:

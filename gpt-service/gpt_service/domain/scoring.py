@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Sequence
 
 from .facts import Facts, comparable, group_by_lane
-from .loads import Load
+from .models import Load
 
 UNPRICED_SCORE = 0.2
 FRESH_BONUS = 0.05

@@ -4,74 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from .facts import Facts, Trend
-from .loads import Load
+from .models import (
+    MAX_INSIGHTS,
+    MAX_ROUTES,
+    MAX_TRENDS,
+    FallbackReason,
+    Load,
+    LoadNote,
+    ModelAnswer,
+    PriceTrend,
+    RouteSuggestion,
+    SummaryResponse,
+)
 from .scoring import score_loads
 
 DETERMINISTIC_MODEL = "deterministic"
-MAX_INSIGHTS = 8
-MAX_TRENDS = 6
-MAX_ROUTES = 5
-Direction = Literal["up", "down", "flat", "unknown"]
-FallbackReason = Literal[
-    "no_api_key",
-    "insufficient_quota",
-    "rate_limited",
-    "upstream_error",
-    "timeout",
-    "connection_error",
-    "malformed_output",
-    "refused",
-    "auth_error",
-    "bad_request",
-]
-
-
-class PriceTrend(BaseModel):
-    lane: str | None = Field(description="'Origin, ST -> Destination, ST', or null for all loads")
-    direction: Direction
-    change_pct: float | None = Field(description="change of the later postings against the earlier, in %")
-    detail: str
-
-
-class RouteSuggestion(BaseModel):
-    lane: str
-    reason: str
-    rate_per_mile: float | None
-
-
-class LoadNote(BaseModel):
-    portal: str
-    load_id: str
-    score: float = Field(ge=0, le=1, description="0..1, higher = more attractive to the carrier")
-    note: str
-
-
-class ModelAnswer(BaseModel):
-    """The JSON schema the model must answer in (structured outputs); anything else is rejected."""
-
-    summary: str
-    insights: list[str] = Field(min_length=1, max_length=MAX_INSIGHTS)
-    price_trends: list[PriceTrend] = Field(max_length=MAX_TRENDS)
-    route_suggestions: list[RouteSuggestion] = Field(max_length=MAX_ROUTES)
-    notes: list[LoadNote]
-
-
-class SummaryResponse(BaseModel):
-    summary: str
-    insights: list[str]
-    price_trends: list[PriceTrend]
-    route_suggestions: list[RouteSuggestion]
-    notes: list[LoadNote] = Field(description="one per input load, in input order")
-    model: str = Field(description="the model that wrote the text, or 'deterministic' when degraded")
-    degraded: bool = Field(description="true when the answer did not come from the model")
-    reason: FallbackReason | None = Field(default=None, description="why the answer is degraded")
-    cached: bool = False
-    facts: Facts
 
 
 class UnusableAnswer(ValueError):
@@ -199,16 +148,13 @@ def fallback_summary_text(facts: Facts) -> str:
     return " ".join(parts)
 
 
-def _notes(loads: Sequence[Load], facts: Facts, overrides: dict[tuple[str, str], LoadNote]) -> list[LoadNote]:
+def _notes(loads: Sequence[Load], facts: Facts, overrides: dict[tuple[str, str], tuple[float, str]]) -> list[LoadNote]:
     computed = score_loads(loads, facts)
-    notes = []
-    for load in loads:
-        note = overrides.get(load.key)
-        if note is None:
-            score, text = computed[load.key]
-            note = LoadNote(portal=load.portal, load_id=load.load_id, score=score, note=text)
-        notes.append(note)
-    return notes
+    return [
+        LoadNote(portal=load.portal, load_id=load.load_id, position=load.position, score=score, note=text)
+        for load in loads
+        for score, text in [overrides.get(load.key) or computed[load.key]]
+    ]
 
 
 def fallback_response(loads: Sequence[Load], facts: Facts, reason: FallbackReason) -> SummaryResponse:
@@ -233,13 +179,13 @@ def model_response(loads: Sequence[Load], facts: Facts, answer: ModelAnswer, mod
     by_id: dict[str, list[tuple[str, str]]] = {}
     for key in keys:
         by_id.setdefault(key[1], []).append(key)
-    overrides: dict[tuple[str, str], LoadNote] = {}
+    overrides: dict[tuple[str, str], tuple[float, str]] = {}
     for note in answer.notes:
         key = (note.portal, note.load_id)
         if key not in keys and len(by_id.get(note.load_id, [])) == 1:
-            key = by_id[note.load_id][0]  # the right load, with the portal misspelt
+            key = by_id[note.load_id][0]  # the right load, with the portal misspelt (or absent)
         if key in keys and note.note.strip():
-            overrides[key] = note.model_copy(update={"portal": key[0], "load_id": key[1]})
+            overrides[key] = (note.score, note.note)
     return SummaryResponse(
         summary=answer.summary.strip(),
         insights=[text.strip() for text in answer.insights if text.strip()],

@@ -83,7 +83,7 @@ def test_duplicate_loads_are_422(client, loads, auth):
 def test_more_than_500_loads_is_422(client, auth):
     from importlib import import_module
 
-    many = import_module("gpt_service.domain.loads").MAX_LOADS + 1
+    many = import_module("gpt_service.domain.models").MAX_LOADS + 1
     loads = [{"portal": "p", "load_id": str(i), "origin": "A, TX", "destination": "B, OK"} for i in range(many)]
     response = client.post("/summarize-loads", json=loads, headers=auth)
     assert response.status_code == 422
@@ -127,3 +127,21 @@ def test_the_openapi_document_describes_the_endpoint(client):
 def test_readiness_says_the_model_is_not_configured(client):
     body = client.get("/readyz").get_json()
     assert body["checks"]["openai"]["configured"] is False
+
+
+def test_loads_without_portal_or_load_id_are_summarised_by_position(client, auth):
+    loads = [
+        {"origin": "Dallas, TX", "destination": "Austin, TX", "price": 900, "miles": 200},
+        {"origin": "Austin, TX", "destination": "Houston, TX", "price": 700, "miles": 165},
+    ]
+    response = client.post("/summarize-loads", json=loads, headers=auth)
+    assert response.status_code == 200, response.get_json()
+    notes = response.get_json()["notes"]
+    assert [(n["portal"], n["load_id"], n["position"]) for n in notes] == [(None, None, 1), (None, None, 2)]
+
+
+@pytest.mark.parametrize("field", ["price", "miles", "weight_lbs"])
+def test_a_boolean_is_not_a_number(client, loads, auth, field):
+    response = client.post("/summarize-loads", json=[{**loads[0], field: True}], headers=auth)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert field in json.dumps(response.get_json()["errors"])

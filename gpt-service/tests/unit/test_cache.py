@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 
 from gpt_service.adapters.cache import MemoryCache, NoCache, RedisCache, make_cache
-from gpt_service.domain.loads import Load
+from gpt_service.domain.models import Load
 from gpt_service.summarizer import payload_key
 from testkit.servers import free_port
 

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
 import pytest
-from gpt_service.domain.loads import Load, SummarizeRequest
+from gpt_service.domain.models import Load, SummarizeRequest
 from pydantic import ValidationError
 
 BASE = {"portal": "jbhunt", "load_id": "A1", "origin": "Dallas, TX", "destination": "Atlanta, GA"}
 
 
-def test_only_portal_id_and_places_are_required():
+def test_only_the_places_are_required():
     load = Load.model_validate(BASE)
     assert load.price is None and load.currency == "USD" and load.miles is None and load.rate_per_mile is None
+    bare = Load.model_validate({"origin": "Dallas, TX", "destination": "Atlanta, GA"})
+    assert bare.portal is None and bare.load_id is None
+
+
+def test_loads_without_an_id_are_referred_to_by_position_and_never_duplicates():
+    bare = {"origin": "Dallas, TX", "destination": "Atlanta, GA"}
+    loads = SummarizeRequest.model_validate([BASE, bare, bare]).loads
+    assert [load.ref for load in loads] == ["A1", "#2", "#3"]
+    assert [load.position for load in loads] == [1, 2, 3]
 
 
 def test_id_is_an_alias_and_integers_become_strings():
@@ -45,6 +54,10 @@ def test_numeric_strings_are_prices_and_currency_is_upper_cased():
         ("origin", {"state": "TX"}),
         ("origin", ""),
         ("weight_lbs", -5),
+        ("price", True),
+        ("miles", True),
+        ("weight_lbs", False),
+        ("portal", ""),
     ],
 )
 def test_bad_values_are_named(field, value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gpt_service.adapters.cache import MemoryCache
-from gpt_service.domain.loads import SummarizeRequest
+from gpt_service.domain.models import SummarizeRequest
 from gpt_service.summarizer import Summarizer, payload_key
 
 

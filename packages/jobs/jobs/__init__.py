@@ -10,6 +10,8 @@ The application API::
     job_id = jobs.dispatch("audit.record", {"event_id": ..., ...})
 
 The provider comes from `JOBS_PROVIDER` (see `JobsSettings`); `configure()` builds it explicitly.
+These module-level functions share one process-wide registry, `jobs.default_registry`; an application
+that wants its types to itself builds `Dispatcher(JobRegistry(), provider)` and passes it around.
 """
 
 from __future__ import annotations
@@ -30,12 +32,9 @@ from .errors import (
     PublishError,
     UnknownJobType,
 )
-from .registry import Handler, JobContext, JobDefinition, JobRegistry
+from .registry import Handler, JobContext, JobDefinition, JobRegistry, default_registry
 from .settings import JobsSettings
 from .spi import Job, JobProvider
-
-registry = JobRegistry()
-"""The process-wide registry used by the module-level functions."""
 
 _lock = threading.Lock()
 _dispatcher: Dispatcher | None = None
@@ -50,12 +49,12 @@ def register(
     synchronous: bool = False,
 ) -> JobDefinition:
     """Declare a job type; `handler=None` in a process that only dispatches it."""
-    return registry.register(job_type, model, handler, description=description, synchronous=synchronous)
+    return default_registry.register(job_type, model, handler, description=description, synchronous=synchronous)
 
 
 def handler(job_type: str, model: type[BaseModel], *, description: str = "", synchronous: bool = False):
     """Decorator: register the function as the handler of `job_type`."""
-    return registry.handler(job_type, model, description=description, synchronous=synchronous)
+    return default_registry.handler(job_type, model, description=description, synchronous=synchronous)
 
 
 def configure(settings: JobsSettings | None = None, *, provider: JobProvider | None = None) -> Dispatcher:
@@ -67,7 +66,7 @@ def configure(settings: JobsSettings | None = None, *, provider: JobProvider | N
     with _lock:
         if _dispatcher is not None and _dispatcher.provider is not provider:
             _dispatcher.provider.close()
-        _dispatcher = Dispatcher(registry, provider or build_provider(settings))
+        _dispatcher = Dispatcher(default_registry, provider or build_provider(settings))
         if provider is None and getattr(_dispatcher.provider, "start_background", None):
             # JOBS_PROVIDER=inprocess: nobody else will consume, so this process does, in a thread.
             _dispatcher.provider.start_background(_dispatcher.deliver)
@@ -112,9 +111,9 @@ __all__ = [
     "PublishError",
     "UnknownJobType",
     "configure",
+    "default_registry",
     "dispatch",
     "get_dispatcher",
     "handler",
     "register",
-    "registry",
 ]

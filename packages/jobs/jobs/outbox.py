@@ -110,7 +110,7 @@ def enqueue(
     The payload is validated against the registered model first (`InvalidPayload`, nothing written).
     """
     if registry is None:
-        from . import registry as default_registry
+        from .registry import default_registry
 
         registry = default_registry
     data = registry.get(job_type).validate(payload).model_dump(mode="json")

@@ -10,8 +10,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import registry as default_registry
 from .providers import build_provider
+from .registry import default_registry
 from .settings import JobsSettings
 from .worker import load_app
 

@@ -110,3 +110,9 @@ class JobRegistry:
 
     def clear(self) -> None:
         self._definitions.clear()
+
+
+default_registry = JobRegistry()
+"""The process-wide registry of `jobs.register`, `jobs.handler` and `jobs.configure` (and the worker's
+`--app` functions). Named apart from this module so that ``jobs.registry`` is always the module; code that
+builds more than one app per process (tests, the audit-worker) passes a `JobRegistry` of its own instead."""

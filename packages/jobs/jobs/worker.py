@@ -24,10 +24,9 @@ from flask import Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import registry as default_registry
 from .dispatcher import Dispatcher
 from .providers import build_provider
-from .registry import JobRegistry
+from .registry import JobRegistry, default_registry
 from .settings import JobsSettings
 
 log = logging.getLogger("jobs.worker")

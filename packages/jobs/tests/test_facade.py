@@ -38,7 +38,7 @@ def test_synchronous_job_runs_inline_and_its_error_reaches_the_caller() -> None:
 
 
 def test_module_level_api_with_the_in_process_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "registry", JobRegistry())
+    monkeypatch.setattr(jobs, "default_registry", JobRegistry())
     monkeypatch.setattr(jobs, "_dispatcher", None)
     monkeypatch.setenv("JOBS_PROVIDER", "inprocess")
     seen: list[int] = []
@@ -52,7 +52,7 @@ def test_module_level_api_with_the_in_process_provider(monkeypatch: pytest.Monke
     jobs.dispatch("bakery.order_ready", {"day": "2026-11-22", "orders": 2})
     assert provider.join(5)
     assert seen == [2]
-    assert jobs.registry.get("bakery.order_ready").description == "Tell the customer"
+    assert jobs.default_registry.get("bakery.order_ready").description == "Tell the customer"
     with pytest.raises(InvalidPayload):
         jobs.dispatch("bakery.order_ready", {"day": "2026-11-22"})
     with pytest.raises(UnknownJobType):
@@ -93,3 +93,13 @@ def test_every_registered_provider_builds_and_unknown_names_are_explained() -> N
         build_provider(JobsSettings(JOBS_PROVIDER="qstash"))
     with pytest.raises(jobs.ProviderNotConfigured):
         build_provider(JobsSettings(JOBS_PROVIDER="trigger"))
+
+
+def test_the_registry_module_is_not_shadowed_by_the_process_wide_instance() -> None:
+    import types
+
+    import jobs.registry
+
+    assert isinstance(jobs.registry, types.ModuleType)
+    assert jobs.registry.default_registry is jobs.default_registry
+    assert isinstance(jobs.default_registry, JobRegistry)

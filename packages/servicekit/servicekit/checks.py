@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from .settings import sqlalchemy_url
+from .db import make_engine
 
 
 @lru_cache(maxsize=16)
 def engine_for(url: str):
     """One small pool per database URL for every readiness check of the process."""
-    from sqlalchemy import create_engine
-
-    return create_engine(
-        sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0, connect_args={"connect_timeout": 2}
-    )
+    return make_engine(url, pool_size=1, max_overflow=0, pool_timeout=2, connect_timeout=2)
 
 
 def postgres(url: str) -> Callable[[], dict]:

@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (they also feed /openapi.json)."""
+"""Request and response bodies of the HTTP API (they also feed /openapi.json); no Flask, no I/O."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""The query and response models of GET /audit-events (they also feed /openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    load_id: UUID | None = Field(None, alias="loadId")
+    driver_id: UUID | None = Field(None, alias="driverId")
+    type: str | None = Field(None, max_length=100)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AuditDocument(BaseModel):
+    eventId: str
+    type: str
+    driverId: str
+    loadId: str
+    payload: dict[str, Any]
+    occurredAt: datetime
+    recordedAt: datetime
+    notifiedAt: datetime | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditDocument]
+    count: int

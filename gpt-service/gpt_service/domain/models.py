@@ -1,0 +1,213 @@
+"""The request and response models of POST /summarize-loads.
+
+A request is one load per loadboard posting, validated and normalised; every field but origin and
+destination is optional, so any caller's load data can be summarised. A load without ``load_id`` is
+referred to by its 1-based position in the request (``#3``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+
+from .facts import Facts
+
+MAX_LOADS = 500
+MAX_INSIGHTS = 8
+MAX_TRENDS = 6
+MAX_ROUTES = 5
+
+
+def _place(value: Any) -> Any:
+    # automation-service normalises places to city/state; a plain "City, ST" string is accepted too.
+    if isinstance(value, dict):
+        city = str(value.get("city") or "").strip()
+        state = str(value.get("state") or "").strip()
+        if not city:
+            raise ValueError("a place needs a city")
+        return f"{city}, {state.upper()}" if state else city
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
+
+
+def _load_id(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value  # let the str type reject it instead of turning True into "True"
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+def _not_bool(value: Any) -> Any:
+    # JSON true is not a number, although Python's bool is an int: refused rather than read as 1.
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not a boolean")
+    return value
+
+
+Place = Annotated[str, BeforeValidator(_place), Field(min_length=1, max_length=120)]
+Number = Annotated[float, BeforeValidator(_not_bool)]
+
+
+class Load(BaseModel):
+    """One posted load; extra fields a portal shows are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+    portal: str | None = Field(default=None, min_length=1, max_length=64)
+    load_id: Annotated[str, BeforeValidator(_load_id)] | None = Field(
+        default=None, min_length=1, max_length=128, validation_alias=AliasChoices("load_id", "id")
+    )
+    origin: Place
+    destination: Place
+    price: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
+    posted_at: AwareDatetime | None = None
+    eta: AwareDatetime | None = None
+    equipment: str | None = Field(default=None, max_length=64)
+    weight_lbs: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
+    miles: Number | None = Field(default=None, gt=0, allow_inf_nan=False)
+    # 1-based place in the request, set by SummarizeRequest.
+    _position: int = PrivateAttr(default=0)
+
+    @model_validator(mode="after")
+    def _upper_currency(self) -> Load:
+        self.currency = self.currency.upper()
+        return self
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    @property
+    def ref(self) -> str:
+        """The load's id, or ``#<position>`` when the caller sent none."""
+        return self.load_id if self.load_id is not None else f"#{self._position}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies the load within a request (and its note in the answer)."""
+        return (self.portal or "", self.ref)
+
+    @property
+    def lane(self) -> str:
+        return f"{self.origin} -> {self.destination}"
+
+    @property
+    def rate_per_mile(self) -> float | None:
+        if self.price is None or not self.miles:
+            return None
+        return self.price / self.miles
+
+
+class SummarizeRequest(BaseModel):
+    """A JSON array of loads, or ``{"loads": [...]}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loads: list[Load] = Field(min_length=1, max_length=MAX_LOADS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_bare_array(cls, data: Any) -> Any:
+        return {"loads": data} if isinstance(data, list) else data
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> SummarizeRequest:
+        seen: dict[tuple[str, str], int] = {}
+        for index, load in enumerate(self.loads):
+            load._position = index + 1
+            if load.load_id is None:
+                continue  # referred to by its position, unique by construction
+            if load.key in seen:
+                raise ValueError(
+                    f"loads.{index}: duplicate of loads.{seen[load.key]} "
+                    f"(portal {load.portal!r}, load_id {load.load_id!r})"
+                )
+            seen[load.key] = index
+        return self
+
+
+# --- the answer -----------------------------------------------------------------------------------
+
+Direction = Literal["up", "down", "flat", "unknown"]
+FallbackReason = Literal[
+    "no_api_key",
+    "insufficient_quota",
+    "rate_limited",
+    "upstream_error",
+    "timeout",
+    "connection_error",
+    "malformed_output",
+    "refused",
+    "auth_error",
+    "bad_request",
+]
+
+
+class PriceTrend(BaseModel):
+    lane: str | None = Field(description="'Origin, ST -> Destination, ST', or null for all loads")
+    direction: Direction
+    change_pct: float | None = Field(description="change of the later postings against the earlier, in %")
+    detail: str
+
+
+class RouteSuggestion(BaseModel):
+    lane: str
+    reason: str
+    rate_per_mile: float | None
+
+
+class ModelNote(BaseModel):
+    """A note as the model writes it: the load named by portal and load_id as listed in the prompt."""
+
+    portal: str
+    load_id: str
+    score: float = Field(ge=0, le=1, description="0..1, higher = more attractive to the carrier")
+    note: str
+
+
+class LoadNote(BaseModel):
+    portal: str | None = Field(description="as sent, null when the load had none")
+    load_id: str | None = Field(description="as sent, null when the load had none")
+    position: int = Field(ge=1, description="1-based place of the load in the request")
+    score: float = Field(ge=0, le=1, description="0..1, higher = more attractive to the carrier")
+    note: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.portal or "", self.load_id if self.load_id is not None else f"#{self.position}")
+
+
+class ModelAnswer(BaseModel):
+    """The JSON schema the model must answer in (structured outputs); anything else is rejected."""
+
+    summary: str
+    insights: list[str] = Field(min_length=1, max_length=MAX_INSIGHTS)
+    price_trends: list[PriceTrend] = Field(max_length=MAX_TRENDS)
+    route_suggestions: list[RouteSuggestion] = Field(max_length=MAX_ROUTES)
+    notes: list[ModelNote]
+
+
+class SummaryResponse(BaseModel):
+    summary: str
+    insights: list[str]
+    price_trends: list[PriceTrend]
+    route_suggestions: list[RouteSuggestion]
+    notes: list[LoadNote] = Field(description="one per input load, in input order")
+    model: str = Field(description="the model that wrote the text, or 'deterministic' when degraded")
+    degraded: bool = Field(description="true when the answer did not come from the model")
+    reason: FallbackReason | None = Field(default=None, description="why the answer is degraded")
+    cached: bool = False
+    facts: Facts
