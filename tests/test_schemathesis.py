@@ -37,6 +37,8 @@ def live_env(migrated_db_url: str, redis_url: str, moto_url: str) -> dict[str, s
             "AWS_ENDPOINT_URL": moto_url,
             "AWS_DEFAULT_REGION": "us-east-1",
             "WEB_CONCURRENCY": "1",
+            # Every dependency is up; a check slowed down by a busy machine must not read as "down".
+            "READINESS_TIMEOUT_SECONDS": "15",
             # The simulator's fault switches answer 500 on purpose; the contract under test is the portals'.
             "SIM_CONTROL_ENABLED": "false",
         }

@@ -39,6 +39,21 @@ _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SUBSCHEMAS = ("items", "additionalProperties", "not", "propertyNames")
 
 
+# Any JSON value whose strings (keys included) hold no NUL: what a free-form part of a request may carry.
+_FREE_FORM = "JsonWithoutNul"
+_FREE_FORM_REF = {"$ref": f"#/components/schemas/{_FREE_FORM}"}
+_FREE_FORM_SCHEMA = {
+    "description": "Any JSON value; no string in it, key or value, may hold a NUL character.",
+    "anyOf": [
+        {"type": ["number", "boolean", "null"]},
+        {"type": "string", "pattern": f"^{_NO_NUL}*$"},
+        {"type": "array", "items": _FREE_FORM_REF},
+        {"type": "object", "additionalProperties": _FREE_FORM_REF, "propertyNames": {"pattern": f"^{_NO_NUL}*$"}},
+    ],
+}
+_SHAPE_KEYWORDS = {"type", "$ref", "anyOf", "oneOf", "allOf", "not", "enum", "const", "properties", "items"}
+
+
 def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
     if not isinstance(schema, dict):
         return
@@ -48,10 +63,21 @@ def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None
         if name not in seen and name in components:
             seen.add(name)
             _forbid_nul(components[name], components, seen)
+    if not (_SHAPE_KEYWORDS & set(schema)):
+        # A value of any shape (pydantic's Any): nothing in it may hold a NUL either.
+        components.setdefault(_FREE_FORM, _FREE_FORM_SCHEMA)
+        schema.update(_FREE_FORM_REF)
+        return
     if schema.get("type") == "string" and not ({"pattern", "enum", "const", "format"} & set(schema)):
         low, high = schema.get("minLength"), schema.get("maxLength")
         repeat = "*" if low is None and high is None else f"{{{low or 0},{'' if high is None else high}}}"
         schema["pattern"] = f"^{_NO_NUL}{repeat}$"
+    if schema.get("type") == "object" and schema.get("additionalProperties", True) is True:
+        # Extra fields a model ignores are still read for NULs.
+        components.setdefault(_FREE_FORM, _FREE_FORM_SCHEMA)
+        schema["additionalProperties"] = dict(_FREE_FORM_REF)
+    if schema.get("type") == "object":
+        schema.setdefault("propertyNames", {"pattern": f"^{_NO_NUL}*$"})
     children = [schema.get(key) for key in _SUBSCHEMAS]
     children += [item for key in _SUBSCHEMA_LISTS for item in schema.get(key) or []]
     children += [item for key in _SUBSCHEMA_MAPS for item in (schema.get(key) or {}).values()]
