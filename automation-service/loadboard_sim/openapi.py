@@ -42,9 +42,9 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or {}}
 
 
-def _form(*fields: str) -> dict[str, Any]:
+def _form(*fields: str, required: bool = True) -> dict[str, Any]:
     schema = {"type": "object", "properties": {name: {"type": "string"} for name in fields}}
-    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+    return {"required": required, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
 def _op(summary: str, responses: dict[int, Any], **extra: Any) -> dict[str, Any]:
@@ -119,7 +119,8 @@ def build_document(control_enabled: bool) -> dict[str, Any]:
                 "Sign in (cookie .LSAUTH); refused credentials get the form again with 200, as the portal does",
                 {200: _html("The form with the portal's message"), 302: _redirect("Signed in: to `ReturnUrl`")},
                 parameters=[_query("ReturnUrl", "Where to go after sign-in (a /landstar/ path)", {"type": "string"})],
-                requestBody=_form("UserName", "Password"),
+                # Like the portal: a post without a form is a failed sign-in, answered with the form.
+                requestBody=_form("UserName", "Password", required=False),
             ),
         },
         "/landstar/loadspublic": {
