@@ -51,7 +51,7 @@ _FREE_FORM_SCHEMA = {
         {"type": "object", "additionalProperties": _FREE_FORM_REF, "propertyNames": {"pattern": f"^{_NO_NUL}*$"}},
     ],
 }
-_SHAPE_KEYWORDS = {"type", "$ref", "anyOf", "oneOf", "allOf", "not", "enum", "const", "properties", "items"}
+_ANNOTATIONS = {"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
 
 
 def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
@@ -63,7 +63,7 @@ def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None
         if name not in seen and name in components:
             seen.add(name)
             _forbid_nul(components[name], components, seen)
-    if not (_SHAPE_KEYWORDS & set(schema)):
+    if set(schema) <= _ANNOTATIONS:
         # A value of any shape (pydantic's Any): nothing in it may hold a NUL either.
         components.setdefault(_FREE_FORM, _FREE_FORM_SCHEMA)
         schema.update(_FREE_FORM_REF)
