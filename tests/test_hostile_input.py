@@ -7,6 +7,7 @@ so that every service is shown to parse bodies through servicekit's shared code 
 from __future__ import annotations
 
 import logging
+import re
 import socket
 
 import pytest
@@ -58,6 +59,20 @@ def test_login_refuses_a_deep_body_without_any_token() -> None:
     app = build("fleet-api", offline_env(free_port()))
     response = app.test_client().post("/auth/login", data=DEEP, content_type="application/json")
     assert_refused_for_depth(response, "fleet-api POST /auth/login")
+
+
+def test_no_service_reads_a_body_around_servicekit() -> None:
+    """Bodies are read through servicekit (``parse_body``/``json_body``), where the depth and NUL rules live."""
+    readers = re.compile(r"\.get_json\(|request\.json\b|json\.loads\(request")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for service in [*SERVICES, "packages/jobs"]
+        for path in (ROOT / service).rglob("*.py")
+        if "tests" not in path.parts and ".venv" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if readers.search(line)
+    ]
+    assert not offenders, offenders
 
 
 def test_every_body_operation_declares_the_refusals_it_can_send(service_app) -> None:
