@@ -6,6 +6,7 @@ so that every service is shown to parse bodies through servicekit's shared code 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
@@ -93,18 +94,21 @@ def raw_exchange(port: int, request: bytes) -> bytes:
 
 
 @pytest.mark.integration
-def test_gunicorn_limits_answer_before_the_app_as_documented(tmp_path) -> None:
-    """A request line over 4094 bytes or a header over 8190 bytes never reaches Flask: gunicorn refuses it
-    itself, with its own small HTML page (documented in packages/servicekit/README.md)."""
+def test_gunicorn_limits_answer_problem_json_before_the_app(tmp_path) -> None:
+    """A request line over 4094 bytes or a header over 8190 bytes never reaches Flask: gunicorn refuses it,
+    through servicekit's worker class, as problem+json."""
     port = free_port()
     env = {**offline_env(free_port()), "WEB_CONCURRENCY": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     proc = start_gunicorn(ROOT / "dispatch-service", port=port, env=env)
     try:
         long_line = raw_exchange(port, b"GET /healthz?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         big_header = raw_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+        fine = raw_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     finally:
         stop_process(proc)
-    for answer, status in ((long_line, b"414"), (big_header, b"431")):
-        head = answer.split(b"\r\n\r\n", 1)[0]
-        assert head.startswith(b"HTTP/1.1 " + status), head
-        assert b"Content-Type: text/html" in head, head
+    for answer, status in ((long_line, 414), (big_header, 431)):
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
+        assert b"Content-Type: application/problem+json" in head, head
+        assert json.loads(body)["status"] == status
+    assert fine.startswith(b"HTTP/1.1 200 ")
