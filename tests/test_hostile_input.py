@@ -56,6 +56,32 @@ def test_deeply_nested_bodies_are_a_400_naming_the_limit(service_app, body, capl
     assert not [record for record in caplog.records if record.exc_info], "a refused body must log no traceback"
 
 
+@pytest.mark.parametrize(
+    "body, status, title",
+    [
+        ('{"name": "a\\u0000b", "loads": ["\\u0000"]}', 422, "Validation failed"),
+        ('{"\\u0000": 1}', 422, "Validation failed"),
+        ('{"pad": "' + "x" * 1_100_000 + '"}', 413, "Request Entity Too Large"),
+    ],
+    ids=["nul-value", "nul-key", "too-large"],
+)
+def test_nul_characters_and_oversized_bodies_get_their_documented_refusal(service_app, body, status, title) -> None:
+    name, app = service_app
+    token = issue_token(app.config["SETTINGS"], "hostile-input-test")[0]
+    client = app.test_client()
+    for path, method, op in body_operations(app):
+        response = client.open(
+            fill_path(path),
+            method=method.upper(),
+            data=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        where = f"{name} {method.upper()} {path}"
+        assert response.status_code == status, f"{where} answered {response.status_code}"
+        assert response.mimetype == "application/problem+json" and response.get_json()["title"] == title, where
+        assert str(status) in op["responses"], f"{where} does not declare {status}"
+
+
 def test_login_refuses_a_deep_body_without_any_token() -> None:
     app = build("fleet-api", offline_env(free_port()))
     response = app.test_client().post("/auth/login", data=DEEP, content_type="application/json")
