@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from typing import Any
@@ -65,7 +66,7 @@ def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None
             _forbid_nul(components[name], components, seen)
     if set(schema) <= _ANNOTATIONS:
         # A value of any shape (pydantic's Any): nothing in it may hold a NUL either.
-        components.setdefault(_FREE_FORM, _FREE_FORM_SCHEMA)
+        components.setdefault(_FREE_FORM, copy.deepcopy(_FREE_FORM_SCHEMA))
         schema.update(_FREE_FORM_REF)
         return
     if schema.get("type") == "string" and not ({"pattern", "enum", "const", "format"} & set(schema)):
@@ -74,7 +75,7 @@ def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None
         schema["pattern"] = f"^{_NO_NUL}{repeat}$"
     if schema.get("type") == "object" and schema.get("additionalProperties", True) is True:
         # Extra fields a model ignores are still read for NULs.
-        components.setdefault(_FREE_FORM, _FREE_FORM_SCHEMA)
+        components.setdefault(_FREE_FORM, copy.deepcopy(_FREE_FORM_SCHEMA))
         schema["additionalProperties"] = dict(_FREE_FORM_REF)
     if schema.get("type") == "object":
         schema.setdefault("propertyNames", {"pattern": f"^{_NO_NUL}*$"})
