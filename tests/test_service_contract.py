@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate
 from servicekit import issue_token
 from suite_support import SERVICES, build, fill_path, offline_env
 from testkit.servers import free_port
@@ -26,6 +27,44 @@ def test_health_metrics_and_docs_answer(service_app) -> None:
     assert document["info"]["title"] == name
     assert PUBLIC_PATHS <= set(document["paths"])
     assert client.get("/docs").status_code == 200
+
+
+def test_metrics_content_type_names_its_charset_once(service_app) -> None:
+    _, app = service_app
+    content_type = app.test_client().get("/metrics").headers["Content-Type"]
+    assert content_type.startswith("text/plain") and content_type.count("charset") == 1, content_type
+
+
+def references(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references(value)
+
+
+def test_openapi_document_is_valid_and_every_reference_resolves(service_app) -> None:
+    name, app = service_app
+    document = app.test_client().get("/openapi.json").get_json()
+    validate(document)
+    schemas = document["components"]["schemas"]
+    for ref in references(document):
+        assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, f"{name}: {ref}"
+
+
+def test_every_error_response_is_documented_as_problem_json(service_app) -> None:
+    name, app = service_app
+    for path, method, op in operations(app):
+        for status, response in op["responses"].items():
+            if int(status) >= 400 and not (path == "/readyz" and status == "503"):
+                assert list(response.get("content", {})) == ["application/problem+json"], (
+                    f"{name} {method.upper()} {path} {status}"
+                )
+        if path not in PUBLIC_PATHS:
+            assert "Retry-After" in op["responses"]["503"]["headers"], f"{name} {method.upper()} {path}"
 
 
 def test_readiness_names_each_dependency(service_app) -> None:

@@ -2,7 +2,8 @@
 
 One Flask app serves both portals under path prefixes (``/jbhunt`` and ``/landstar``), each with its
 own login form, session cookie, markup, pagination style, time zone and price formats. It runs as
-its own process (``gunicorn -c automation-service/loadboard_sim/gunicorn.conf.py``, port 8010).
+its own process (``gunicorn -c automation-service/gunicorn.loadboard-sim.conf.py``, port 8010), with the
+same ``/healthz``, ``/readyz`` and ``/openapi.json`` as the services.
 """
 
 from __future__ import annotations
@@ -10,11 +11,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, redirect
+from servicekit import ApiProblem, problem_response
+from servicekit.health import health_blueprint
 
 from . import control, jbhunt, landstar
 from .data import generate
 from .faults import FaultBoard
+from .openapi import build_document
 from .settings import SimSettings
+
+
+def _loads_of(app: Flask, portal: str):
+    def check() -> dict:
+        loads = app.config["LOADS"][portal]
+        if not loads:
+            raise RuntimeError(f"no loads generated for {portal}")
+        return {"loads": len(loads)}
+
+    return check
 
 
 def create_app(settings: SimSettings | None = None) -> Flask:
@@ -27,7 +41,9 @@ def create_app(settings: SimSettings | None = None) -> Flask:
         "jbhunt": generate("jbhunt", settings.jbhunt_loads, anchor, settings.seed),
         "landstar": generate("landstar", settings.landstar_loads, anchor, settings.seed),
     }
-    app.config["FAULTS"] = FaultBoard(settings.configured_faults(), settings.slow_seconds)
+    app.config["FAULTS"] = FaultBoard(
+        settings.configured_faults(), settings.slow_seconds, per_request=settings.control_enabled
+    )
     app.register_blueprint(jbhunt.blueprint, url_prefix="/jbhunt")
     app.register_blueprint(landstar.blueprint, url_prefix="/landstar")
     if settings.control_enabled:
@@ -37,8 +53,16 @@ def create_app(settings: SimSettings | None = None) -> Flask:
     def index():
         return redirect("/jbhunt/loadboard/map")
 
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(status="ok", portals=["jbhunt", "landstar"])
+    checks = {portal: _loads_of(app, portal) for portal in ("jbhunt", "landstar")}
+    app.register_blueprint(health_blueprint("loadboard-sim", checks, timeout=2.0))
+    document = build_document(settings.control_enabled)
+
+    @app.get("/openapi.json")
+    def openapi():
+        return jsonify(document)
+
+    @app.errorhandler(ApiProblem)
+    def problem(exc: ApiProblem):
+        return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extensions)
 
     return app

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from typing import Literal
 
-from .faults import FAULTS, STAGES
+from flask import Blueprint, current_app, jsonify
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from servicekit import parse_body
 
 blueprint = Blueprint("sim_control", __name__)
-PORTALS = ("jbhunt", "landstar")
+
+
+class ArmFault(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    portal: Literal["jbhunt", "landstar"]
+    fault: Literal["slow", "500", "login", "layout"]
+    stage: Literal["login", "list", "api", "any"] = "any"
+    times: StrictInt = Field(1, ge=1, le=1000)
 
 
 @blueprint.get("/faults")
@@ -17,12 +27,10 @@ def show():
 
 @blueprint.post("/faults")
 def arm():
-    body = request.get_json(silent=True) or {}
-    portal, fault = body.get("portal"), body.get("fault")
-    stage, times = body.get("stage", "any"), body.get("times", 1)
-    if portal not in PORTALS or fault not in FAULTS or stage not in STAGES or not isinstance(times, int) or times < 1:
-        return jsonify(error=f"portal in {PORTALS}, fault in {FAULTS}, stage in {STAGES}, times >= 1"), 422
-    current_app.config["FAULTS"].arm(portal, fault, stage, times)
+    # Through servicekit's body parsing: 415 for non-JSON, 400 for malformed or too deeply nested JSON,
+    # 422 (problem+json) for anything else the model refuses.
+    body = parse_body(ArmFault)
+    current_app.config["FAULTS"].arm(body.portal, body.fault, body.stage, body.times)
     return jsonify(current_app.config["FAULTS"].state()), 201
 
 

@@ -2,7 +2,8 @@
 
 A fault comes from, in order: the request itself (``?fault=`` or ``X-Sim-Fault``), a queue of one-off
 faults armed through ``POST /_sim/faults`` (e.g. "the next 2 list pages of jbhunt answer 500"), or
-the configuration (``SIM_FAULTS``), which makes every request of a portal fail for a whole run.
+the configuration (``SIM_FAULTS``), which makes every request of a portal fail for a whole run. The first
+two are test controls: off, with ``/_sim/faults``, when ``SIM_CONTROL_ENABLED=false``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ class Armed:
 
 
 class FaultBoard:
-    def __init__(self, configured: dict[str, str], slow_seconds: float) -> None:
+    def __init__(self, configured: dict[str, str], slow_seconds: float, per_request: bool = True) -> None:
         self.configured = configured
         self.slow_seconds = slow_seconds
+        self.per_request = per_request
         self._armed: dict[str, list[Armed]] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +50,7 @@ class FaultBoard:
 
     def take(self, portal: str, stage: str) -> str | None:
         asked = request.args.get("fault") or request.headers.get("X-Sim-Fault")
-        if asked in FAULTS:
+        if self.per_request and asked in FAULTS:
             return asked
         with self._lock:
             for armed in self._armed.get(portal, []):

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from flask import Blueprint, Response, request
 from servicekit import problem_response, public
+from servicekit.validation import json_depth_exceeds, max_json_depth
 
 from . import relay_signature
 from .dispatcher import Dispatcher
@@ -161,6 +162,10 @@ def push_blueprint(
             return _problem(401, "Unauthorized", f"push signature rejected: {exc}")
         if job_type not in dispatcher.registry or dispatcher.registry.get(job_type).handler is None:
             return _problem(404, "Not Found", f"no handler for job type {job_type!r}")
+        limit = max_json_depth()
+        if json_depth_exceeds(raw, limit):
+            # Before json.loads, whose recursion a deep enough body would exhaust.
+            return _problem(400, "JSON nested too deeply", f"The body nests deeper than {limit} levels.")
         try:
             payload = json.loads(body) if body else None
         except ValueError:

@@ -126,6 +126,15 @@ def test_payload_failing_validation_is_422_with_the_errors(receiver) -> None:
     assert handled == []
 
 
+def test_a_signed_but_deeply_nested_body_is_a_400_naming_the_limit(receiver) -> None:
+    url, handled = receiver
+    response = _post(url, "bakery.batch", b"[" * 50_000 + b"]" * 50_000)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert "64 levels" in response.json()["detail"]
+    assert handled == []
+
+
 def test_handler_failure_is_5xx_so_the_sender_retries(receiver) -> None:
     url, _ = receiver
     response = _post(url, "bakery.batch", json.dumps({"order_id": 500}).encode())

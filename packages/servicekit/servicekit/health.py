@@ -6,10 +6,25 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Literal
 
 from flask import Blueprint, jsonify
+from pydantic import BaseModel
+
+from .validation import endpoint
 
 ReadinessCheck = Callable[[], object]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    service: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    service: str
+    checks: dict[str, dict[str, Any]]
 
 
 def _timed(check: ReadinessCheck) -> tuple[object, float]:
@@ -36,10 +51,16 @@ def health_blueprint(service: str, checks: dict[str, ReadinessCheck], timeout: f
     pool = ThreadPoolExecutor(max_workers=max(2, len(checks)), thread_name_prefix="readyz")
 
     @bp.get("/healthz")
+    @endpoint(summary="The process answers", response=Health)
     def healthz():
         return jsonify(status="ok", service=service)
 
     @bp.get("/readyz")
+    @endpoint(
+        summary="Every dependency answers",
+        response=Readiness,
+        responses={503: ("application/json", Readiness)},
+    )
     def readyz():
         # All checks run at once, so a slow dependency costs one timeout, not one per check.
         futures = {name: pool.submit(_timed, check) for name, check in checks.items()}

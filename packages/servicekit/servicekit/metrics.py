@@ -22,6 +22,8 @@ from prometheus_client import (
 )
 from prometheus_flask_exporter import PrometheusMetrics
 
+from .validation import endpoint
+
 _domain: dict[str, object] = {}
 
 
@@ -64,6 +66,7 @@ def setup_metrics(app: Flask, service: str) -> PrometheusMetrics:
         excluded_paths=["/metrics"],
     )
 
+    @endpoint(summary="Prometheus metrics of every worker", media_type="text/plain")
     def render() -> Response:
         if multiprocess_dir():
             registry = CollectorRegistry()
@@ -71,7 +74,8 @@ def setup_metrics(app: Flask, service: str) -> PrometheusMetrics:
             body = generate_latest(registry)
         else:
             body = generate_latest(REGISTRY) + generate_latest(app_registry)
-        return Response(body, mimetype=CONTENT_TYPE_LATEST)
+        # CONTENT_TYPE_LATEST already names its charset; as a mimetype Flask would append a second one.
+        return Response(body, content_type=CONTENT_TYPE_LATEST)
 
     app.add_url_rule("/metrics", "servicekit.metrics", render, methods=["GET"])
     return metrics

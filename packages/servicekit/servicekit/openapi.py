@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from typing import Any
@@ -11,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from .auth import ALWAYS_PUBLIC
 from .errors import PROBLEM_MEDIA_TYPE, ProblemModel
-from .validation import spec_of
+from .validation import endpoint, spec_of
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _PARAM_TYPES = {
@@ -20,39 +21,123 @@ _PARAM_TYPES = {
     "uuid": {"type": "string", "format": "uuid"},
     "path": {"type": "string"},
 }
-_ERROR_STATUSES = {
-    400: "Malformed request",
-    401: "Missing or invalid token",
-    404: "Not found",
-    415: "Body is not JSON",
-    422: "Validation failed",
+# Refusals servicekit itself sends, declared on the operations they can happen on.
+_MALFORMED = (400, "Malformed JSON, or JSON nested deeper than the service's limit")
+_UNAUTHORIZED = (401, "Missing or invalid token")
+_NOT_FOUND = (404, "Not found")
+_TOO_LARGE = (413, "Body larger than the service's limit")
+_NOT_JSON = (415, "Body is not JSON")
+_INVALID = (422, "Validation failed, or a NUL character in a string")
+_UNAVAILABLE = (503, "A dependency of the service is unavailable; retry after Retry-After seconds")
+# servicekit's own endpoints touch no dependency of the service (/readyz declares its own 503).
+_PLUMBING = {"servicekit.healthz", "servicekit.readyz", "servicekit.metrics", "servicekit.openapi", "servicekit.docs"}
+# Every string of a request is refused when it holds a NUL (validation.reject_nul); the schema says so.
+_NO_NUL = r"[^\x00]"
+
+
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SUBSCHEMAS = ("items", "additionalProperties", "not", "propertyNames")
+
+
+# Any JSON value whose strings (keys included) hold no NUL: what a free-form part of a request may carry.
+_FREE_FORM = "JsonWithoutNul"
+_FREE_FORM_REF = {"$ref": f"#/components/schemas/{_FREE_FORM}"}
+_FREE_FORM_SCHEMA = {
+    "description": "Any JSON value; no string in it, key or value, may hold a NUL character.",
+    "anyOf": [
+        {"type": ["number", "boolean", "null"]},
+        {"type": "string", "pattern": f"^{_NO_NUL}*$"},
+        {"type": "array", "items": _FREE_FORM_REF},
+        {"type": "object", "additionalProperties": _FREE_FORM_REF, "propertyNames": {"pattern": f"^{_NO_NUL}*$"}},
+    ],
 }
+_ANNOTATIONS = {"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
+
+
+def _forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _forbid_nul(components[name], components, seen)
+    if set(schema) <= _ANNOTATIONS:
+        # A value of any shape (pydantic's Any): nothing in it may hold a NUL either.
+        components.setdefault(_FREE_FORM, copy.deepcopy(_FREE_FORM_SCHEMA))
+        schema.update(_FREE_FORM_REF)
+        return
+    if schema.get("type") == "string" and not ({"pattern", "enum", "const", "format"} & set(schema)):
+        low, high = schema.get("minLength"), schema.get("maxLength")
+        repeat = "*" if low is None and high is None else f"{{{low or 0},{'' if high is None else high}}}"
+        schema["pattern"] = f"^{_NO_NUL}{repeat}$"
+    if schema.get("type") == "object" and schema.get("additionalProperties", True) is True:
+        # Extra fields a model ignores are still read for NULs.
+        components.setdefault(_FREE_FORM, copy.deepcopy(_FREE_FORM_SCHEMA))
+        schema["additionalProperties"] = dict(_FREE_FORM_REF)
+    if schema.get("type") == "object":
+        schema.setdefault("propertyNames", {"pattern": f"^{_NO_NUL}*$"})
+    children = [schema.get(key) for key in _SUBSCHEMAS]
+    children += [item for key in _SUBSCHEMA_LISTS for item in schema.get(key) or []]
+    children += [item for key in _SUBSCHEMA_MAPS for item in (schema.get(key) or {}).values()]
+    for child in children:
+        _forbid_nul(child, components, seen)
 
 
 class _Components:
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
 
+    def schema_of(self, model: Any) -> dict[str, Any]:
+        """The JSON schema of a model, its nested definitions moved to ``components/schemas``."""
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        else:
+            schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
+        for def_name, definition in schema.pop("$defs", {}).items():
+            self.schemas.setdefault(def_name, definition)
+        return schema
+
     def ref(self, model: Any) -> dict[str, Any]:
         if model is None:
             return {}
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            name = model.__name__
-        else:
-            schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
-            name = None
-        for def_name, definition in schema.pop("$defs", {}).items():
-            self.schemas.setdefault(def_name, definition)
-        if name is None:
+        schema = self.schema_of(model)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return schema
-        self.schemas.setdefault(name, schema)
-        return {"$ref": f"#/components/schemas/{name}"}
+        self.schemas.setdefault(model.__name__, schema)
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _response(status: int, declared: Any, media_type: str, components: _Components, problem: dict) -> dict[str, Any]:
+    """One entry of ``responses``: ``declared`` is a model, a description, ``None`` or ``(media type, model)``.
+
+    Every error servicekit sends is problem+json, so an error status names the problem schema whatever
+    model was given, unless the entry spells out its own media type.
+    """
+    description = "OK" if status < 300 else ("Redirect" if status < 400 else "Error")
+    if isinstance(declared, str):
+        description, declared = declared, None
+    if isinstance(declared, tuple):
+        media_type, declared = declared
+    elif status >= 400:
+        is_problem = isinstance(declared, type) and issubclass(declared, ProblemModel)
+        media_type, declared = PROBLEM_MEDIA_TYPE, declared if is_problem else ProblemModel
+    entry: dict[str, Any] = {"description": description}
+    if declared is not None:
+        schema = problem if declared is ProblemModel else components.ref(declared)
+        entry["content"] = {media_type: {"schema": schema}}
+    elif media_type != "application/json":
+        entry["content"] = {media_type: {"schema": {"type": "string"}}}
+    return entry
 
 
 def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, Any]:
     components = _Components()
     problem_ref = components.ref(ProblemModel)
+    problem_content = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+    request_schemas: list[Any] = []
     paths: dict[str, Any] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
@@ -80,36 +165,39 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
                 op["tags"] = spec.tags
             op_params = list(params)
             if spec.query is not None:
-                query_schema = spec.query.model_json_schema()
+                query_schema = components.schema_of(spec.query)
                 required = set(query_schema.get("required", []))
                 for name, prop in query_schema.get("properties", {}).items():
                     op_params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+                    request_schemas.append(prop)
             if op_params:
                 op["parameters"] = op_params
             if spec.body is not None:
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": components.ref(spec.body)}},
-                }
-            for status, model in (spec.responses or {200: None}).items():
-                entry: dict[str, Any] = {"description": "OK" if status < 300 else "Error"}
-                if model is not None:
-                    entry["content"] = {"application/json": {"schema": components.ref(model)}}
-                op["responses"][str(status)] = entry
-            errors = dict(_ERROR_STATUSES)
-            if public:
-                errors.pop(401)
-            if spec.body is None:
-                errors.pop(415)
-                if spec.query is None:
-                    errors.pop(422)
-            for status, description in errors.items():
-                op["responses"].setdefault(
-                    str(status), {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}}
-                )
+                body_schema = components.ref(spec.body)
+                request_schemas.append(body_schema)
+                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
+            for status, declared in (spec.responses or {200: None}).items():
+                op["responses"][str(status)] = _response(status, declared, spec.media_type, components, problem_ref)
+            errors = [_NOT_FOUND]
+            if not public:
+                errors.append(_UNAUTHORIZED)
+            if spec.body is not None:
+                errors += [_MALFORMED, _TOO_LARGE, _NOT_JSON]
+            if spec.body is not None or spec.query is not None:
+                errors.append(_INVALID)
+            if rule.endpoint not in _PLUMBING:
+                errors.append(_UNAVAILABLE)
+            for status, description in sorted(errors):
+                entry: dict[str, Any] = {"description": description, "content": problem_content}
+                if status == 503:
+                    entry["headers"] = {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}}
+                op["responses"].setdefault(str(status), entry)
             if not public:
                 op["security"] = [{"bearerAuth": []}]
             paths.setdefault(path, {})[method.lower()] = op
+    seen: set[str] = set()
+    for schema in request_schemas:
+        _forbid_nul(schema, components.schemas, seen)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
@@ -128,9 +216,11 @@ def register_openapi(app: Flask, title: str) -> None:
             current_app.extensions["servicekit.openapi"] = build_openapi(current_app, title)
         return current_app.extensions["servicekit.openapi"]
 
+    @endpoint(summary="This document (OpenAPI 3.1)", response=dict[str, Any])
     def openapi():
         return jsonify(cached_document())
 
+    @endpoint(summary="The operations of this service, as a page", media_type="text/html")
     def docs():
         document = cached_document()
         rows = "".join(

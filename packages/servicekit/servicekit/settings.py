@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -78,6 +78,8 @@ class ServiceSettings(EnvSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_ttl_seconds: int = 3600
     max_content_length: int = 1_048_576
+    # Deeper JSON bodies are refused (400) before parsing; capped so that no recursive walk nears Python's limit.
+    max_json_depth: int = Field(64, ge=1, le=256)
     readiness_timeout_seconds: float = 2.0
 
 

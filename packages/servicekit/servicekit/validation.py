@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import ApiProblem
@@ -22,6 +23,7 @@ class EndpointSpec:
     tags: list[str] = field(default_factory=list)
     public: bool = False
     scope: str | None = None
+    media_type: str = "application/json"
 
 
 def spec_of(view: Callable) -> EndpointSpec:
@@ -71,11 +73,49 @@ def reject_nul(data: Any, where: str) -> None:
         )
 
 
+DEFAULT_MAX_JSON_DEPTH = 64
+# A string token always matches, terminated or running to the end of the body, so no start is tried twice.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_OPENERS = frozenset(b"[{")
+
+
+def json_depth_exceeds(raw: bytes, limit: int) -> bool:
+    """Whether ``raw`` nests arrays and objects deeper than ``limit``, judged before any parsing.
+
+    Strings are cut out and everything but brackets dropped at C speed; the depth walk then visits brackets
+    only and stops at the first level past the limit. Linear in the body size, so a hostile body never
+    reaches a recursive parser or validator and costs little to refuse.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for char in brackets:
+        if char in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def max_json_depth() -> int:
+    settings = current_app.config.get("SETTINGS")
+    return getattr(settings, "max_json_depth", DEFAULT_MAX_JSON_DEPTH)
+
+
 def json_body() -> Any:
-    """The request's JSON body: 415 when it is not JSON, 400 when it does not parse."""
+    """The request's JSON body: 415 when it is not JSON, 400 when it does not parse or nests too deep."""
     mimetype = request.mimetype or ""
     if not (mimetype == "application/json" or mimetype.endswith("+json")):
         raise ApiProblem(415, "Unsupported Media Type", "Send the body as application/json.")
+    limit = max_json_depth()
+    if json_depth_exceeds(request.get_data(cache=True), limit):
+        raise ApiProblem(
+            400, "JSON nested too deeply", f"The request body nests arrays and objects deeper than {limit} levels."
+        )
     data = request.get_json(silent=True)
     if data is None:
         raise ApiProblem(400, "Malformed JSON", "The request body is not valid JSON.")
@@ -112,11 +152,15 @@ def endpoint(
     status: int = 200,
     responses: dict[int, Any] | None = None,
     tags: list[str] | None = None,
+    media_type: str = "application/json",
 ) -> Callable:
     """Describe an endpoint; when ``body``/``query`` are given, the view receives them validated.
 
     The view is called with ``body=`` and/or ``query=`` keyword arguments. The same metadata feeds
-    ``/openapi.json``, so the document cannot drift from what the code accepts.
+    ``/openapi.json``, so the document cannot drift from what the code accepts. ``responses`` maps a
+    status to a model, a description or ``(media type, model)``; an error status (400 and up) is documented
+    as ``application/problem+json`` unless its media type is given. ``media_type`` is that of the success
+    responses.
     """
 
     def decorate(view: Callable) -> Callable:
@@ -133,7 +177,7 @@ def endpoint(
         if inner:
             spec.public, spec.scope = inner.public, inner.scope
         spec.summary = summary or (view.__doc__ or "").strip().split("\n")[0] or None
-        spec.body, spec.query, spec.tags = body, query, tags or []
+        spec.body, spec.query, spec.tags, spec.media_type = body, query, tags or [], media_type
         spec.responses = dict(responses or {})
         spec.responses.setdefault(status, response)
         return wrapper
