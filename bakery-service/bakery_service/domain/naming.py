@@ -6,6 +6,10 @@ import re
 import unicodedata
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+)
 
 
 def snake_case(name: str) -> str:
@@ -15,7 +19,7 @@ def snake_case(name: str) -> str:
     separates words, and the words are joined by one ``_``. Letters without an ASCII form vanish, so a
     name made only of them gives ``""`` (the caller refuses it).
     """
-    folded = unicodedata.normalize("NFKD", name)
+    folded = unicodedata.normalize("NFKD", name.translate(_LIGATURES))
     ascii_only = "".join(ch for ch in folded if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
     return "_".join(word for word in _NOT_ALNUM.split(ascii_only.lower()) if word)
 
