@@ -21,9 +21,14 @@ NOT_FUZZED = {"/readyz"}
 
 
 @pytest.fixture(scope="module")
-def live_env(migrated_db_url: str, redis_url: str, moto_url: str) -> dict[str, str]:
+def live_env(migrated_db_url: str, redis_url: str, moto_url: str, make_httpserver) -> dict[str, str]:
     env = offline_env(free_port())
     env.update({"DATABASE_URL": migrated_db_url, "REDIS_URL": redis_url, "AWS_ENDPOINT_URL": moto_url})
+    # bakery-service's web page signs in through the suite's login: a stand-in that refuses every password.
+    make_httpserver.expect_request("/auth/login", method="POST").respond_with_json(
+        {"title": "Unauthorized", "status": 401}, status=401, content_type="application/problem+json"
+    )
+    env["AUTH_LOGIN_URL"] = make_httpserver.url_for("/auth/login")
     return env
 
 

@@ -32,25 +32,25 @@ def create_employee(body: EmployeeCreate):
     return json_response(employee, 201, {"Location": f"/employees/{employee.id}"})
 
 
-@bp.get("/employees/<int:employee_id>")
+@bp.get("/employees/<employee_id>")
 @endpoint(summary="One employee", response=Employee, tags=["employees"])
-def get_employee(employee_id: int):
+def get_employee(employee_id: str):
     return json_response(employees.get_employee(deps().store, checked_id(employee_id, "employee")))
 
 
-@bp.patch("/employees/<int:employee_id>")
+@bp.patch("/employees/<employee_id>")
 @endpoint(
     summary="Change names, GitHub account or the developer permission (GitHub access follows)",
     body=EmployeePatch,
     response=Employee,
     tags=["employees"],
 )
-def update_employee(employee_id: int, body: EmployeePatch):
+def update_employee(employee_id: str, body: EmployeePatch):
     return json_response(employees.update_employee(deps().store, checked_id(employee_id, "employee"), body))
 
 
-@bp.delete("/employees/<int:employee_id>")
+@bp.delete("/employees/<employee_id>")
 @endpoint(summary="Fire: GitHub access is removed", status=204, tags=["employees"])
-def fire_employee(employee_id: int):
+def fire_employee(employee_id: str):
     employees.fire_employee(deps().store, checked_id(employee_id, "employee"))
     return Response(status=204)

@@ -43,29 +43,29 @@ def list_orders(query: OrderQuery):
     return json_response(OrderList(items=orders.list_orders(deps().store, query.state, query.limit, query.offset)))
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<order_id>")
 @endpoint(summary="One order, with its required ingredients, ticket and ready notice", response=Order, tags=["orders"])
-def get_order(order_id: int):
+def get_order(order_id: str):
     return json_response(orders.get_order(deps().store, checked_id(order_id, "order")))
 
 
-@bp.delete("/orders/<int:order_id>")
+@bp.delete("/orders/<order_id>")
 @endpoint(
     summary="Cancel an order (cancelling again changes nothing); noted in the customer's Drive document",
     response=Order,
     tags=["orders"],
 )
-def cancel_order(order_id: int):
+def cancel_order(order_id: str):
     return json_response(orders.cancel_order(deps().store, checked_id(order_id, "order")))
 
 
-@bp.post("/orders/<int:order_id>/ready")
+@bp.post("/orders/<order_id>/ready")
 @endpoint(
     summary="Mark an order ready: Slack message to the customer, or e-mail to <snake_case(customer)>@gmail.com",
     response=Order,
     responses={409: ProblemModel},
     tags=["orders"],
 )
-def mark_ready(order_id: int):
+def mark_ready(order_id: str):
     d = deps()
     return json_response(orders.mark_ready(d.store, d.clients, checked_id(order_id, "order")))

@@ -19,11 +19,11 @@ def bakery_problem(exc: BakeryError) -> Response:
     return problem_response(exc.status, exc.title, exc.detail)
 
 
-def checked_id(value: int, what: str) -> int:
-    """Path ids beyond bigint cannot exist: 404 rather than a database error."""
-    if not 0 < value <= MAX_ID:
-        raise NotFound(f"No {what} has the id {value}.")
-    return value
+def checked_id(raw: str, what: str) -> int:
+    """A path id as a positive bigint; anything else (text, a uuid, a number beyond bigint) cannot exist: 404."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not 0 < int(raw) <= MAX_ID:
+        raise NotFound(f"No {what} has the id {raw[:40]!r}.")
+    return int(raw)
 
 
 def unavailable(detail: str) -> ApiProblem:
