@@ -63,8 +63,9 @@ def slack_ready_notice(clients: IntegrationClients, p: dict[str, Any]) -> Outcom
 
 
 def email_ready_notice(clients: IntegrationClients, p: dict[str, Any]) -> Outcome:
-    clients.email.send(p["to"], p["subject"], p["body"])
-    return Outcome({"to": p["to"]}, lambda conn: pg.record_ready_notice(conn, p["order_id"], "email", p["to"]))
+    message_id = clients.email.send(p["to"], p["subject"], p["body"])
+    result = {"to": p["to"], **({"message_id": message_id} if isinstance(message_id, str) else {})}
+    return Outcome(result, lambda conn: pg.record_ready_notice(conn, p["order_id"], "email", p["to"]))
 
 
 def drive_append_line(clients: IntegrationClients, p: dict[str, Any]) -> Outcome:
@@ -135,7 +136,7 @@ class OutboxProcessor:
         except NotConfigured as exc:
             self._settle_error(row, str(exc), retryable=True, counts=False)
         except IntegrationError as exc:
-            self._settle_error(row, str(exc), retryable=exc.retryable)
+            self._settle_error(row, str(exc), retryable=exc.retryable, retry_after=getattr(exc, "retry_after", None))
         except Exception as exc:  # noqa: BLE001 - an unexpected client error must not lose the action
             log.exception("outbox action %s (%s.%s) raised", row["id"], integration, action)
             self._settle_error(row, f"{type(exc).__name__}: {exc}", retryable=True)
@@ -147,11 +148,21 @@ class OutboxProcessor:
             ACTIONS.labels(integration, "done").inc()
             log.info("outbox action %s (%s.%s) done", row["id"], integration, action)
 
-    def _settle_error(self, row: dict[str, Any], error: str, *, retryable: bool, counts: bool = True) -> None:
+    def _settle_error(
+        self,
+        row: dict[str, Any],
+        error: str,
+        *,
+        retryable: bool,
+        counts: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
         attempts = row["attempts"]
         failed = counts and (not retryable or attempts >= self.settings.integration_max_attempts)
+        # An API that says when to come back (429/503 Retry-After) is not asked sooner.
+        delay = max(self.backoff(attempts), min(retry_after or 0.0, self.settings.integration_retry_max_seconds))
         with self.store.begin() as conn:
-            pg.retry_later(conn, row["id"], self.backoff(attempts), error, failed=failed)
+            pg.retry_later(conn, row["id"], delay, error, failed=failed)
         ACTIONS.labels(row["integration"], "failed" if failed else "retry").inc()
         log.warning(
             "outbox action %s (%s.%s) attempt %s %s: %s",

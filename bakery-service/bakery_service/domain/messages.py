@@ -8,9 +8,9 @@ from .amounts import Amount
 
 
 def ingredients_table(lines: list[tuple[str, Amount]]) -> str:
-    """A Jira wiki-markup table (Jira renders it; plain-text readers still see aligned columns)."""
+    """A pipe table (header, rule, one row per ingredient): the Jira client turns it into a real table."""
     rows = [f"| {name} | {amount.text()} |" for name, amount in lines]
-    return "\n".join(["|| Ingredient || Quantity ||", *rows])
+    return "\n".join(["| Ingredient | Quantity |", "| --- | --- |", *rows])
 
 
 def order_ticket(order_id: int, lines: list[tuple[str, Amount]], order_url: str) -> tuple[str, str]:

@@ -188,3 +188,13 @@ def test_integrations_list_every_integration_and_no_credential(make_settings, cl
     assert [i["name"] for i in body.get_json()["items"]] == ["jira", "slack", "email", "drive", "github"]
     assert client.post("/integrations/telegram/replay").status_code == 404
     assert "jira-webhook-test-secret" not in body.get_data(as_text=True)
+
+
+def test_an_api_that_says_when_to_come_back_is_not_asked_sooner(client, two_orders, processor, fakes, outbox) -> None:
+    client.delete(f"/orders/{two_orders[0]}")
+    busy = IntegrationError("Drive answered 429", retryable=True)
+    busy.retry_after = 300.0
+    fakes.drive.errors.append(busy)
+    processor.run_once()
+    row = outbox("drive")[0]
+    assert (row["next_attempt_at"] - row["updated_at"]).total_seconds() >= 299
