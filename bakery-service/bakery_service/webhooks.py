@@ -33,12 +33,16 @@ def verify_signature(secret: str | None, body: bytes, header: str | None) -> Non
         raise Unauthorized("The X-Hub-Signature header is missing or does not match the body.")
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def closed_with_missing_ingredients(issue: dict[str, Any]) -> bool:
-    fields = issue.get("fields") or {}
-    status = fields.get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key")
+    fields = _object(issue.get("fields"))
+    status = _object(fields.get("status"))
+    category = _object(status.get("statusCategory")).get("key")
     closed = category == "done" or str(status.get("name", "")).lower() in CLOSED_STATUSES
-    labels = fields.get("labels") or []
+    labels = fields.get("labels")
     return closed and isinstance(labels, list) and MISSING_INGREDIENTS in labels
 
 
@@ -51,7 +55,7 @@ def handle_jira_webhook(store: BakeryStore, settings: Settings, body: bytes, sig
         raise
     try:
         event = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Invalid("The webhook body is not JSON.") from None
     issue = event.get("issue") if isinstance(event, dict) else None
     key = issue.get("key") if isinstance(issue, dict) else None

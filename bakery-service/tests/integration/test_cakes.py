@@ -89,3 +89,41 @@ def test_writes_and_reads_need_the_suites_token(app) -> None:
     for method, path in (("post", "/cakes"), ("get", "/cakes"), ("delete", "/cakes/x"), ("post", "/orders")):
         response = getattr(anonymous, method)(path, json=CHOCOLATE_CAKE)
         assert response.status_code == 401 and response.mimetype == "application/problem+json"
+
+
+def test_an_order_racing_the_deletion_of_its_cake_never_loses_its_cake(deps) -> None:
+    import threading
+
+    from bakery_service import cakes, orders
+    from bakery_service.domain.errors import BakeryError
+    from bakery_service.domain.models import CakeCreate, OrderCreate
+
+    for _ in range(10):
+        cakes.create_cake(deps.store, CakeCreate.model_validate(CHOCOLATE_CAKE))
+        outcome: dict[str, str] = {}
+
+        def place(outcome: dict[str, str] = outcome) -> None:
+            try:
+                orders.place_order(deps.store, deps.settings, OrderCreate.model_validate(BRIEF_ORDER))
+                outcome["order"] = "placed"
+            except BakeryError as exc:
+                outcome["order"] = type(exc).__name__
+
+        def delete(outcome: dict[str, str] = outcome) -> None:
+            try:
+                cakes.delete_cake(deps.store, "chocolate_cake")
+                outcome["cake"] = "deleted"
+            except BakeryError as exc:
+                outcome["cake"] = type(exc).__name__
+
+        threads = [threading.Thread(target=place), threading.Thread(target=delete)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcome in ({"order": "placed", "cake": "Conflict"}, {"order": "Invalid", "cake": "deleted"}), outcome
+        placed = orders.list_orders(deps.store, "placed", 10, 0)
+        for order in placed:
+            orders.cancel_order(deps.store, order.id)
+        if outcome["cake"] == "Conflict":
+            cakes.delete_cake(deps.store, "chocolate_cake")

@@ -71,6 +71,9 @@ def test_without_a_valid_signature_401_and_nothing_changes(app, client, ticketed
 def test_a_signed_body_that_is_not_a_jira_event_is_422(app) -> None:
     raw, headers = signed({"hello": "world"})
     assert app.test_client().post("/webhooks/jira", data=raw, headers=headers).status_code == 422
+    for raw in (b"not json", b"[" * 100_000 + b"]" * 100_000):
+        headers["X-Hub-Signature"] = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        assert app.test_client().post("/webhooks/jira", data=raw, headers=headers).status_code in (413, 422)
     raw = b"not json"
     headers["X-Hub-Signature"] = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
     assert app.test_client().post("/webhooks/jira", data=raw, headers=headers).status_code == 422

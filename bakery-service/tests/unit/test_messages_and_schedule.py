@@ -55,10 +55,16 @@ def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
         ),
         ({"status": {"name": "Done"}, "labels": []}, False),
         ({"status": {"name": "Done"}, "labels": "missing-ingredients"}, False),
+        ({"status": ["Done"], "labels": ["missing-ingredients"]}, False),
+        ({"status": {"name": "Done", "statusCategory": "done"}, "labels": ["missing-ingredients"]}, True),
     ],
 )
 def test_only_a_closed_ticket_with_the_label_cancels(fields, expected) -> None:
     assert closed_with_missing_ingredients({"key": "BAKE-1", "fields": fields}) is expected
+
+
+def test_fields_of_the_wrong_shape_are_not_a_closed_ticket() -> None:
+    assert closed_with_missing_ingredients({"key": "BAKE-1", "fields": ["labels"]}) is False
 
 
 def test_next_run_is_the_next_hour_strictly_after_now() -> None:
