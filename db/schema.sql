@@ -11,7 +11,7 @@ CREATE TABLE bakery.cake_ingredients (
     amount numeric(12,3) NOT NULL,
     unit text NOT NULL,
     CONSTRAINT cake_ingredients_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT cake_ingredients_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT cake_ingredients_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT cake_ingredients_unit_check CHECK ((unit = ANY (ARRAY['g'::text, 'unit'::text]))),
     CONSTRAINT cake_ingredients_whole_units CHECK (((unit = 'g'::text) OR (amount = trunc(amount))))
 );

@@ -17,7 +17,7 @@ def create_cake(store: BakeryStore, body: CakeCreate) -> Cake:
     ingredients = parse_ingredients(body.ingredients, "ingredients")
     with store.begin() as conn:
         stored = [(name, str(a.value), a.unit) for name, a in ingredients.items()]
-        if not pg.insert_cake(conn, cake_id, body.name, stored):
+        if not pg.insert_cake(conn, cake_id, body.name.strip(), stored):
             raise Conflict(f"A cake with the id {cake_id!r} exists already.")
         row = pg.get_cake(conn, cake_id)
     CAKES.labels("created").inc()

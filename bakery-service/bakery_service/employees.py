@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 
 from .adapters import postgres as pg
 from .adapters.postgres import BakeryStore
-from .domain.errors import Invalid, NotFound
+from .domain.errors import Conflict, NotFound
 from .domain.models import Employee, EmployeeCreate, EmployeePatch
 from .domain.records import employee_from_row
 from .outbox import add_action
@@ -27,14 +27,14 @@ def _access_changes(conn: Connection, before: tuple[str | None, bool], after: tu
 
 def _require_username(username: str | None, developer: bool) -> None:
     if developer and not username:
-        raise Invalid("githubUsername is required for a developer (GitHub access is granted to that account).")
+        raise Conflict("A developer needs a githubUsername (GitHub access is granted to that account).")
 
 
 def create_employee(store: BakeryStore, body: EmployeeCreate) -> Employee:
     developer = body.permissions.developer
     _require_username(body.github_username, developer)
     with store.begin() as conn:
-        row = pg.insert_employee(conn, body.first_name, body.last_name, body.github_username, developer)
+        row = pg.insert_employee(conn, body.first_name.strip(), body.last_name.strip(), body.github_username, developer)
         _access_changes(conn, (None, False), (body.github_username, developer))
     return employee_from_row(row)
 
@@ -66,8 +66,8 @@ def update_employee(store: BakeryStore, employee_id: int, body: EmployeePatch) -
         updated = pg.update_employee(
             conn,
             employee_id,
-            body.first_name or row["first_name"],
-            body.last_name or row["last_name"],
+            (body.first_name or row["first_name"]).strip(),
+            (body.last_name or row["last_name"]).strip(),
             username,
             developer,
         )

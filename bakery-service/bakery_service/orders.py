@@ -15,7 +15,7 @@ from .adapters.postgres import BakeryStore
 from .batches import create_batch
 from .domain import messages
 from .domain.amounts import parse_ingredients, required_ingredients
-from .domain.errors import Conflict, Invalid, NotFound
+from .domain.errors import Conflict, NotFound
 from .domain.models import Order, OrderCreate
 from .domain.naming import customer_email, snake_case
 from .domain.records import order_from_row, stored_amounts, to_stored
@@ -29,13 +29,13 @@ def place_order(store: BakeryStore, settings: Settings, body: OrderCreate) -> Or
     with store.begin() as conn:
         cake = pg.get_cake(conn, body.recipe, lock="SHARE")
         if cake is None:
-            raise Invalid(f"recipe: no cake has the id {body.recipe!r} (GET /cakes lists them).")
+            raise NotFound(f"recipe: no cake has the id {body.recipe!r} (GET /cakes lists them).")
         recipe = dict(stored_amounts(cake["ingredients"]))
         required = required_ingredients(recipe, body.persons, body.quantity, extras)
         row = pg.insert_order(
             conn,
             {
-                "customer": body.customer,
+                "customer": body.customer.strip(),
                 "recipe": cake["id"],
                 "recipe_name": cake["name"],
                 "persons": body.persons,

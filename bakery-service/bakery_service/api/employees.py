@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from servicekit import endpoint
+from servicekit import ProblemModel, endpoint
 
 from .. import employees
 from ..domain.models import Employee, EmployeeCreate, EmployeeList, EmployeePatch
@@ -43,6 +43,7 @@ def get_employee(employee_id: str):
     summary="Change names, GitHub account or the developer permission (GitHub access follows)",
     body=EmployeePatch,
     response=Employee,
+    responses={409: ProblemModel},
     tags=["employees"],
 )
 def update_employee(employee_id: str, body: EmployeePatch):

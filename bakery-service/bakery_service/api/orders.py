@@ -25,10 +25,11 @@ class OrderQuery(BaseModel):
 
 @bp.post("/orders")
 @endpoint(
-    summary="Place an order: required ingredients = recipe × persons × quantity + extras once",
+    summary="Place an order: required ingredients = recipe × persons × quantity + extras once (404 unknown recipe)",
     body=OrderCreate,
     response=Order,
     status=201,
+    responses={409: ProblemModel},
     tags=["orders"],
 )
 def place_order(body: OrderCreate):

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from .errors import Invalid
+from .errors import Conflict, Invalid
 from .naming import ingredient_key
 
 Unit = Literal["g", "unit"]
 MAX_AMOUNT = 100_000  # grams or units per eater: a recipe above this is a typo
 GRAM_DECIMALS = 3
+GRAM_STEP = 0.001
+MILLIGRAM = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -31,20 +33,22 @@ class Amount:
         """``raw`` as the JSON parser gave it: ``int`` → units, ``float`` → grams."""
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise Invalid(f"{where} must be a number: grams as a decimal (33.5) or a unit count as an integer (1).")
-        if isinstance(raw, int):
-            value, unit = Decimal(raw), "unit"
-        else:
-            if not math.isfinite(raw):
-                raise Invalid(f"{where} must be a finite number.")
-            # repr() is the shortest text that reads back as the same float: 33.5, not 33.5000000001.
-            value, unit = Decimal(repr(raw)), "g"
-            if value.as_tuple().exponent < -GRAM_DECIMALS:
-                raise Invalid(f"{where}: grams are kept to the milligram; use at most {GRAM_DECIMALS} decimals.")
-        if value <= 0:
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise Invalid(f"{where} must be a finite number.")
+        if raw <= 0:
             raise Invalid(f"{where} must be positive.")
-        if value > MAX_AMOUNT:
+        if raw > MAX_AMOUNT:
             raise Invalid(f"{where} must be at most {MAX_AMOUNT}.")
-        return cls(value, unit)
+        if isinstance(raw, int):
+            return cls(Decimal(raw), "unit")
+        # repr() is the shortest text that reads back as the same float: 33.5, not 33.5000000001. A float that
+        # only binary noise keeps from a milligram (1.0010000000000001) is that milligram, within the tolerance
+        # JSON Schema's multipleOf is checked with here (|x| / 1e9); anything finer is refused, never rounded.
+        exact = Decimal(repr(raw))
+        value = exact.quantize(MILLIGRAM)
+        if value <= 0 or abs(exact - value) > Decimal(raw) / 10**9:
+            raise Invalid(f"{where}: grams are kept to the milligram; use at most {GRAM_DECIMALS} decimals.")
+        return cls(value, "g")
 
     @classmethod
     def stored(cls, value: Decimal | str | int | float, unit: str) -> Amount:
@@ -55,7 +59,7 @@ class Amount:
 
     def plus(self, other: Amount, name: str) -> Amount:
         if other.unit != self.unit:
-            raise Invalid(
+            raise Conflict(
                 f"extra_ingredients.{name} is in {_unit_word(other.unit)} but the recipe counts {name} in "
                 f"{_unit_word(self.unit)}; send it as {'a decimal (grams)' if self.unit == 'g' else 'an integer'}."
             )
@@ -82,7 +86,7 @@ def parse_ingredients(raw: dict[str, int | float], where: str) -> dict[str, Amou
         key = ingredient_key(name)
         if not key:
             raise Invalid(f"{where}: an ingredient name must not be blank.")
-        if len(key) > 100:
+        if len(name) > 100:
             raise Invalid(f"{where}: ingredient names have at most 100 characters.")
         if key in parsed:
             raise Invalid(f"{where}: {key!r} appears twice.")

@@ -10,30 +10,65 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from .amounts import Unit
-from .naming import snake_case
+from .amounts import GRAM_STEP, MAX_AMOUNT, Unit
 
-JsonAmount = StrictInt | StrictFloat
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Ingredients = Annotated[dict[str, JsonAmount], Field(max_length=50)]
-Count = Annotated[StrictInt, Field(ge=1, le=1000)]
+# A name gives an id or an address (its snake_case form), so it needs an ASCII letter or digit; no NUL.
+NAME_PATTERN = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
+INGREDIENT_NAME_PATTERN = r"^[^\x00]*\S[^\x00]*$"
+Grams = Annotated[StrictFloat, Field(gt=0, le=MAX_AMOUNT, multiple_of=GRAM_STEP)]
+Units = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
+IngredientName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=INGREDIENT_NAME_PATTERN)]
+# Surrounding spaces are dropped when stored, not by the model: the limits then hold for what is sent.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN)]
 
 
-def _has_snake_case_form(name: str) -> str:
-    if not snake_case(name):
-        raise ValueError("the name needs at least one letter or digit (it gives the id)")
-    return name
+def _whole_float_as_int(value: object) -> object:
+    # JSON Schema's integer includes 2.0; a string or a bool stays refused (strict below).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Count = Annotated[StrictInt, Field(ge=1, le=1000), BeforeValidator(_whole_float_as_int)]
+
+
+def _ingredients_schema(min_items: int) -> WithJsonSchema:
+    # pydantic writes a key pattern as patternProperties, which leaves other keys free; propertyNames says it.
+    return WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": INGREDIENT_NAME_PATTERN},
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_AMOUNT, "description": "units"},
+                    {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": MAX_AMOUNT,
+                        "multipleOf": GRAM_STEP,
+                        "description": "grams (a JSON number with a decimal point)",
+                    },
+                ]
+            },
+            "minProperties": min_items,
+            "maxProperties": 50,
+        }
+    )
+
+
+Ingredients = Annotated[dict[IngredientName, Units | Grams], Field(min_length=1, max_length=50), _ingredients_schema(1)]
+Extras = Annotated[dict[IngredientName, Units | Grams], Field(max_length=50), _ingredients_schema(0)]
 
 
 class Strict(BaseModel):
@@ -42,8 +77,8 @@ class Strict(BaseModel):
 
 # --- cakes -----------------------------------------------------------------------------------------------
 class CakeCreate(Strict):
-    name: Annotated[Text, AfterValidator(_has_snake_case_form)]
-    ingredients: Annotated[Ingredients, Field(min_length=1)] = Field(
+    name: Text
+    ingredients: Ingredients = Field(
         description="Per eater: grams as a decimal number (33.5), units as an integer (1).",
         examples=[{"chocolate": 33.5, "butter": 16.5, "flour": 8.5, "sugar": 16.5, "eggs": 1}],
     )
@@ -63,11 +98,11 @@ class CakeList(BaseModel):
 
 # --- orders ----------------------------------------------------------------------------------------------
 class OrderCreate(Strict):
-    customer: Annotated[Text, AfterValidator(_has_snake_case_form)]
+    customer: Text
     recipe: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="A cake id.")
     persons: Count
     quantity: Count
-    extra_ingredients: Ingredients = Field(
+    extra_ingredients: Extras = Field(
         default_factory=dict, description="Added once to the whole order (shared by all its cakes)."
     )
 
@@ -121,10 +156,8 @@ class Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-GithubUsername = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=39, pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9])*$")
-]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+GithubUsername = Annotated[str, StringConstraints(max_length=39, pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9])*$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=INGREDIENT_NAME_PATTERN)]
 
 
 class Permissions(Camel):
@@ -132,10 +165,26 @@ class Permissions(Camel):
 
 
 class EmployeeCreate(Camel):
+    # A developer needs a GitHub account: said in the schema too, so that clients know before they send.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["githubUsername"], "properties": {"githubUsername": {"type": "string"}}},
+                {"properties": {"permissions": {"properties": {"developer": {"const": False}}}}},
+            ]
+        }
+    )
+
     first_name: Name
     last_name: Name
     github_username: GithubUsername | None = None
     permissions: Permissions = Field(default_factory=Permissions)
+
+    @model_validator(mode="after")
+    def _developer_has_an_account(self) -> EmployeeCreate:
+        if self.permissions.developer and not self.github_username:
+            raise ValueError("a developer needs a githubUsername (GitHub access is granted to that account)")
+        return self
 
 
 class PermissionsPatch(Camel):
@@ -197,7 +246,7 @@ class WebhookResult(BaseModel):
 
 
 class LoginRequest(Strict):
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 

@@ -121,7 +121,7 @@ def test_an_order_racing_the_deletion_of_its_cake_never_loses_its_cake(deps) -> 
             t.start()
         for t in threads:
             t.join()
-        assert outcome in ({"order": "placed", "cake": "Conflict"}, {"order": "Invalid", "cake": "deleted"}), outcome
+        assert outcome in ({"order": "placed", "cake": "Conflict"}, {"order": "NotFound", "cake": "deleted"}), outcome
         placed = orders.list_orders(deps.store, "placed", 10, 0)
         for order in placed:
             orders.cancel_order(deps.store, order.id)

@@ -41,7 +41,7 @@ def test_the_briefs_order_needs_exactly_the_briefs_ingredients(client, cake) -> 
         {"persons": 0},
         {"persons": -1},
         {"quantity": "2"},
-        {"quantity": 2.0},
+        {"quantity": 2.5},
         {"persons": True},
         {"extra_ingredients": {"peanuts": -10}},
         {"extra_ingredients": {"eggs": 2.5}},
@@ -106,6 +106,12 @@ def test_orders_filter_by_state(client, cake) -> None:
     assert [o["id"] for o in client.get("/orders?state=placed").get_json()["items"]] == [b["id"]]
     assert [o["id"] for o in client.get("/orders?state=cancelled").get_json()["items"]] == [a["id"]]
     assert client.get("/orders?state=eaten").status_code == 422
+
+
+def test_a_whole_float_count_is_that_count(client, cake) -> None:
+    order = client.post("/orders", json={**BRIEF_ORDER, "persons": 4.0, "quantity": 2.0}).get_json()
+    assert (order["persons"], order["quantity"]) == (4, 2)
+    assert order["required_ingredients"][0]["display"] == "268 g"
 
 
 def test_huge_ids_are_404_not_a_database_error(client) -> None:

@@ -132,7 +132,7 @@ def test_bad_employees_are_422_and_create_nothing(client, outbox, body) -> None:
     assert client.get("/employees").get_json()["items"] == [] and outbox() == []
 
 
-def test_making_someone_a_developer_without_an_account_is_422(client) -> None:
+def test_making_someone_without_an_account_a_developer_is_409(client) -> None:
     ann = client.post("/employees", json={"firstName": "Ann", "lastName": "Baker"}).get_json()
-    assert client.patch(f"/employees/{ann['id']}", json={"permissions": {"developer": True}}).status_code == 422
+    assert client.patch(f"/employees/{ann['id']}", json={"permissions": {"developer": True}}).status_code == 409
     assert client.patch("/employees/999999", json={"firstName": "X"}).status_code == 404

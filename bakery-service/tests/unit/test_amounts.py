@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from bakery_service.domain.amounts import Amount, parse_ingredients, required_ingredients, sum_ingredients
-from bakery_service.domain.errors import Invalid
+from bakery_service.domain.errors import Conflict, Invalid
 
 RECIPE = {"chocolate": 33.5, "butter": 16.5, "flour": 8.5, "sugar": 16.5, "eggs": 1}
 
@@ -55,7 +55,7 @@ def test_amounts_that_are_refused(raw) -> None:
 
 
 def test_a_grams_extra_cannot_be_added_to_a_unit_count() -> None:
-    with pytest.raises(Invalid, match="grams"):
+    with pytest.raises(Conflict, match="grams"):
         required_ingredients(parse_ingredients({"eggs": 1}, "r"), 1, 1, parse_ingredients({"eggs": 10.0}, "e"))
 
 
@@ -72,3 +72,12 @@ def test_the_daily_sum_adds_by_name_and_unit() -> None:
         ("eggs", Amount(Decimal("8"), "unit")),
         ("flour", Amount(Decimal("76.5"), "g")),
     ]
+
+
+def test_binary_noise_around_a_milligram_is_that_milligram() -> None:
+    assert Amount.from_json(1001 * 0.001, "x").value == Decimal("1.001")
+    assert Amount.from_json(0.1 + 0.2, "x").text() == "0.3 g"
+    with pytest.raises(Invalid, match="milligram"):
+        Amount.from_json(0.0004, "x")
+    with pytest.raises(Invalid):
+        Amount.from_json(1e300, "x")

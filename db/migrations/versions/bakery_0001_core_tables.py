@@ -31,7 +31,7 @@ def upgrade() -> None:
     CREATE TABLE bakery.cake_ingredients (
         cake_id text NOT NULL REFERENCES bakery.cakes (id) ON DELETE CASCADE,
         position integer NOT NULL,
-        name text NOT NULL CONSTRAINT cake_ingredients_name_check CHECK (length(name) BETWEEN 1 AND 100),
+        name text NOT NULL CONSTRAINT cake_ingredients_name_check CHECK (length(name) BETWEEN 1 AND 200),
         amount numeric(12, 3) NOT NULL CONSTRAINT cake_ingredients_amount_check CHECK (amount > 0),
         unit text NOT NULL CONSTRAINT cake_ingredients_unit_check CHECK (unit IN ('g', 'unit')),
         PRIMARY KEY (cake_id, name),
