@@ -27,7 +27,7 @@ from .amounts import GRAM_STEP, MAX_AMOUNT, Unit
 
 # A name gives an id or an address (its snake_case form), so it needs an ASCII letter or digit; no NUL.
 NAME_PATTERN = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
-INGREDIENT_NAME_PATTERN = r"^[^\x00]*\S[^\x00]*$"
+INGREDIENT_NAME_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 Grams = Annotated[StrictFloat, Field(gt=0, le=MAX_AMOUNT, multiple_of=GRAM_STEP)]
 Units = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
 IngredientName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=INGREDIENT_NAME_PATTERN)]
@@ -48,19 +48,22 @@ def _ingredients_schema(min_items: int) -> WithJsonSchema:
     return WithJsonSchema(
         {
             "type": "object",
-            "propertyNames": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": INGREDIENT_NAME_PATTERN},
-            "additionalProperties": {
-                "anyOf": [
-                    {"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_AMOUNT, "description": "units"},
-                    {
-                        "type": "number",
-                        "exclusiveMinimum": 0,
-                        "maximum": MAX_AMOUNT,
-                        "multipleOf": GRAM_STEP,
-                        "description": "grams (a JSON number with a decimal point)",
-                    },
-                ]
+            "propertyNames": {"type": "string", "minLength": 1, "maxLength": 100},
+            "patternProperties": {
+                INGREDIENT_NAME_PATTERN: {
+                    "anyOf": [
+                        {"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_AMOUNT, "description": "units"},
+                        {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "maximum": MAX_AMOUNT,
+                            "multipleOf": GRAM_STEP,
+                            "description": "grams (a JSON number with a decimal point)",
+                        },
+                    ]
+                }
             },
+            "additionalProperties": False,
             "minProperties": min_items,
             "maxProperties": 50,
         }
@@ -99,7 +102,9 @@ class CakeList(BaseModel):
 # --- orders ----------------------------------------------------------------------------------------------
 class OrderCreate(Strict):
     customer: Text
-    recipe: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="A cake id.")
+    recipe: Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$")] = Field(
+        description="A cake id (snake_case)."
+    )
     persons: Count
     quantity: Count
     extra_ingredients: Extras = Field(
@@ -245,9 +250,12 @@ class WebhookResult(BaseModel):
     cancelled: list[int] = Field(description="Orders this delivery cancelled (none when redelivered).")
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
 class LoginRequest(Strict):
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=NO_NUL)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=NO_NUL)]
 
 
 class Token(BaseModel):
