@@ -170,14 +170,14 @@ async function loadOrders() {
       actions.append(button("Ready", () => run(async () => {
         await api("POST", `/orders/${order.id}/ready`);
         showNotice(`Order #${order.id} is ready; the customer is being told.`);
-        await loadOrders();
+        await Promise.all([loadOrders(), loadIntegrations()]);
       })));
     }
     if (order.state !== "cancelled") {
       actions.append(button("Cancel", () => run(async () => {
         await api("DELETE", `/orders/${order.id}`);
         showNotice(`Order #${order.id} cancelled.`);
-        await loadOrders();
+        await Promise.all([loadOrders(), loadIntegrations()]);
       })));
     }
     tr.append(actions);
@@ -234,6 +234,8 @@ $("token-use").addEventListener("click", () => run(async () => {
   await loadAll();
   showNotice("Signed in.");
 }));
+
+$("refresh").addEventListener("click", () => run(loadAll));
 
 $("logout").addEventListener("click", () => {
   localStorage.removeItem(TOKEN_KEY);
