@@ -17,6 +17,133 @@ CREATE TABLE audit.audit_events (
     document jsonb NOT NULL
 );
 
+CREATE TABLE bakery.cake_ingredients (
+    cake_id text NOT NULL,
+    "position" integer NOT NULL,
+    name text NOT NULL,
+    amount numeric(12,3) NOT NULL,
+    unit text NOT NULL,
+    CONSTRAINT cake_ingredients_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT cake_ingredients_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT cake_ingredients_unit_check CHECK ((unit = ANY (ARRAY['g'::text, 'unit'::text]))),
+    CONSTRAINT cake_ingredients_whole_units CHECK (((unit = 'g'::text) OR (amount = trunc(amount))))
+);
+
+CREATE TABLE bakery.cakes (
+    id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cakes_id_check CHECK ((id ~ '^[a-z0-9]+(_[a-z0-9]+)*$'::text)),
+    CONSTRAINT cakes_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+CREATE TABLE bakery.employees (
+    id bigint NOT NULL,
+    first_name text NOT NULL,
+    last_name text NOT NULL,
+    github_username text,
+    developer boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT employees_developer_needs_github CHECK (((NOT developer) OR (github_username IS NOT NULL))),
+    CONSTRAINT employees_first_name_check CHECK (((length(first_name) >= 1) AND (length(first_name) <= 100))),
+    CONSTRAINT employees_last_name_check CHECK (((length(last_name) >= 1) AND (length(last_name) <= 100)))
+);
+
+ALTER TABLE bakery.employees ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME bakery.employees_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE bakery.ingredient_batches (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    trigger text NOT NULL,
+    ingredients jsonb NOT NULL,
+    ticket_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ingredient_batches_kind_check CHECK ((kind = ANY (ARRAY['order'::text, 'daily'::text]))),
+    CONSTRAINT ingredient_batches_trigger_check CHECK ((trigger = ANY (ARRAY['order'::text, 'api'::text, 'schedule'::text])))
+);
+
+ALTER TABLE bakery.ingredient_batches ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME bakery.ingredient_batches_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE bakery.orders (
+    id bigint NOT NULL,
+    customer text NOT NULL,
+    recipe text NOT NULL,
+    recipe_name text NOT NULL,
+    persons integer NOT NULL,
+    quantity integer NOT NULL,
+    extra_ingredients jsonb DEFAULT '[]'::jsonb NOT NULL,
+    required_ingredients jsonb NOT NULL,
+    state text DEFAULT 'placed'::text NOT NULL,
+    batch_id bigint,
+    ticket_key text,
+    ready_at timestamp with time zone,
+    ready_channel text,
+    ready_recipient text,
+    ready_notified_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_cancelled_check CHECK (((state = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
+    CONSTRAINT orders_customer_check CHECK (((length(customer) >= 1) AND (length(customer) <= 200))),
+    CONSTRAINT orders_persons_check CHECK ((persons > 0)),
+    CONSTRAINT orders_quantity_check CHECK ((quantity > 0)),
+    CONSTRAINT orders_ready_channel_check CHECK ((ready_channel = ANY (ARRAY['slack'::text, 'email'::text]))),
+    CONSTRAINT orders_state_check CHECK ((state = ANY (ARRAY['placed'::text, 'ready'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE bakery.orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME bakery.orders_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE bakery.outbox (
+    id bigint NOT NULL,
+    integration text NOT NULL,
+    action text NOT NULL,
+    payload jsonb NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_error text,
+    result jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT outbox_integration_check CHECK ((integration = ANY (ARRAY['jira'::text, 'slack'::text, 'email'::text, 'drive'::text, 'github'::text]))),
+    CONSTRAINT outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text])))
+);
+
+ALTER TABLE bakery.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME bakery.outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE bakery.schedule_runs (
+    day date NOT NULL,
+    batch_id bigint,
+    ran_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE fleet.driver_load_assignments (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     driver_id uuid NOT NULL,
@@ -198,6 +325,27 @@ CREATE MATERIALIZED VIEW loadboard.load_insights AS
 ALTER TABLE ONLY audit.audit_events
     ADD CONSTRAINT audit_events_pkey PRIMARY KEY (event_id);
 
+ALTER TABLE ONLY bakery.cake_ingredients
+    ADD CONSTRAINT cake_ingredients_pkey PRIMARY KEY (cake_id, name);
+
+ALTER TABLE ONLY bakery.cakes
+    ADD CONSTRAINT cakes_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY bakery.employees
+    ADD CONSTRAINT employees_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY bakery.ingredient_batches
+    ADD CONSTRAINT ingredient_batches_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY bakery.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY bakery.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY bakery.schedule_runs
+    ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (day);
+
 ALTER TABLE ONLY fleet.driver_load_assignments
     ADD CONSTRAINT driver_load_assignments_pkey PRIMARY KEY (id);
 
@@ -240,6 +388,18 @@ CREATE INDEX audit_events_load_trail ON audit.audit_events USING btree (load_id,
 
 CREATE INDEX audit_events_trail ON audit.audit_events USING btree (occurred_at, recorded_at);
 
+CREATE INDEX orders_batch_id_idx ON bakery.orders USING btree (batch_id);
+
+CREATE INDEX orders_recipe_open_idx ON bakery.orders USING btree (recipe) WHERE (state = 'placed'::text);
+
+CREATE INDEX orders_ticket_key_idx ON bakery.orders USING btree (ticket_key);
+
+CREATE INDEX orders_unbatched_idx ON bakery.orders USING btree (id) WHERE ((batch_id IS NULL) AND (state <> 'cancelled'::text));
+
+CREATE INDEX outbox_due_idx ON bakery.outbox USING btree (integration, next_attempt_at, id) WHERE (state = 'pending'::text);
+
+CREATE INDEX outbox_integration_updated_idx ON bakery.outbox USING btree (integration, updated_at DESC, id DESC);
+
 CREATE INDEX assignments_driver_idx ON fleet.driver_load_assignments USING btree (driver_id, assigned_at DESC);
 
 CREATE INDEX assignments_load_idx ON fleet.driver_load_assignments USING btree (load_id, assigned_at DESC);
@@ -279,6 +439,15 @@ CREATE INDEX loads_posted_at_idx ON loadboard.loads USING btree (posted_at DESC,
 CREATE INDEX summaries_load_latest_idx ON loadboard.summaries USING btree (load_id, created_at DESC, id DESC);
 
 CREATE INDEX summaries_run_id_idx ON loadboard.summaries USING btree (run_id);
+
+ALTER TABLE ONLY bakery.cake_ingredients
+    ADD CONSTRAINT cake_ingredients_cake_id_fkey FOREIGN KEY (cake_id) REFERENCES bakery.cakes(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY bakery.orders
+    ADD CONSTRAINT orders_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES bakery.ingredient_batches(id);
+
+ALTER TABLE ONLY bakery.schedule_runs
+    ADD CONSTRAINT schedule_runs_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES bakery.ingredient_batches(id);
 
 ALTER TABLE ONLY fleet.driver_load_assignments
     ADD CONSTRAINT driver_load_assignments_driver_id_fkey FOREIGN KEY (driver_id) REFERENCES fleet.drivers(id);

@@ -28,8 +28,14 @@ TARGETS = {name: (name, "gunicorn.conf.py") for name in SERVICES} | {
 
 
 @pytest.fixture(scope="module")
-def live_env(migrated_db_url: str, redis_url: str, moto_url: str) -> dict[str, str]:
+def live_env(migrated_db_url: str, redis_url: str, moto_url: str, make_httpserver) -> dict[str, str]:
     env = offline_env(free_port())
+    # bakery-service's web page signs in through the suite's login: a stand-in that refuses every password.
+    make_httpserver.expect_request("/auth/login", method="POST").respond_with_json(
+        {"type": "about:blank", "title": "Unauthorized", "status": 401},
+        status=401,
+        content_type="application/problem+json",
+    )
     env.update(
         {
             "DATABASE_URL": migrated_db_url,
@@ -41,6 +47,7 @@ def live_env(migrated_db_url: str, redis_url: str, moto_url: str) -> dict[str, s
             "READINESS_TIMEOUT_SECONDS": "15",
             # The simulator's fault switches answer 500 on purpose; the contract under test is the portals'.
             "SIM_CONTROL_ENABLED": "false",
+            "AUTH_LOGIN_URL": make_httpserver.url_for("/auth/login"),
         }
     )
     return env

@@ -105,7 +105,7 @@ def test_every_other_endpoint_requires_a_token(service_app) -> None:
 
 def test_public_operations_are_only_the_documented_ones(service_app) -> None:
     name, app = service_app
-    allowed = PUBLIC_PATHS | {"/auth/login", "/jobs/{job_type}", "/webhooks/jira", "/ui"}
+    allowed = PUBLIC_PATHS | {"/", "/auth/login", "/jobs/{job_type}", "/webhooks/jira", "/ui"}
     for path, _, op in operations(app):
         if "security" not in op:
             assert path in allowed or path.startswith(("/ui", "/static")), f"{name}: {path} is public"

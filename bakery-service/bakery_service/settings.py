@@ -15,6 +15,12 @@ class Settings(ServiceSettings):
     database_url: str
     # Where the web page and Jira tickets link back to (the public base URL of this service).
     public_base_url: str = "http://localhost:8004"
+    database_pool_size: int = Field(default=5, ge=1, le=50)
+    # The web page signs in through this login (fleet-api's), forwarded by bakery-service's POST /ui/login.
+    auth_login_url: str = "http://localhost:8001/auth/login"
+    # Background work of each worker process: the outbox processor and the daily Jira batch. Tests turn it
+    # off and drive both by hand.
+    schedule_enabled: bool = True
 
     # Jira Cloud REST API v3 (basic auth: account e-mail + API token).
     jira_url: str | None = None
@@ -57,3 +63,5 @@ class Settings(ServiceSettings):
     integration_retry_base_seconds: float = Field(default=2.0, gt=0)
     integration_retry_max_seconds: float = Field(default=600.0, gt=0)
     integration_poll_seconds: float = Field(default=2.0, gt=0)
+    # How long a processor holds an action it is sending before another may take it over.
+    integration_lease_seconds: float = Field(default=120.0, gt=0)

@@ -2,8 +2,12 @@
 
 from flask import Flask
 
-from ..settings import Settings
+from ..domain.errors import BakeryError
+from . import batches, cakes, employees, integrations, orders, ui, webhooks
+from .responses import bakery_problem
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
-    """Each resource's blueprint is registered here."""
+def register_blueprints(app: Flask) -> None:
+    app.register_error_handler(BakeryError, bakery_problem)
+    for module in (ui, cakes, orders, batches, employees, integrations, webhooks):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,367 @@
+"""Postgres (schema ``bakery``) through SQLAlchemy Core: the only module of bakery-service that holds SQL.
+
+Use cases open the transaction (``with store.begin() as conn``) and pass the connection to these functions,
+so a change and the outbox rows it causes commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from servicekit.settings import sqlalchemy_url
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+UNIQUE_VIOLATION = "23505"
+
+
+def make_engine(database_url: str, pool_size: int = 5) -> Engine:
+    return sa.create_engine(sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True, future=True)
+
+
+class BakeryStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+
+def _one(conn: Connection, sql: str, **params: Any) -> RowMapping | None:
+    return conn.execute(sa.text(sql), params).mappings().first()
+
+
+def _all(conn: Connection, sql: str, **params: Any) -> list[RowMapping]:
+    return list(conn.execute(sa.text(sql), params).mappings())
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == UNIQUE_VIOLATION
+
+
+# --- cakes -----------------------------------------------------------------------------------------------
+_CAKE_SELECT = """
+SELECT c.id, c.name, c.created_at,
+       coalesce(jsonb_agg(jsonb_build_object('name', i.name, 'amount', i.amount::text, 'unit', i.unit)
+                          ORDER BY i.position) FILTER (WHERE i.name IS NOT NULL), '[]'::jsonb) AS ingredients
+FROM bakery.cakes c LEFT JOIN bakery.cake_ingredients i ON i.cake_id = c.id
+"""
+
+
+def insert_cake(conn: Connection, cake_id: str, name: str, ingredients: Iterable[tuple[str, str, str]]) -> bool:
+    """False when the id exists (nothing written)."""
+    inserted = _one(
+        conn,
+        "INSERT INTO bakery.cakes (id, name) VALUES (:id, :name) ON CONFLICT (id) DO NOTHING RETURNING id",
+        id=cake_id,
+        name=name,
+    )
+    if inserted is None:
+        return False
+    conn.execute(
+        sa.text(
+            "INSERT INTO bakery.cake_ingredients (cake_id, position, name, amount, unit) "
+            "VALUES (:cake_id, :position, :name, CAST(:amount AS numeric), :unit)"
+        ),
+        [
+            {"cake_id": cake_id, "position": i, "name": n, "amount": a, "unit": u}
+            for i, (n, a, u) in enumerate(ingredients)
+        ],
+    )
+    return True
+
+
+_CAKE_LOCKS = {
+    "SHARE": "SELECT id FROM bakery.cakes WHERE id = :id FOR SHARE",
+    "UPDATE": "SELECT id FROM bakery.cakes WHERE id = :id FOR UPDATE",
+}
+
+
+def get_cake(conn: Connection, cake_id: str, *, lock: str | None = None) -> RowMapping | None:
+    if lock:
+        # Placing an order shares the cake's row lock and deleting the cake takes it exclusively, so an
+        # order cannot slip in between the "no open orders" check and the delete.
+        if _one(conn, _CAKE_LOCKS[lock], id=cake_id) is None:
+            return None
+    return _one(conn, _CAKE_SELECT + " WHERE c.id = :id GROUP BY c.id", id=cake_id)
+
+
+def list_cakes(conn: Connection) -> list[RowMapping]:
+    return _all(conn, _CAKE_SELECT + " GROUP BY c.id ORDER BY c.name, c.id")
+
+
+def open_orders_of(conn: Connection, cake_id: str) -> list[int]:
+    rows = _all(conn, "SELECT id FROM bakery.orders WHERE recipe = :id AND state = 'placed' ORDER BY id", id=cake_id)
+    return [r["id"] for r in rows]
+
+
+def delete_cake(conn: Connection, cake_id: str) -> None:
+    conn.execute(sa.text("DELETE FROM bakery.cakes WHERE id = :id"), {"id": cake_id})
+
+
+# --- orders ----------------------------------------------------------------------------------------------
+def insert_order(conn: Connection, values: dict[str, Any]) -> RowMapping:
+    row = _one(
+        conn,
+        """INSERT INTO bakery.orders (customer, recipe, recipe_name, persons, quantity, extra_ingredients,
+                                      required_ingredients)
+           VALUES (:customer, :recipe, :recipe_name, :persons, :quantity, CAST(:extra AS jsonb),
+                   CAST(:required AS jsonb))
+           RETURNING *""",
+        **values,
+    )
+    assert row is not None
+    return row
+
+
+def get_order(conn: Connection, order_id: int, *, for_update: bool = False) -> RowMapping | None:
+    sql = (
+        "SELECT * FROM bakery.orders WHERE id = :id FOR UPDATE"
+        if for_update
+        else "SELECT * FROM bakery.orders WHERE id = :id"
+    )
+    return _one(conn, sql, id=order_id)
+
+
+def list_orders(conn: Connection, state: str | None, limit: int, offset: int) -> list[RowMapping]:
+    return _all(
+        conn,
+        "SELECT * FROM bakery.orders WHERE (CAST(:state AS text) IS NULL OR state = :state) "
+        "ORDER BY id DESC LIMIT :limit OFFSET :offset",
+        state=state,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def orders_on_ticket(conn: Connection, ticket_key: str) -> list[RowMapping]:
+    return _all(conn, "SELECT * FROM bakery.orders WHERE ticket_key = :key ORDER BY id FOR UPDATE", key=ticket_key)
+
+
+def cancel_order(conn: Connection, order_id: int) -> RowMapping:
+    row = _one(
+        conn,
+        "UPDATE bakery.orders SET state = 'cancelled', cancelled_at = now() WHERE id = :id RETURNING *",
+        id=order_id,
+    )
+    assert row is not None
+    return row
+
+
+def mark_ready(conn: Connection, order_id: int) -> RowMapping:
+    row = _one(
+        conn, "UPDATE bakery.orders SET state = 'ready', ready_at = now() WHERE id = :id RETURNING *", id=order_id
+    )
+    assert row is not None
+    return row
+
+
+def record_ready_notice(conn: Connection, order_id: int, channel: str, recipient: str) -> None:
+    conn.execute(
+        sa.text(
+            "UPDATE bakery.orders SET ready_channel = :channel, ready_recipient = :recipient, "
+            "ready_notified_at = now() WHERE id = :id"
+        ),
+        {"id": order_id, "channel": channel, "recipient": recipient},
+    )
+
+
+# --- ingredient batches (Jira tickets) -------------------------------------------------------------------
+def lock_unbatched_orders(conn: Connection, only: int | None = None) -> list[RowMapping]:
+    """The orders no ticket covers yet, locked: a concurrent batch waits, then finds them taken."""
+    return _all(
+        conn,
+        "SELECT * FROM bakery.orders WHERE batch_id IS NULL AND state <> 'cancelled' "
+        "AND (CAST(:only AS bigint) IS NULL OR id = :only) ORDER BY id FOR UPDATE",
+        only=only,
+    )
+
+
+def claim_schedule_day(conn: Connection, day: date) -> bool:
+    """True for the first caller of the day's scheduled run; the others find the day taken."""
+    return (
+        _one(
+            conn,
+            "INSERT INTO bakery.schedule_runs (day) VALUES (:day) ON CONFLICT (day) DO NOTHING RETURNING day",
+            day=day,
+        )
+        is not None
+    )
+
+
+def record_schedule_batch(conn: Connection, day: date, batch_id: int) -> None:
+    conn.execute(sa.text("UPDATE bakery.schedule_runs SET batch_id = :b WHERE day = :day"), {"b": batch_id, "day": day})
+
+
+def insert_batch(conn: Connection, kind: str, trigger: str, ingredients_json: str) -> RowMapping:
+    row = _one(
+        conn,
+        "INSERT INTO bakery.ingredient_batches (kind, trigger, ingredients) "
+        "VALUES (:kind, :trigger, CAST(:ingredients AS jsonb)) RETURNING *",
+        kind=kind,
+        trigger=trigger,
+        ingredients=ingredients_json,
+    )
+    assert row is not None
+    return row
+
+
+def assign_batch(conn: Connection, batch_id: int, order_ids: list[int]) -> None:
+    sql = "UPDATE bakery.orders SET batch_id = :batch WHERE id = ANY(:ids)"
+    conn.execute(sa.text(sql), {"batch": batch_id, "ids": order_ids})
+
+
+def record_ticket(conn: Connection, batch_id: int, ticket_key: str) -> None:
+    conn.execute(
+        sa.text("UPDATE bakery.ingredient_batches SET ticket_key = :key WHERE id = :id"),
+        {"key": ticket_key, "id": batch_id},
+    )
+    conn.execute(
+        sa.text("UPDATE bakery.orders SET ticket_key = :key WHERE batch_id = :id"), {"key": ticket_key, "id": batch_id}
+    )
+
+
+def get_batch(conn: Connection, batch_id: int) -> RowMapping | None:
+    return _one(conn, "SELECT * FROM bakery.ingredient_batches WHERE id = :id", id=batch_id)
+
+
+# --- employees -------------------------------------------------------------------------------------------
+def insert_employee(conn: Connection, first: str, last: str, github: str | None, developer: bool) -> RowMapping:
+    row = _one(
+        conn,
+        "INSERT INTO bakery.employees (first_name, last_name, github_username, developer) "
+        "VALUES (:first, :last, :github, :developer) RETURNING *",
+        first=first,
+        last=last,
+        github=github,
+        developer=developer,
+    )
+    assert row is not None
+    return row
+
+
+def get_employee(conn: Connection, employee_id: int, *, for_update: bool = False) -> RowMapping | None:
+    sql = "SELECT * FROM bakery.employees WHERE id = :id"
+    return _one(conn, sql + " FOR UPDATE" if for_update else sql, id=employee_id)
+
+
+def list_employees(conn: Connection) -> list[RowMapping]:
+    return _all(conn, "SELECT * FROM bakery.employees ORDER BY id")
+
+
+def update_employee(
+    conn: Connection, employee_id: int, first: str, last: str, github: str | None, developer: bool
+) -> RowMapping:
+    row = _one(
+        conn,
+        "UPDATE bakery.employees SET first_name = :first, last_name = :last, github_username = :github, "
+        "developer = :developer WHERE id = :id RETURNING *",
+        id=employee_id,
+        first=first,
+        last=last,
+        github=github,
+        developer=developer,
+    )
+    assert row is not None
+    return row
+
+
+def delete_employee(conn: Connection, employee_id: int) -> None:
+    conn.execute(sa.text("DELETE FROM bakery.employees WHERE id = :id"), {"id": employee_id})
+
+
+# --- outbox ----------------------------------------------------------------------------------------------
+def enqueue(conn: Connection, integration: str, action: str, payload_json: str) -> int:
+    row = _one(
+        conn,
+        "INSERT INTO bakery.outbox (integration, action, payload) VALUES (:i, :a, CAST(:p AS jsonb)) RETURNING id",
+        i=integration,
+        a=action,
+        p=payload_json,
+    )
+    assert row is not None
+    return row["id"]
+
+
+def claim_due(conn: Connection, integrations: list[str], lease_seconds: float) -> RowMapping | None:
+    """The oldest due action of these integrations, leased: another processor skips it until the lease ends
+    (if this one dies mid-call, the action becomes due again by itself)."""
+    return _one(
+        conn,
+        """UPDATE bakery.outbox SET attempts = attempts + 1, updated_at = now(),
+                  next_attempt_at = now() + make_interval(secs => :lease)
+           WHERE id = (SELECT id FROM bakery.outbox
+                       WHERE state = 'pending' AND integration = ANY(:integrations) AND next_attempt_at <= now()
+                       ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING *""",
+        integrations=integrations,
+        lease=lease_seconds,
+    )
+
+
+def finish(conn: Connection, action_id: int, result_json: str) -> None:
+    conn.execute(
+        sa.text(
+            "UPDATE bakery.outbox SET state = 'done', result = CAST(:r AS jsonb), last_error = NULL, "
+            "updated_at = now() WHERE id = :id"
+        ),
+        {"id": action_id, "r": result_json},
+    )
+
+
+def retry_later(conn: Connection, action_id: int, delay_seconds: float, error: str, *, failed: bool) -> None:
+    conn.execute(
+        sa.text(
+            "UPDATE bakery.outbox SET state = :state, last_error = :error, updated_at = now(), "
+            "next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
+        ),
+        {"id": action_id, "state": "failed" if failed else "pending", "error": error[:2000], "delay": delay_seconds},
+    )
+
+
+def outbox_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    rows = _all(conn, "SELECT integration, state, count(*) AS n FROM bakery.outbox GROUP BY integration, state")
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        counts.setdefault(r["integration"], {})[r["state"]] = r["n"]
+    return counts
+
+
+def last_results(conn: Connection) -> dict[str, RowMapping]:
+    rows = _all(
+        conn,
+        "SELECT DISTINCT ON (integration) integration, action, state, updated_at, last_error FROM bakery.outbox "
+        "WHERE attempts > 0 ORDER BY integration, updated_at DESC, id DESC",
+    )
+    return {r["integration"]: r for r in rows}
+
+
+def replay(conn: Connection, integration: str) -> int:
+    result = conn.execute(
+        sa.text(
+            "UPDATE bakery.outbox SET state = 'pending', next_attempt_at = now(), updated_at = now(), "
+            "attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END "
+            "WHERE integration = :i AND state IN ('pending', 'failed')"
+        ),
+        {"i": integration},
+    )
+    return result.rowcount or 0
+
+
+def actions(conn: Connection, integration: str | None = None) -> list[RowMapping]:
+    return _all(
+        conn,
+        "SELECT * FROM bakery.outbox WHERE (CAST(:i AS text) IS NULL OR integration = :i) ORDER BY id",
+        i=integration,
+    )

@@ -1,0 +1,123 @@
+"""Orders: place (required ingredients computed exactly), cancel (idempotent, noted in Drive), mark ready
+(Slack message, or e-mail when Slack is not set up). Every outside action goes to the outbox in the same
+transaction as the change."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from .adapters import postgres as pg
+from .adapters.integrations import IntegrationClients
+from .adapters.postgres import BakeryStore
+from .batches import create_batch
+from .domain import messages
+from .domain.amounts import parse_ingredients, required_ingredients
+from .domain.errors import Conflict, NotFound
+from .domain.models import Order, OrderCreate
+from .domain.naming import customer_email, snake_case
+from .domain.records import order_from_row, stored_amounts, to_stored
+from .metrics import ORDERS
+from .outbox import add_action
+from .settings import Settings
+
+
+def place_order(store: BakeryStore, settings: Settings, body: OrderCreate) -> Order:
+    extras = parse_ingredients(body.extra_ingredients, "extra_ingredients")
+    with store.begin() as conn:
+        cake = pg.get_cake(conn, body.recipe, lock="SHARE")
+        if cake is None:
+            raise NotFound(f"recipe: no cake has the id {body.recipe!r} (GET /cakes lists them).")
+        recipe = dict(stored_amounts(cake["ingredients"]))
+        required = required_ingredients(recipe, body.persons, body.quantity, extras)
+        row = pg.insert_order(
+            conn,
+            {
+                "customer": body.customer.strip(),
+                "recipe": cake["id"],
+                "recipe_name": cake["name"],
+                "persons": body.persons,
+                "quantity": body.quantity,
+                "extra": json.dumps(to_stored(extras)),
+                "required": json.dumps(to_stored(required)),
+            },
+        )
+        if settings.jira_mode == "per-order":
+            create_batch(conn, settings, "order", "order", [row])
+            row = pg.get_order(conn, row["id"])
+    ORDERS.labels("placed").inc()
+    return order_from_row(row)
+
+
+def get_order(store: BakeryStore, order_id: int) -> Order:
+    with store.read() as conn:
+        row = pg.get_order(conn, order_id)
+    if row is None:
+        raise NotFound(f"No order has the id {order_id}.")
+    return order_from_row(row)
+
+
+def list_orders(store: BakeryStore, state: str | None, limit: int, offset: int) -> list[Order]:
+    with store.read() as conn:
+        return [order_from_row(r) for r in pg.list_orders(conn, state, limit, offset)]
+
+
+def cancel_locked(conn: Connection, row: RowMapping) -> RowMapping:
+    """Cancel an order already locked by the caller; a cancelled order is returned unchanged."""
+    if row["state"] == "cancelled":
+        return row
+    row = pg.cancel_order(conn, row["id"])
+    add_action(
+        conn,
+        "drive",
+        "append_line",
+        {
+            "order_id": row["id"],
+            "customer_slug": snake_case(row["customer"]),
+            "title": messages.cancelled_title(row["customer"]),
+            "line": messages.cancelled_line(row["id"], row["recipe_name"], row["cancelled_at"].astimezone(UTC)),
+        },
+    )
+    ORDERS.labels("cancelled").inc()
+    return row
+
+
+def cancel_order(store: BakeryStore, order_id: int) -> Order:
+    with store.begin() as conn:
+        row = pg.get_order(conn, order_id, for_update=True)
+        if row is None:
+            raise NotFound(f"No order has the id {order_id}.")
+        row = cancel_locked(conn, row)
+    return order_from_row(row)
+
+
+def mark_ready(store: BakeryStore, clients: IntegrationClients, order_id: int) -> Order:
+    with store.begin() as conn:
+        row = pg.get_order(conn, order_id, for_update=True)
+        if row is None:
+            raise NotFound(f"No order has the id {order_id}.")
+        if row["state"] == "cancelled":
+            raise Conflict(f"Order {order_id} is cancelled; it cannot be ready.")
+        if row["state"] == "ready":
+            return order_from_row(row)
+        row = pg.mark_ready(conn, order_id)
+        text = messages.ready_text(row["customer"], row["id"], row["recipe_name"])
+        # Slack first when the bakery has one; the Slack action falls back to e-mail for an unknown name.
+        if clients.configured("slack"):
+            notice = {"order_id": row["id"], "customer": row["customer"], "text": text}
+            add_action(conn, "slack", "ready_notice", notice)
+        else:
+            add_action(conn, "email", "ready_notice", email_notice(row["id"], row["customer"], text))
+    ORDERS.labels("ready").inc()
+    return order_from_row(row)
+
+
+def email_notice(order_id: int, customer: str, text: str) -> dict:
+    return {
+        "order_id": order_id,
+        "to": customer_email(customer),
+        "subject": messages.ready_subject(order_id),
+        "body": text,
+    }

@@ -1,0 +1,14 @@
+"""Writing an outside action into the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from .adapters import postgres as pg
+
+
+def add_action(conn: Connection, integration: str, action: str, payload: dict[str, Any]) -> int:
+    return pg.enqueue(conn, integration, action, json.dumps(payload))

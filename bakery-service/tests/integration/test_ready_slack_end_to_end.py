@@ -1,0 +1,51 @@
+"""The ready notice end to end with the real wiring and clients: Slack's Web API (a local fake over HTTP) for a
+customer the bakery's Slack knows, e-mail through a real SMTP server (MailDev) for one it does not."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("bakery_service.adapters.slack")
+
+from ..conftest import BRIEF_ORDER, CHOCOLATE_CAKE  # noqa: E402
+from .fakes.slack import FakeSlack, member  # noqa: E402
+
+pytestmark = pytest.mark.integration
+SLACK_TOKEN = "xoxb-bakery-test-token"
+
+
+def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
+    from bakery_service import create_app
+    from bakery_service.processor import OutboxProcessor
+    from bakery_service.wiring import build_dependencies
+    from servicekit import issue_token
+
+    slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
+    settings = make_settings(
+        slack_bot_token=SLACK_TOKEN,
+        slack_api_url=slack.url,
+        smtp_host=maildev.smtp_host,
+        smtp_port=maildev.smtp_port,
+    )
+    deps = build_dependencies(settings)
+    client = create_app(settings, deps).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
+    client.post("/cakes", json=CHOCOLATE_CAKE)
+    known = client.post("/orders", json={**BRIEF_ORDER, "customer": "Mr Cakelover"}).get_json()
+    unknown = client.post("/orders", json={**BRIEF_ORDER, "customer": "Ms Delicious"}).get_json()
+    client.post(f"/orders/{known['id']}/ready")
+    client.post(f"/orders/{unknown['id']}/ready")
+    processor = OutboxProcessor(deps.store, deps.clients, settings)
+    assert processor.run_once() == 3  # two Slack look-ups, then the e-mail the second one queued
+
+    [message] = slack.messages
+    assert message["channel"] == slack.channels["U0CAKE"] and f"#{known['id']}" in message["text"]
+    ready = client.get(f"/orders/{known['id']}").get_json()["ready"]
+    assert (ready["state"], ready["channel"], ready["recipient"]) == ("sent", "slack", "U0CAKE")
+
+    [mail] = maildev.wait_for("ms_delicious@gmail.com")
+    assert mail["subject"] == f"Your order #{unknown['id']} is ready"
+    ready = client.get(f"/orders/{unknown['id']}").get_json()["ready"]
+    assert (ready["state"], ready["channel"], ready["recipient"]) == ("sent", "email", "ms_delicious@gmail.com")
+    assert maildev.messages_to("mr_cakelover@gmail.com") == []
+    deps.store.engine.dispose()

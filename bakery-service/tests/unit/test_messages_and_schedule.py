@@ -1,0 +1,73 @@
+"""The words sent out, the webhook signature rule and the daily schedule's clock."""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from bakery_service.background import next_run
+from bakery_service.domain import messages
+from bakery_service.domain.amounts import Amount
+from bakery_service.domain.errors import Unauthorized
+from bakery_service.webhooks import closed_with_missing_ingredients, verify_signature
+
+
+def test_cancelled_line_is_the_briefs_template() -> None:
+    when = datetime(2022, 1, 1, 6, 10, tzinfo=UTC)
+    assert messages.cancelled_line(21, "Chocolate Cake", when) == "- Order 21 [Chocolate Cake] : Date 01/01/2022 06:10"
+    assert messages.cancelled_title("Mr Cakelover") == "Mr Cakelover cancelled orders"
+
+
+def test_order_ticket_has_a_table_and_a_link_back() -> None:
+    summary, description = messages.order_ticket(
+        21, [("chocolate", Amount(Decimal("268.0"), "g")), ("eggs", Amount(Decimal("8"), "unit"))], "http://b/orders/21"
+    )
+    assert summary == "Order #21"
+    assert "| chocolate | 268 g |" in description and "| eggs | 8 |" in description
+    assert "http://b/orders/21" in description
+
+
+def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
+    body = b'{"issue": {"key": "BAKE-1"}}'
+    good = "sha256=" + hmac.new(b"secret", body, hashlib.sha256).hexdigest()
+    verify_signature("secret", body, good)
+    for header in (None, "", "sha256=00", good.replace("sha256", "sha1"), good + "0"):
+        with pytest.raises(Unauthorized):
+            verify_signature("secret", body, header)
+    with pytest.raises(Unauthorized, match="not configured"):
+        verify_signature(None, body, good)
+    with pytest.raises(Unauthorized):
+        verify_signature("secret", body + b" ", good)
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        ({"status": {"name": "Done", "statusCategory": {"key": "done"}}, "labels": ["missing-ingredients"]}, True),
+        ({"status": {"name": "Closed"}, "labels": ["x", "missing-ingredients"]}, True),
+        (
+            {
+                "status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+                "labels": ["missing-ingredients"],
+            },
+            False,
+        ),
+        ({"status": {"name": "Done"}, "labels": []}, False),
+        ({"status": {"name": "Done"}, "labels": "missing-ingredients"}, False),
+        ({"status": ["Done"], "labels": ["missing-ingredients"]}, False),
+        ({"status": {"name": "Done", "statusCategory": "done"}, "labels": ["missing-ingredients"]}, True),
+    ],
+)
+def test_only_a_closed_ticket_with_the_label_cancels(fields, expected) -> None:
+    assert closed_with_missing_ingredients({"key": "BAKE-1", "fields": fields}) is expected
+
+
+def test_fields_of_the_wrong_shape_are_not_a_closed_ticket() -> None:
+    assert closed_with_missing_ingredients({"key": "BAKE-1", "fields": ["labels"]}) is False
+
+
+def test_next_run_is_the_next_hour_strictly_after_now() -> None:
+    assert next_run(datetime(2026, 1, 1, 5, 59, tzinfo=UTC), 6) == datetime(2026, 1, 1, 6, tzinfo=UTC)
+    assert next_run(datetime(2026, 1, 1, 6, 0, tzinfo=UTC), 6) == datetime(2026, 1, 2, 6, tzinfo=UTC)
+    assert next_run(datetime(2026, 12, 31, 23, 0, tzinfo=UTC), 6) == datetime(2027, 1, 1, 6, tzinfo=UTC)
