@@ -10,8 +10,6 @@ import json
 
 import pytest
 
-pytest.importorskip("bakery_service.adapters.jira")
-
 from ..conftest import BRIEF_ORDER, CHOCOLATE_CAKE, WEBHOOK_SECRET  # noqa: E402
 from .fakes.jira import FakeJira  # noqa: E402
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 # The SMTP client and the MailDev fixture belong to the integration clients' part of the service.
-pytest.importorskip("bakery_service.adapters.mailer")
-
 from testkit.servers import free_port  # noqa: E402
 
 from ..conftest import BRIEF_ORDER, CHOCOLATE_CAKE  # noqa: E402

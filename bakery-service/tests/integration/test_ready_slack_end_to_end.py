@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("bakery_service.adapters.slack")
-
 from ..conftest import BRIEF_ORDER, CHOCOLATE_CAKE  # noqa: E402
 from .fakes.slack import FakeSlack, member  # noqa: E402
 
