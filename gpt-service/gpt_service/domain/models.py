@@ -56,8 +56,16 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+def _date_time_text(value: Any) -> Any:
+    # The document declares an ISO 8601 string; pydantic would otherwise read a number as a Unix time.
+    if isinstance(value, int | float):
+        raise ValueError("an ISO 8601 date-time string is expected, not a number")
+    return value
+
+
 Place = Annotated[str, BeforeValidator(_place), Field(min_length=1, max_length=120)]
 Number = Annotated[float, BeforeValidator(_not_bool)]
+DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class Load(BaseModel):
@@ -73,8 +81,8 @@ class Load(BaseModel):
     destination: Place
     price: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
     currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
-    posted_at: AwareDatetime | None = None
-    eta: AwareDatetime | None = None
+    posted_at: DateTimeText | None = None
+    eta: DateTimeText | None = None
     equipment: str | None = Field(default=None, max_length=64)
     weight_lbs: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
     miles: Number | None = Field(default=None, gt=0, allow_inf_nan=False)

@@ -49,6 +49,8 @@ def test_numeric_strings_are_prices_and_currency_is_upper_cased():
         ("currency", "dollars"),
         ("posted_at", "2026-11-20T08:00:00"),
         ("eta", "tomorrow"),
+        ("eta", 0),
+        ("posted_at", 1764489600),
         ("load_id", True),
         ("load_id", ""),
         ("origin", {"state": "TX"}),
