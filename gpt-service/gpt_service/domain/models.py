@@ -7,6 +7,7 @@ referred to by its 1-based position in the request (``#3``).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -28,13 +30,18 @@ MAX_TRENDS = 6
 MAX_ROUTES = 5
 
 
+CITY_MAX, STATE_MAX = 100, 16
+
+
 def _place(value: Any) -> Any:
     # automation-service normalises places to city/state; a plain "City, ST" string is accepted too.
     if isinstance(value, dict):
-        city = str(value.get("city") or "").strip()
-        state = str(value.get("state") or "").strip()
-        if not city:
-            raise ValueError("a place needs a city")
+        city, state = value.get("city"), value.get("state")
+        if not isinstance(city, str) or not city.strip() or len(city) > CITY_MAX:
+            raise ValueError(f"a place needs a city: a string of 1 to {CITY_MAX} characters")
+        if state is not None and (not isinstance(state, str) or len(state) > STATE_MAX):
+            raise ValueError(f"a state is a string of at most {STATE_MAX} characters")
+        city, state = city.strip(), (state or "").strip()
         return f"{city}, {state.upper()}" if state else city
     if isinstance(value, str):
         return " ".join(value.split())
@@ -49,10 +56,16 @@ def _load_id(value: Any) -> Any:
     return value
 
 
+_DECIMAL_TEXT = re.compile(r"\+?(\d+(\.\d*)?|\.\d+)")
+
+
 def _not_bool(value: Any) -> Any:
-    # JSON true is not a number, although Python's bool is an int: refused rather than read as 1.
+    # JSON true is not a number, although Python's bool is an int: refused rather than read as 1. A string is
+    # an amount only as plain decimal digits, as the document declares (no exponent, sign or spaces).
     if isinstance(value, bool):
         raise ValueError("a number is expected, not a boolean")
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+        raise ValueError('a number, or a string of decimal digits such as "1900.00", is expected')
     return value
 
 
@@ -63,8 +76,38 @@ def _date_time_text(value: Any) -> Any:
     return value
 
 
-Place = Annotated[str, BeforeValidator(_place), Field(min_length=1, max_length=120)]
+# What the document declares is what the validators accept: strings and city/state objects for places,
+# numbers and plain decimal strings ("1900.00", as portals print them) for amounts, strings and integers for ids.
+_PLACE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "minLength": 1, "maxLength": 120, "pattern": r"\S"},
+        {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "minLength": 1, "maxLength": CITY_MAX, "pattern": r"\S"},
+                "state": {"anyOf": [{"type": "string", "maxLength": STATE_MAX}, {"type": "null"}]},
+            },
+            "required": ["city"],
+        },
+    ]
+}
+
+
+def _amount_schema(*, positive: bool) -> dict[str, Any]:
+    number: dict[str, Any] = {"type": "number", "exclusiveMinimum" if positive else "minimum": 0}
+    digits = r"^\+?(\d*[1-9]\d*(\.\d*)?|\d*\.\d*[1-9]\d*)$" if positive else r"^\+?(\d+(\.\d*)?|\.\d+)$"
+    return {"anyOf": [number, {"type": "string", "pattern": digits}, {"type": "null"}]}
+
+
+Place = Annotated[str, BeforeValidator(_place), Field(min_length=1, max_length=120), WithJsonSchema(_PLACE_SCHEMA)]
 Number = Annotated[float, BeforeValidator(_not_bool)]
+LoadId = Annotated[
+    str,
+    BeforeValidator(_load_id),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}, {"type": "null"}]}
+    ),
+]
 DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
@@ -74,18 +117,24 @@ class Load(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
 
     portal: str | None = Field(default=None, min_length=1, max_length=64)
-    load_id: Annotated[str, BeforeValidator(_load_id)] | None = Field(
+    load_id: LoadId | None = Field(
         default=None, min_length=1, max_length=128, validation_alias=AliasChoices("load_id", "id")
     )
     origin: Place
     destination: Place
-    price: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
+    price: Annotated[Number | None, WithJsonSchema(_amount_schema(positive=False))] = Field(
+        default=None, ge=0, allow_inf_nan=False
+    )
     currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
     posted_at: DateTimeText | None = None
     eta: DateTimeText | None = None
     equipment: str | None = Field(default=None, max_length=64)
-    weight_lbs: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
-    miles: Number | None = Field(default=None, gt=0, allow_inf_nan=False)
+    weight_lbs: Annotated[Number | None, WithJsonSchema(_amount_schema(positive=False))] = Field(
+        default=None, ge=0, allow_inf_nan=False
+    )
+    miles: Annotated[Number | None, WithJsonSchema(_amount_schema(positive=True))] = Field(
+        default=None, gt=0, allow_inf_nan=False
+    )
     # 1-based place in the request, set by SummarizeRequest.
     _position: int = PrivateAttr(default=0)
 
