@@ -91,7 +91,8 @@ def assign(
         tick = time.perf_counter()
         available = np.ones(len(package_ids), dtype=np.bool_)
         available[[index_of[p] for p in claims if p in index_of]] = False
-        held = np.bincount([position[c.driver_id] for c in own.values()], minlength=len(drivers))
+        holders = [position[c.driver_id] for c in own.values() if c.driver_id in position]
+        held = np.bincount(holders, minlength=len(drivers))
         capacity = [max(request.max_per_driver - int(h), 0) for h in held]
         chosen = maximum_assignment(classes, capacity, available)
         _seconds.labels("match").observe(time.perf_counter() - tick)

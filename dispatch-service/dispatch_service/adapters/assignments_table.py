@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from . import table_schema
@@ -91,7 +91,6 @@ class AssignmentsTable:
         self.name = table_name
         self._provision = provision
         self._provisioned = threading.Event()
-        self._serializer = TypeSerializer()
 
     def ensure(self) -> None:
         """On an emulator, create the table the first time it is needed (Terraform does it on AWS)."""
@@ -165,14 +164,12 @@ class AssignmentsTable:
                 "Put": {
                     "TableName": self.name,
                     "Item": {
-                        key: self._serializer.serialize(value)
-                        for key, value in {
-                            "driver_id": claim_partition(day),
-                            "package_id": c.package_id,
-                            "claimed_by": c.driver_id,
-                            "run_id": c.run_id,
-                            "claimed_at": c.claimed_at,
-                        }.items()
+                        # The resource's client serialises plain values itself.
+                        "driver_id": claim_partition(day),
+                        "package_id": c.package_id,
+                        "claimed_by": c.driver_id,
+                        "run_id": c.run_id,
+                        "claimed_at": c.claimed_at,
                     },
                     "ConditionExpression": "attribute_not_exists(package_id)",
                 }
@@ -247,13 +244,14 @@ class AssignmentsTable:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             old = exc.response.get("Item")
-            if old is None:
+            if old is not None:
+                # Error responses are not deserialised by the resource layer: plain values by hand.
+                old = {k: TypeDeserializer().deserialize(v) for k, v in old.items()}
+            else:
                 with translated("DynamoDB"):
                     old = self.table.get_item(
                         Key={"driver_id": driver_id, "package_id": package_id}, ConsistentRead=True
                     ).get("Item")
-            elif isinstance(old.get("driver_id"), dict):
-                old = {k: TypeDeserializer().deserialize(v) for k, v in old.items()}
             if not old or "assignment_date" not in old:
                 raise ItemNotFound(package_id) from None
             raise TransitionRefused(str(old["status"])) from None
