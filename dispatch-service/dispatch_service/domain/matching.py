@@ -114,6 +114,8 @@ def maximum_assignment(
         return result
     caps = np.minimum(np.asarray(capacity, dtype=np.int64), len(ordered))
     class_ids, driver_ids = np.nonzero(classes.eligible & (sizes > 0)[:, None] & (caps > 0)[None, :])
+    if len(class_ids) == 0:
+        return result
     c = classes.count
     source, sink = 0, c + drivers + 1
     rows = np.concatenate([np.zeros(c, dtype=np.int64), 1 + class_ids, 1 + c + np.arange(drivers)])
