@@ -5,9 +5,9 @@
    already complete is answered again from its claims, without assigning anything more.
 3. The day's claims (consistent read): packages claimed by any run are not available; claims of this run
    from an earlier, interrupted attempt are kept and count against the drivers' capacity.
-4. Maximum assignment (domain.matching) of the available packages; the claims are written conditionally, in
-   transactions of 100. Packages another run claimed meanwhile are dropped and the assignment is solved again
-   for what is left (at most MAX_ROUNDS times).
+4. Maximum assignment (domain.matching) of the available packages; one claim per package is written, each
+   only if no other run holds it (conditional puts, in parallel). Packages another run claimed meanwhile are
+   dropped and the assignment is solved again for what is left (at most MAX_ROUNDS times).
 5. The assignment items (batched writes), the operational log object, then the run marker.
 
 Any AWS failure stops the request with 503 (Retry-After). Claims then exist without assignment items or

@@ -23,7 +23,10 @@ def build_dependencies(settings: Settings) -> Dependencies:
     return Dependencies(
         settings=settings,
         assignments=AssignmentsTable(
-            aws.resource("dynamodb", settings), settings.assignments_table, provision=settings.provisions_aws
+            aws.resource("dynamodb", settings),
+            settings.assignments_table,
+            provision=settings.provisions_aws,
+            claim_concurrency=settings.aws_claim_concurrency,
         ),
         files=Files.on_s3(aws.client("s3", settings), settings.logs_bucket, provision=settings.provisions_aws),
     )

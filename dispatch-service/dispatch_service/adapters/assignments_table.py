@@ -17,6 +17,7 @@ import binascii
 import json
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,8 +28,6 @@ from botocore.exceptions import ClientError
 
 from . import table_schema
 from .aws import error_code, translated
-
-TRANSACTION_LIMIT = 100  # items per TransactWriteItems call (DynamoDB's limit)
 
 
 @dataclass(frozen=True)
@@ -84,12 +83,13 @@ def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any]
 
 
 class AssignmentsTable:
-    def __init__(self, dynamodb: Any, table_name: str, *, provision: bool = False):
+    def __init__(self, dynamodb: Any, table_name: str, *, provision: bool = False, claim_concurrency: int = 16):
         self.resource = dynamodb
         self.table = dynamodb.Table(table_name)
         self.client = dynamodb.meta.client
         self.name = table_name
         self._provision = provision
+        self.claim_concurrency = claim_concurrency
         self._provisioned = threading.Event()
 
     def ensure(self) -> None:
@@ -142,53 +142,33 @@ class AssignmentsTable:
             )
 
     def claim(self, day: str, claims: Sequence[Claim]) -> set[str]:
-        """Write the claims, each only if its package is unclaimed; returns the packages someone else had.
+        """Write each claim only if its package is unclaimed (or claimed by the same run); returns the packages
+        another run holds. One conditional put per package, `claim_concurrency` at a time."""
+        if not claims:
+            return set()
+        with translated("DynamoDB"), ThreadPoolExecutor(min(self.claim_concurrency, len(claims))) as pool:
+            won = list(pool.map(lambda c: self._claim_one(day, c), claims))
+        return {c.package_id for c, ok in zip(claims, won, strict=True) if not ok}
 
-        Chunks of 100 go in one transaction each: all of a chunk or none of it. A chunk refused because some of
-        its packages were claimed meanwhile is written again without them.
-        """
-        lost: set[str] = set()
-        pending = list(claims)
-        with translated("DynamoDB"):
-            while pending:
-                chunk, pending = pending[:TRANSACTION_LIMIT], pending[TRANSACTION_LIMIT:]
-                refused = self._claim_chunk(day, chunk)
-                if refused:
-                    lost |= refused
-                    pending = [c for c in chunk if c.package_id not in refused] + pending
-        return lost
-
-    def _claim_chunk(self, day: str, chunk: Sequence[Claim]) -> set[str]:
-        items = [
-            {
-                "Put": {
-                    "TableName": self.name,
-                    "Item": {
-                        # The resource's client serialises plain values itself.
-                        "driver_id": claim_partition(day),
-                        "package_id": c.package_id,
-                        "claimed_by": c.driver_id,
-                        "run_id": c.run_id,
-                        "claimed_at": c.claimed_at,
-                    },
-                    "ConditionExpression": "attribute_not_exists(package_id)",
-                }
-            }
-            for c in chunk
-        ]
+    def _claim_one(self, day: str, claim: Claim) -> bool:
         try:
-            self.client.transact_write_items(TransactItems=items)
+            self.table.put_item(
+                Item={
+                    "driver_id": claim_partition(day),
+                    "package_id": claim.package_id,
+                    "claimed_by": claim.driver_id,
+                    "run_id": claim.run_id,
+                    "claimed_at": claim.claimed_at,
+                },
+                # The same run claiming again (a retried request) succeeds; any other run is refused.
+                ConditionExpression="attribute_not_exists(package_id) OR run_id = :run",
+                ExpressionAttributeValues={":run": claim.run_id},
+            )
         except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            refused = {
-                c.package_id for c, r in zip(chunk, reasons, strict=False) if r.get("Code") == "ConditionalCheckFailed"
-            }
-            if not refused:
-                raise  # cancelled for another reason (a conflict with a concurrent transaction): botocore retried
-            return refused
-        return set()
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # --- assignments -----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ with 503 and Retry-After; `translated` does the same for the AWS error codes tha
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from storage import StorageError
 
 from ..settings import Settings
 
+log = logging.getLogger(__name__)
 RETRY_LATER_CODES = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -42,6 +44,7 @@ def config(settings: Settings) -> Config:
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=settings.aws_read_timeout_seconds,
         s3={"addressing_style": "path"},
+        max_pool_connections=settings.aws_claim_concurrency * 2,
     )
 
 
@@ -75,6 +78,7 @@ def translated(what: str) -> Iterator[None]:
         if error_code(exc) in RETRY_LATER_CODES or exc.response.get("ResponseMetadata", {}).get(
             "HTTPStatusCode", 0
         ) in (500, 502, 503, 504):
+            log.warning("%s %s answered %s after retries", what, exc.operation_name, error_code(exc) or exc.response)
             raise unavailable(what) from exc
         raise
     except StorageError as exc:

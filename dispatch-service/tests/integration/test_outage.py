@@ -16,7 +16,7 @@ from dispatch_support import DAY, JWT_SECRET, Outage, package
 from servicekit import issue_token
 
 pytestmark = pytest.mark.integration
-PACKAGES = 250  # three claim transactions of up to 100
+PACKAGES = 250
 
 
 @pytest.fixture()
@@ -42,7 +42,7 @@ def contents(endpoint: str, settings: Settings) -> tuple[list[dict], list[dict],
 @pytest.mark.parametrize(
     "service, operation, nth, claims_left, items_left",
     [
-        ("dynamodb", "TransactWriteItems", 2, 100, 0),
+        ("dynamodb", "PutItem", 101, None, 0),
         ("dynamodb", "BatchWriteItem", 1, 200, 0),
         ("s3", "PutObject", 1, 200, 200),
     ],
@@ -86,8 +86,10 @@ def test_outage_mid_request_then_the_retry_completes_once(
     assert failed.mimetype == "application/problem+json"
 
     claims, items, logs = contents(aws_env, settings)
-    # Claims are all-or-nothing per transaction of 100; no assignment item is visible that is not complete.
-    assert (len(claims), len(items)) == (claims_left, items_left)
+    if claims_left is None:  # cut among parallel claims: those in flight may or may not have landed
+        assert 0 < len(claims) < 200 and len(items) == items_left
+    else:
+        assert (len(claims), len(items)) == (claims_left, items_left)
     assert not [k for k in logs if "/assign/" in k]
 
     outage.restore()
