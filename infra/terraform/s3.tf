@@ -62,6 +62,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "operational_logs" {
     expiration {
       days = local.environment.log_retention_days
     }
+  }
+
+  # The whole bucket: replaced versions go after 30 days, abandoned multipart uploads after 7.
+  rule {
+    id     = "tidy-versions-and-uploads"
+    status = "Enabled"
+
+    filter {}
 
     noncurrent_version_expiration {
       noncurrent_days = 30
