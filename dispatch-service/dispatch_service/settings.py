@@ -11,7 +11,7 @@ class Settings(ServiceSettings):
     assignments_table: str = "DeliveryAssignments"
     logs_bucket: str = "dispatch-operational-logs"
     aws_max_attempts: int = Field(4, ge=1, le=10, description="botocore standard-mode attempts per call.")
-    aws_claim_concurrency: int = Field(16, ge=1, le=64, description="Claims written in parallel by /assign.")
+    aws_write_concurrency: int = Field(16, ge=1, le=64, description="Parallel writers of /assign (claims, batches).")
     aws_connect_timeout_seconds: float = 2.0
     aws_read_timeout_seconds: float = 10.0
     # Create the table and the bucket when missing. Default: only against an emulator (AWS_ENDPOINT_URL set);

@@ -26,7 +26,7 @@ def build_dependencies(settings: Settings) -> Dependencies:
             aws.resource("dynamodb", settings),
             settings.assignments_table,
             provision=settings.provisions_aws,
-            claim_concurrency=settings.aws_claim_concurrency,
+            write_concurrency=settings.aws_write_concurrency,
         ),
         files=Files.on_s3(aws.client("s3", settings), settings.logs_bucket, provision=settings.provisions_aws),
     )

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.table import BatchWriter
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
@@ -83,13 +84,13 @@ def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any]
 
 
 class AssignmentsTable:
-    def __init__(self, dynamodb: Any, table_name: str, *, provision: bool = False, claim_concurrency: int = 16):
+    def __init__(self, dynamodb: Any, table_name: str, *, provision: bool = False, write_concurrency: int = 16):
         self.resource = dynamodb
         self.table = dynamodb.Table(table_name)
         self.client = dynamodb.meta.client
         self.name = table_name
         self._provision = provision
-        self.claim_concurrency = claim_concurrency
+        self.write_concurrency = write_concurrency
         self._provisioned = threading.Event()
 
     def ensure(self) -> None:
@@ -143,10 +144,10 @@ class AssignmentsTable:
 
     def claim(self, day: str, claims: Sequence[Claim]) -> set[str]:
         """Write each claim only if its package is unclaimed (or claimed by the same run); returns the packages
-        another run holds. One conditional put per package, `claim_concurrency` at a time."""
+        another run holds. One conditional put per package, `write_concurrency` at a time."""
         if not claims:
             return set()
-        with translated("DynamoDB"), ThreadPoolExecutor(min(self.claim_concurrency, len(claims))) as pool:
+        with translated("DynamoDB"), ThreadPoolExecutor(min(self.write_concurrency, len(claims))) as pool:
             won = list(pool.map(lambda c: self._claim_one(day, c), claims))
         return {c.package_id for c, ok in zip(claims, won, strict=True) if not ok}
 
@@ -173,14 +174,24 @@ class AssignmentsTable:
     # --- assignments -----------------------------------------------------------------------------------
 
     def put_assignments(self, items: Iterable[dict[str, Any]]) -> int:
-        """Batched writes (25 items a call, unprocessed items resent). Writing the same item again is harmless."""
+        """Batched writes: BatchWriteItem of 25 items a call (unprocessed items resent by boto3's BatchWriter),
+        `write_concurrency` writers side by side. Writing the same item again is harmless."""
         self.ensure()
-        written = 0
-        with translated("DynamoDB"), self.table.batch_writer(overwrite_by_pkeys=["driver_id", "package_id"]) as batch:
-            for item in items:
-                batch.put_item(Item={k: (Decimal(str(v)) if isinstance(v, float) else v) for k, v in item.items()})
-                written += 1
-        return written
+        rows = [{k: (Decimal(str(v)) if isinstance(v, float) else v) for k, v in item.items()} for item in items]
+        if not rows:
+            return 0
+        writers = max(1, min(self.write_concurrency, len(rows) // 25))
+        slices = [rows[i::writers] for i in range(writers)]
+
+        def write(part: list[dict[str, Any]]) -> None:
+            # The resource's client is thread-safe and serialises plain values; one BatchWriter per thread.
+            with BatchWriter(self.name, self.client, overwrite_by_pkeys=["driver_id", "package_id"]) as batch:
+                for row in part:
+                    batch.put_item(Item=row)
+
+        with translated("DynamoDB"), ThreadPoolExecutor(writers) as pool:
+            list(pool.map(write, slices))
+        return len(rows)
 
     def existing(self, driver_id: str, package_ids: Sequence[str]) -> set[str]:
         """Which of these packages already have the driver's assignment item."""

@@ -44,7 +44,7 @@ def config(settings: Settings) -> Config:
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=settings.aws_read_timeout_seconds,
         s3={"addressing_style": "path"},
-        max_pool_connections=settings.aws_claim_concurrency * 2,
+        max_pool_connections=settings.aws_write_concurrency * 2,
     )
 
 
