@@ -94,7 +94,9 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
             for status, model in (spec.responses or {200: None}).items():
                 entry: dict[str, Any] = {"description": "OK" if status < 300 else "Error"}
                 if model is not None:
-                    entry["content"] = {"application/json": {"schema": components.ref(model)}}
+                    # An error declared with ProblemModel is sent as problem+json, and documented so.
+                    media = PROBLEM_MEDIA_TYPE if model is ProblemModel else "application/json"
+                    entry["content"] = {media: {"schema": components.ref(model)}}
                 op["responses"][str(status)] = entry
             errors = dict(_ERROR_STATUSES)
             if public:
