@@ -40,7 +40,7 @@ def _idempotency_key() -> str | None:
     summary="Assign the most packages possible to the drivers, at most max_per_driver each",
     body=AssignRequest,
     response=AssignResponse,
-    responses={404: ProblemModel, 503: ProblemModel},
+    responses={404: ProblemModel, 413: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
 def assign(body: AssignRequest):
@@ -52,7 +52,7 @@ def assign(body: AssignRequest):
     summary="Move an assignment to another status (404: no such pair; 409: transition not allowed)",
     body=UpdateRequest,
     response=AssignmentModel,
-    responses={404: ProblemModel, 409: ProblemModel, 503: ProblemModel},
+    responses={404: ProblemModel, 409: ProblemModel, 413: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
 def update(body: UpdateRequest):
