@@ -193,3 +193,18 @@ def test_manifest_round_trip_validation_and_a_large_upload(client, headers, uplo
     # Other routes keep the 1 MiB limit.
     huge = client.post("/assign", data=body, headers={**headers, "Content-Type": "application/json"})
     assert huge.status_code == 413
+
+
+def test_generate_day_command_stores_the_lists_or_writes_a_file(app, client, headers, tmp_path):
+    runner = app.test_cli_runner()
+    args = ["dispatch", "generate-day", "--date", "2026-12-05", "--drivers", "4", "--packages", "30", "--seed", "2"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "stored at manifests/2026-12-05.json" in result.output
+    stored = client.get("/days/2026-12-05/manifest", headers=headers).get_json()
+    assert len(stored["drivers"]) == 4 and len(stored["packages"]) == 30
+
+    target = tmp_path / "day.json"
+    assert runner.invoke(args=[*args, "--output", str(target)]).exit_code == 0
+    assert json.loads(target.read_text()) == stored
+    assert runner.invoke(args=["dispatch", "generate-day", "--drivers", "0"]).exit_code != 0
