@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import threading
+
+from testkit.servers import free_port
 
 JWT_SECRET = "dispatch-test-secret-long-enough-for-hs256-0123456789"
 DAY = dt.date(2026, 11, 30)
@@ -27,10 +31,6 @@ class Outage:
     endpoint that goes away does; `restore()` listens again. moto keeps its data throughout."""
 
     def __init__(self, target_port: int):
-        import threading
-
-        from testkit.servers import free_port
-
         self.target_port = target_port
         self.port = free_port()
         self._lock = threading.Lock()
@@ -42,9 +42,6 @@ class Outage:
         return f"http://127.0.0.1:{self.port}"
 
     def restore(self) -> None:
-        import socket
-        import threading
-
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -53,8 +50,6 @@ class Outage:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
-        import socket
-
         with self._lock:
             sockets, self._sockets = [self._listener, *self._sockets], []
         for sock in sockets:
@@ -65,9 +60,6 @@ class Outage:
             sock.close()
 
     def _accept(self, listener) -> None:
-        import socket
-        import threading
-
         while True:
             try:
                 client, _ = listener.accept()
