@@ -10,6 +10,9 @@
    dropped and the assignment is solved again for what is left (at most MAX_ROUNDS times).
 5. The assignment items (batched writes), the operational log object, then the run marker.
 
+Runs of other requests cut short more than ABANDONED_RUN_SECONDS ago and never retried are completed on the
+way (step 3), so their packages do not stay reserved without assignments.
+
 Any AWS failure stops the request with 503 (Retry-After). Claims then exist without assignment items or
 marker; the retried request (same body or the same Idempotency-Key) finds them in step 3 and completes them.
 """
@@ -34,6 +37,9 @@ MAX_ROUNDS = 5
 _runs = counter("dispatch_assign_runs_total", "POST /assign runs by outcome", ["outcome"])
 _assigned = counter("dispatch_packages_assigned_total", "Packages assigned by /assign")
 _conflicts = counter("dispatch_claim_conflicts_total", "Packages another run claimed first")
+_abandoned = counter(
+    "dispatch_abandoned_runs_completed_total", "Runs cut short and never retried, completed by another"
+)
 _seconds = histogram(
     "dispatch_assign_stage_seconds",
     "Time of each stage of /assign",
@@ -87,6 +93,7 @@ def assign(
     earlier = {p: c for p, c in claims.items() if c.run_id == run_id}
     own: dict[str, Claim] = dict(earlier)
     index_of = {p: i for i, p in enumerate(package_ids)}
+    _complete_abandoned(deps, lists, index_of, claims, run_id, day)
     for _ in range(MAX_ROUNDS):
         tick = time.perf_counter()
         available = np.ones(len(package_ids), dtype=np.bool_)
@@ -119,28 +126,52 @@ def assign(
     items = _items(lists, index_of, own, earlier, day, table)
     table.put_assignments(items)
     _seconds.labels("write").observe(time.perf_counter() - tick)
-    deps.files.write_log(
-        day,
-        "assign",
-        run_id,
-        [
-            {
-                "event": "assigned",
-                "day": day,
-                "driver_id": c.driver_id,
-                "package_id": c.package_id,
-                "run_id": run_id,
-                "at": c.claimed_at,
-                "request_id": request_id,
-            }
-            for c in sorted(own.values(), key=lambda c: (position.get(c.driver_id, 0), index_of.get(c.package_id, 0)))
-        ],
-    )
+    in_order = sorted(own.values(), key=lambda c: (position.get(c.driver_id, 0), index_of.get(c.package_id, 0)))
+    deps.files.write_log(day, "assign", run_id, _records(in_order, day, run_id, request_id))
     table.mark_run_complete(day, run_id, now_iso(), len(own))
     _assigned.inc(len(own) - len(earlier))
     _runs.labels("completed" if not earlier else "resumed").inc()
     _seconds.labels("total").observe(time.perf_counter() - started)
     return _response(request, package_ids, {**claims, **own}, run_id)
+
+
+_completed_runs: set[tuple[str, str]] = set()
+
+
+def _complete_abandoned(deps: Dependencies, lists, index_of, claims: dict[str, Claim], run_id: str, day: str) -> None:
+    """Finish other runs cut short long ago (no run marker, newest claim older than ABANDONED_RUN_SECONDS):
+    their claims become assignment items, as their own retry would have made them. Without this, the packages
+    of a run whose client never retried would stay reserved all day with no assignment to show for them."""
+    limit = deps.settings.abandoned_run_seconds
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=limit)).isoformat(timespec="milliseconds")
+    runs: dict[str, dict[str, Claim]] = {}
+    for package_id, claim in claims.items():
+        if claim.run_id != run_id and (day, claim.run_id) not in _completed_runs:
+            runs.setdefault(claim.run_id, {})[package_id] = claim
+    for other, held in runs.items():
+        if max(c.claimed_at for c in held.values()).replace("Z", "+00:00") > cutoff:
+            continue  # still running, or its client may still retry
+        if not deps.assignments.run_complete(day, other):
+            deps.assignments.put_assignments(_items(lists, index_of, held, held, day, deps.assignments))
+            deps.files.write_log(day, "assign", other, _records(held.values(), day, other, None))
+            deps.assignments.mark_run_complete(day, other, now_iso(), len(held))
+            _abandoned.inc()
+        _completed_runs.add((day, other))
+
+
+def _records(claims, day: str, run_id: str, request_id: str | None) -> list[dict]:
+    return [
+        {
+            "event": "assigned",
+            "day": day,
+            "driver_id": c.driver_id,
+            "package_id": c.package_id,
+            "run_id": run_id,
+            "at": c.claimed_at,
+            "request_id": request_id,
+        }
+        for c in claims
+    ]
 
 
 def _items(lists, index_of, own: dict[str, Claim], earlier: dict[str, Claim], day: str, table) -> list[dict]:
@@ -153,8 +184,8 @@ def _items(lists, index_of, own: dict[str, Claim], earlier: dict[str, Claim], da
         done |= table.existing(driver_id, packages)
     items = []
     for c in own.values():
-        if c.package_id in done:
-            continue
+        if c.package_id in done or c.package_id not in index_of:
+            continue  # written already, or not in these lists (replaced since): nothing to write from
         package = lists.manifest.packages[index_of[c.package_id]]
         items.append(
             {

@@ -14,6 +14,9 @@ class Settings(ServiceSettings):
     aws_write_concurrency: int = Field(16, ge=1, le=64, description="Parallel writers of /assign (claims, batches).")
     aws_connect_timeout_seconds: float = 2.0
     aws_read_timeout_seconds: float = 10.0
+    abandoned_run_seconds: int = Field(
+        600, ge=0, description="After this long without its retry, another /assign completes a cut-short run."
+    )
     # Create the table and the bucket when missing. Default: only against an emulator (AWS_ENDPOINT_URL set);
     # on AWS, Terraform owns them.
     provision_aws_resources: bool | None = None

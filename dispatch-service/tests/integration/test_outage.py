@@ -115,3 +115,47 @@ def test_outage_mid_request_then_the_retry_completes_once(
     again = client.post("/assign", json=request, headers=headers)
     assert again.get_json() == body
     assert len(contents(aws_env, settings)[1]) == 200
+
+
+def test_a_run_never_retried_is_completed_by_the_next_one(aws_env, outage):
+    suffix = uuid.uuid4().hex[:10]
+    settings = Settings(
+        jwt_secret=JWT_SECRET,
+        aws_endpoint_url=outage.url,
+        assignments_table=f"abandoned-{suffix}",
+        logs_bucket=f"abandoned-{suffix}",
+        aws_max_attempts=2,
+        abandoned_run_seconds=0,
+    )
+    deps = build_dependencies(settings)
+    client = create_app(settings, deps).test_client()
+    headers = {"Authorization": f"Bearer {issue_token(settings, 'dispatcher')[0]}"}
+    manifest = {
+        "drivers": [{"driver_id": f"driver_{i}"} for i in range(1, 5)],
+        "packages": [package(f"pkg-{i:04d}") for i in range(100)],
+    }
+    assert client.post(f"/days/{DAY}/manifest", json=manifest, headers=headers).status_code == 201
+    first = {"driver_ids": ["driver_1", "driver_2"], "max_per_driver": 20, "date": str(DAY)}
+
+    def go_down(**_):
+        outage.cut()
+
+    deps.assignments.client.meta.events.register("before-call.dynamodb.BatchWriteItem", go_down)
+    assert client.post("/assign", json=first, headers=headers).status_code == 503
+    deps.assignments.client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", go_down)
+    outage.restore()
+    assert len(contents(aws_env, settings)[1]) == 0  # claimed, not assigned
+
+    second = client.post("/assign", json={**first, "driver_ids": ["driver_3", "driver_4"]}, headers=headers)
+    assert second.status_code == 200
+    claims, items, logs = contents(aws_env, settings)
+    assert len(claims) == len(items) == 80  # the first run's 40 were completed along the way
+    assert len([k for k in logs if "/assign/" in k]) == 2
+
+    # The first client comes back: its run is complete, so it gets its answer and nothing is written twice.
+    retried = client.post("/assign", json=first, headers=headers).get_json()
+    assert sum(len(p) for p in retried["assignments"].values()) == 40
+    assert {i["package_id"] for i in items if i["driver_id"] in ("driver_1", "driver_2")} == {
+        p for packages in retried["assignments"].values() for p in packages
+    }
+    assert len(contents(aws_env, settings)[1]) == 80
