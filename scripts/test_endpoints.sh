@@ -119,7 +119,7 @@ print(next((f"{d} {ps[0]}" for d, ps in assignments.items() if ps), ""))' "$BODY
 [[ -n ${PACKAGE:-} ]] || fail "neither driver_1 nor driver_2 got a package on $DISPATCH_DATE (all taken? try another DATE)"
 echo "$DRIVER carries $PACKAGE"
 
-step "12. dispatch: $DRIVER starts the delivery of $PACKAGE; an unknown pair is 404; delivered -> assigned is refused"
+step "12. dispatch: $DRIVER starts the delivery of $PACKAGE; an unknown pair is 404"
 call 200 POST "$DISPATCH_URL/update" "{\"driver_id\":\"$DRIVER\",\"package_id\":\"$PACKAGE\",\"status\":\"in_progress\"}"
 call 404 POST "$DISPATCH_URL/update" "{\"driver_id\":\"$DRIVER\",\"package_id\":\"no-such-package\",\"status\":\"accepted\"}"
 
