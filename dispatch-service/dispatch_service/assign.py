@@ -6,8 +6,8 @@
 3. The day's claims (consistent read): packages claimed by any run are not available; claims of this run
    from an earlier, interrupted attempt are kept and count against the drivers' capacity.
 4. Maximum assignment (domain.matching) of the available packages; one claim per package is written, each
-   only if no other run holds it (conditional puts, in parallel). Packages another run claimed meanwhile are
-   dropped and the assignment is solved again for what is left (at most MAX_ROUNDS times).
+   only if no other run holds it (conditional puts, in parallel), and the claims are read back. Packages
+   another run holds are dropped and the assignment is solved again for what is left (MAX_ROUNDS at most).
 5. The assignment items (batched writes), the operational log object, then the run marker.
 
 Runs of other requests cut short more than ABANDONED_RUN_SECONDS ago and never retried are completed on the
@@ -112,15 +112,17 @@ def assign(
         if not new:
             break
         tick = time.perf_counter()
-        lost = table.claim(day, new)
+        table.claim(day, new)
+        # Ownership is what the table holds afterwards: read back, keep the packages whose claim is this run's.
+        # On DynamoDB the conditional put already decides; the read-back also holds on emulators whose
+        # conditional writes are not atomic under concurrent requests (moto's threaded server).
+        claims = table.claims(day)
+        own = {p: c for p, c in claims.items() if c.run_id == run_id}
         _seconds.labels("claim").observe(time.perf_counter() - tick)
-        for c in new:
-            if c.package_id not in lost:
-                own[c.package_id] = c
+        lost = [c for c in new if c.package_id not in own]
         if not lost:
             break
         _conflicts.inc(len(lost))
-        claims = {**table.claims(day), **own}
 
     tick = time.perf_counter()
     items = _items(lists, index_of, own, earlier, day, table)
