@@ -10,7 +10,8 @@ STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo secrets clean compose-smoke
+.PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo \
+	secrets clean compose-smoke build terraform-init terraform-apply day
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +78,49 @@ bench: setup ## benchmarks; results in bench/results/
 
 compose-smoke: ## docker compose up --wait, the demo against it, logs kept on failure, down -v (needs Docker)
 	@scripts/compose_smoke.sh
+
+build: ## the service images (docker compose build); says what is missing without Docker
+	@command -v docker >/dev/null 2>&1 || { echo "make build: docker is not installed here; install Docker Engine with the compose plugin (https://docs.docker.com/engine/install/). Without it, make up runs the local stack, which needs no images."; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make build: docker is installed but no Docker engine answers (is the daemon running, may this user use it?)."; exit 1; }
+	docker compose build
+
+# dispatch-service's infrastructure (infra/terraform): make terraform-apply WORKSPACE=dev|test|prod.
+# dev is LocalStack (TF_VAR_aws_endpoint_url, default http://localhost:4566); test and prod are AWS accounts.
+TF_DIR := infra/terraform
+WORKSPACE ?= dev
+define need-terraform
+@command -v terraform >/dev/null 2>&1 || { echo "make $@: terraform is not installed here; install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install). With Docker, make up applies the dev workspace to LocalStack through the terraform one-shot."; exit 1; }
+endef
+
+terraform-init: ## terraform init in infra/terraform
+	$(need-terraform)
+	cd $(TF_DIR) && terraform init -input=false
+
+terraform-apply: ## terraform apply in workspace WORKSPACE (dev, test or prod; default dev)
+	$(need-terraform)
+	@case "$(WORKSPACE)" in dev|test|prod) ;; *) echo "make terraform-apply: WORKSPACE must be dev, test or prod, not '$(WORKSPACE)'"; exit 2;; esac
+	@test -d $(TF_DIR)/.terraform || { echo "make terraform-apply: $(TF_DIR) is not initialised; run make terraform-init first (it downloads the AWS provider)."; exit 1; }
+	cd $(TF_DIR) && terraform workspace select -or-create $(WORKSPACE) && \
+	  $(if $(filter dev,$(WORKSPACE)),TF_VAR_aws_endpoint_url=$${TF_VAR_aws_endpoint_url:-http://localhost:4566} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test}) \
+	  terraform apply -auto-approve -input=false -var-file=environments/$(WORKSPACE).tfvars
+
+# make day [DATE=YYYY-MM-DD] [DRIVERS=50] [PACKAGES=2000] [SEED=1]: generate and store a day's lists for
+# dispatch-service, in its container when compose runs it, else on the local stack's AWS endpoint.
+DATE ?= $(shell date -u +%F)
+DRIVERS ?= 50
+PACKAGES ?= 2000
+SEED ?= 1
+DAY_ARGS = dispatch generate-day --date $(DATE) --drivers $(DRIVERS) --packages $(PACKAGES) --seed $(SEED)
+day: ## generate a day's drivers and packages for dispatch-service (DATE, DRIVERS, PACKAGES, SEED)
+	@if command -v docker >/dev/null 2>&1 && [ -n "$$(docker compose ps -q --status running dispatch-service 2>/dev/null)" ]; then \
+	  docker compose exec -T dispatch-service flask --app dispatch_service $(DAY_ARGS); \
+	else \
+	  test -x $(PY) || { echo "make day: no .venv here; run make setup first"; exit 1; }; \
+	  if [ -f $(STATE)/secrets/jwt_secret ]; then export JWT_SECRET_FILE=$(STATE)/secrets/jwt_secret; else export JWT_SECRET=$${JWT_SECRET:-generator-issues-no-tokens}; fi; \
+	  AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:4566} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} \
+	  AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	  $(PY) -m flask --app dispatch_service $(DAY_ARGS); \
+	fi
 
 demo: ## end-to-end demos against the running stack
 	@scripts/test_endpoints.sh

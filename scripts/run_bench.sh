@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: every benchmark in bench/, each writing its results (with the machine noted) to bench/results/.
+# `make bench`: every benchmark in bench/, each writing its results (with the machine noted) to bench/results/
+# (dispatch: bench/dispatch_assign.py for P2, bench/dispatch_dynamodb.py for P3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end walk through fleet-api and the audit trail, against a running stack (local or compose).
+# End-to-end walk through fleet-api, the audit trail, bakery-service and dispatch-service, against a running
+# stack (local or compose). The dispatch steps need the day's lists: run `make day` first.
 #   FLEET_URL (default http://127.0.0.1:8001), AUDIT_URL (default http://127.0.0.1:8005),
 #   DEMO_USER_EMAIL / DEMO_USER_PASSWORD (defaults as in .env.example), AUDIT_WAIT_SECONDS (default 30),
 #   BAKERY_URL (default http://127.0.0.1:8004), MAIL_URL (the SMTP sink's inbox, default http://127.0.0.1:8025),
-#   BAKERY_WAIT_SECONDS (default 30).
+#   BAKERY_WAIT_SECONDS (default 30), DISPATCH_URL (default http://127.0.0.1:8000), DISPATCH_DATE (default
+#   today, UTC).
 # Needs curl and python3. Prints every step; exits non-zero at the first unexpected status.
 set -euo pipefail
 
@@ -12,6 +14,8 @@ AUDIT_URL=${AUDIT_URL:-http://127.0.0.1:8005}
 EMAIL=${DEMO_USER_EMAIL:-demo@fleet.example}
 PASSWORD=${DEMO_USER_PASSWORD:-demo-password}
 AUDIT_WAIT_SECONDS=${AUDIT_WAIT_SECONDS:-30}
+DISPATCH_URL=${DISPATCH_URL:-http://127.0.0.1:8000}
+DISPATCH_DATE=${DISPATCH_DATE:-$(date -u +%F)}
 RUN=$(date +%s)-$$
 BODY=$(mktemp)
 trap 'rm -f "$BODY"' EXIT
@@ -165,3 +169,26 @@ for i in json.load(open(sys.argv[1]))["items"]:
           i["failed"], last.get("action", "-"), last.get("state", "-")))' "$BODY"
 
 printf '\nAll bakery-service steps passed; its web page: %s/\n' "$BAKERY_URL"
+
+step "16. dispatch: the day's lists are there (make day stores them)"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$DISPATCH_URL/days/$DISPATCH_DATE/manifest") \
+    || fail "dispatch-service at $DISPATCH_URL does not answer"
+[[ $status == 200 ]] || fail "no lists for $DISPATCH_DATE (GET /days/$DISPATCH_DATE/manifest answered $status): run make day DATE=$DISPATCH_DATE"
+echo "lists of $DISPATCH_DATE found"
+
+step "17. dispatch: assign the day's packages to driver_1 and driver_2, at most 2 each (the same request again answers the same)"
+call 200 POST "$DISPATCH_URL/assign" "{\"driver_ids\":[\"driver_1\",\"driver_2\"],\"max_per_driver\":2,\"date\":\"$DISPATCH_DATE\"}"
+read -r DRIVER PACKAGE < <(python3 -c 'import json,sys
+assignments = json.load(open(sys.argv[1]))["assignments"]
+print(next((f"{d} {ps[0]}" for d, ps in assignments.items() if ps), ""))' "$BODY")
+[[ -n ${PACKAGE:-} ]] || fail "neither driver_1 nor driver_2 got a package on $DISPATCH_DATE (all taken? try another DATE)"
+echo "$DRIVER carries $PACKAGE"
+
+step "18. dispatch: $DRIVER starts the delivery of $PACKAGE; an unknown pair is 404"
+call 200 POST "$DISPATCH_URL/update" "{\"driver_id\":\"$DRIVER\",\"package_id\":\"$PACKAGE\",\"status\":\"in_progress\"}"
+call 404 POST "$DISPATCH_URL/update" "{\"driver_id\":\"$DRIVER\",\"package_id\":\"no-such-package\",\"status\":\"accepted\"}"
+
+step "19. dispatch: read the day's assignments of $DRIVER back"
+call 200 GET "$DISPATCH_URL/assignments?driver_id=$DRIVER&date=$DISPATCH_DATE&limit=10"
+
+printf '\nAll dispatch-service steps passed.\n'

@@ -1,20 +1,23 @@
-"""dispatch-service: Daily package-to-driver assignment by driver rules; assignments in DynamoDB."""
+"""dispatch-service: the day's packages to drivers by driver rules, optimally; assignments in DynamoDB."""
 
 from flask import Flask
-from servicekit import checks, load_settings
+from servicekit import checks, install_dependencies, load_settings
 from servicekit import create_app as create_service_app
 
 from .api import register_blueprints
 from .settings import Settings
+from .wiring import Dependencies, build_dependencies
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
     settings = settings or load_settings(Settings)
+    deps = deps or build_dependencies(settings)
     app = create_service_app(
         settings,
         import_name=__name__,
         title="dispatch-service",
         readiness={"dynamodb": checks.dynamodb(settings.aws_endpoint_url, settings.aws_region)},
     )
-    register_blueprints(app, settings)
+    install_dependencies(app, deps)
+    register_blueprints(app)
     return app

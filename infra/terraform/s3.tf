@@ -1,4 +1,5 @@
-# dispatch-service's operational logs (one object per assignment run): private, encrypted, versioned.
+# dispatch-service's bucket: operational logs (logs/day=<day>/..., JSON lines, one object per request) and
+# the day's lists (manifests/<day>.json, what every assignment traces back to). Private, encrypted, versioned.
 resource "aws_s3_bucket" "operational_logs" {
   #checkov:skip=CKV_AWS_18:Its objects are logs already; access to them is audited by CloudTrail data events, not a second bucket.
   #checkov:skip=CKV_AWS_144:Operational logs are diagnostics that runs reproduce, not records of truth; versioning guards deletions.
@@ -45,7 +46,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "operational_logs"
   }
 }
 
-# Logs are kept for the workspace's retention; versioning must not keep deleted ones forever.
+# Logs are kept for the workspace's retention; versioning must not keep deleted objects forever.
 resource "aws_s3_bucket_lifecycle_configuration" "operational_logs" {
   bucket = aws_s3_bucket.operational_logs.id
 
@@ -53,11 +54,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "operational_logs" {
     id     = "expire-operational-logs"
     status = "Enabled"
 
-    filter {}
+    # Only the logs expire: the day's lists are the input every assignment traces to.
+    filter {
+      prefix = "logs/"
+    }
 
     expiration {
       days = local.environment.log_retention_days
     }
+  }
+
+  # The whole bucket: replaced versions go after 30 days, abandoned multipart uploads after 7.
+  rule {
+    id     = "tidy-versions-and-uploads"
+    status = "Enabled"
+
+    filter {}
 
     noncurrent_version_expiration {
       noncurrent_days = 30

@@ -36,15 +36,82 @@ def _locals(tf: dict) -> dict:
     return {k: v for block in tf["locals"] for k, v in block.items()}
 
 
+def terraform_table(tf: dict) -> dict:
+    """The Terraform table in the shape of DynamoDB's DescribeTable, for comparison."""
+    table = _resource(tf, "aws_dynamodb_table", "delivery_assignments")
+    keys = [{"AttributeName": table["hash_key"], "KeyType": "HASH"}]
+    if table.get("range_key"):
+        keys.append({"AttributeName": table["range_key"], "KeyType": "RANGE"})
+    return {
+        "keys": keys,
+        "attributes": {a["name"]: a["type"] for a in table["attribute"]},
+        "indexes": {
+            g["name"]: {
+                "keys": [{"AttributeName": g["hash_key"], "KeyType": "HASH"}]
+                + ([{"AttributeName": g["range_key"], "KeyType": "RANGE"}] if g.get("range_key") else []),
+                "projection": g["projection_type"],
+            }
+            for g in table.get("global_secondary_index", [])
+        },
+        "billing": table["billing_mode"],
+        "pitr": table["point_in_time_recovery"][0]["enabled"] is True,
+    }
+
+
+def described_table(description: dict, pitr: bool) -> dict:
+    return {
+        "keys": description["KeySchema"],
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in description["AttributeDefinitions"]},
+        "indexes": {
+            g["IndexName"]: {"keys": g["KeySchema"], "projection": g["Projection"]["ProjectionType"]}
+            for g in description.get("GlobalSecondaryIndexes", [])
+        },
+        "billing": description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+        "pitr": pitr,
+    }
+
+
 def test_assignments_table_has_the_keys_dispatch_uses(tf):
     table = _resource(tf, "aws_dynamodb_table", "delivery_assignments")
-    assert (table["hash_key"], table["range_key"]) == ("assignmentDate", "packageId")
-    attributes = {a["name"]: a["type"] for a in table["attribute"]}
-    assert attributes == {"assignmentDate": "S", "packageId": "S", "driverId": "S"}
-    (gsi,) = table["global_secondary_index"]
-    assert (gsi["name"], gsi["hash_key"], gsi["range_key"]) == ("byDriver", "driverId", "assignmentDate")
+    assert (table["hash_key"], table["range_key"]) == ("driver_id", "package_id")
+    assert terraform_table(tf)["indexes"]["by_date_status"]["keys"][0]["AttributeName"] == "assignment_date"
     assert table["point_in_time_recovery"][0]["enabled"] is True
     assert table["server_side_encryption"][0]["enabled"] is True
+
+
+@pytest.mark.integration
+def test_the_table_the_local_stack_creates_is_the_terraform_one(tf, root, moto_url, monkeypatch):
+    """scripts/provision_aws.py (the local stack's provisioning, from the service's own table definition) on
+    moto's real server, read back with DescribeTable, against infra/terraform/dynamodb.tf."""
+    import subprocess
+    import sys
+    import uuid
+
+    import boto3
+
+    name = f"tf-compare-{uuid.uuid4().hex[:8]}"
+    env = {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ASSIGNMENTS_TABLE": name,
+        "LOGS_BUCKET": name,
+    }
+    subprocess.run([sys.executable, str(root / "scripts" / "provision_aws.py")], check=True, env={**env, "PATH": ""})
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    client = boto3.client("dynamodb", endpoint_url=moto_url)
+    description = client.describe_table(TableName=name)["Table"]
+    backups = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    pitr = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert described_table(description, pitr) == terraform_table(tf)
+
+
+def test_the_comparison_notices_a_difference(tf):
+    changed = terraform_table(tf)
+    changed["indexes"]["by_date_status"]["keys"][1]["AttributeName"] = "driver_id"
+    assert changed != terraform_table(tf)
 
 
 def test_names_agree_with_dispatch_settings(tf):

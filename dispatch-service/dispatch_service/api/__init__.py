@@ -1,9 +1,11 @@
-"""HTTP layer of dispatch-service: one blueprint per resource."""
+"""HTTP layer of dispatch-service: one blueprint per resource (and the `flask dispatch` commands)."""
 
 from flask import Flask
 
-from ..settings import Settings
+from . import assignments, commands, days
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
-    """Each resource's blueprint is registered here."""
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(days.bp)
+    app.register_blueprint(assignments.bp)
+    app.register_blueprint(commands.bp)

@@ -1,0 +1,144 @@
+"""P3: DynamoDB writes of one /assign, batched (BatchWriteItem through the service's adapter) against one
+PutItem per item, on moto's real server.
+
+    .venv/bin/python bench/dispatch_dynamodb.py [--items 2000] [--rounds 2]   # bench/results/dispatch_dynamodb.md
+
+Each round writes the same number of assignment items both ways, into fresh tables, alternating which goes
+first; the median throughput is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+from dispatch_service.adapters import table_schema
+from dispatch_service.adapters.assignments_table import AssignmentsTable
+from testkit.servers import free_port, start_process, stop_process
+
+RESULTS = Path(__file__).resolve().parent / "results" / "dispatch_dynamodb.md"
+TARGET = 10.0
+WRITERS = 16  # the service's default AWS_WRITE_CONCURRENCY
+
+
+def items(count: int) -> list[dict]:
+    return [
+        {
+            "driver_id": f"driver_{i % 50}",
+            "package_id": str(uuid.UUID(int=i + 1)),
+            "status": "assigned",
+            "assignment_date": "2026-11-30",
+            "assigned_at": "2026-11-30T07:00:00.000Z",
+            "updated_at": "2026-11-30T07:00:00.000Z",
+            "destination": f"{i} Main St, North District",
+            "weight": 12.5,
+            "volume": 40.0,
+            "region": "north",
+            "run_id": "bench",
+        }
+        for i in range(count)
+    ]
+
+
+def fresh_table(dynamodb) -> AssignmentsTable:
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    table_schema.provision(dynamodb.meta.client, name)
+    return AssignmentsTable(dynamodb, name)
+
+
+def batched(dynamodb, rows: list[dict]) -> float:
+    table = fresh_table(dynamodb)
+    started = time.perf_counter()
+    table.put_assignments(rows)
+    return time.perf_counter() - started
+
+
+def single(dynamodb, rows: list[dict]) -> float:
+    table = fresh_table(dynamodb)
+    from decimal import Decimal
+
+    started = time.perf_counter()
+    for row in rows:
+        table.table.put_item(Item={k: Decimal(str(v)) if isinstance(v, float) else v for k, v in row.items()})
+    return time.perf_counter() - started
+
+
+def single_parallel(dynamodb, rows: list[dict]) -> float:
+    from concurrent.futures import ThreadPoolExecutor
+    from decimal import Decimal
+
+    table = fresh_table(dynamodb)
+    client = table.client
+    started = time.perf_counter()
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(
+            pool.map(
+                lambda row: client.put_item(
+                    TableName=table.name,
+                    Item={k: Decimal(str(v)) if isinstance(v, float) else v for k, v in row.items()},
+                ),
+                rows,
+            )
+        )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    port = free_port()
+    moto = start_process(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)], port=port
+    )
+    try:
+        os.environ.update(
+            {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+        )
+        dynamodb = boto3.resource("dynamodb", endpoint_url=f"http://127.0.0.1:{port}")
+        rows = items(args.items)
+        times: dict = {batched: [], single: [], single_parallel: []}
+        for round_number in range(args.rounds):
+            order = list(times) if round_number % 2 == 0 else list(reversed(times))
+            for fn in order:
+                times[fn].append(fn(dynamodb, rows))
+            print(f"round {round_number + 1}: " + ", ".join(f"{f.__name__} {t[-1]:.2f} s" for f, t in times.items()))
+    finally:
+        stop_process(moto)
+    b, s, sp = (statistics.median(times[f]) for f in (batched, single, single_parallel))
+    ratio = s / b
+    lines = [
+        "# dispatch: DynamoDB writes of one /assign, batched vs single puts (P3)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} {platform.system()}, "
+        f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}, shared with other work), moto's server "
+        f"on 127.0.0.1, {args.items:,} assignment items per run, {args.rounds} alternating rounds, median.",
+        "",
+        "| how | seconds | items/s |",
+        "| --- | --- | --- |",
+        f"| BatchWriteItem, 25 items a call, {WRITERS} writers (AssignmentsTable.put_assignments) | {b:.2f} | "
+        f"{args.items / b:,.0f} |",
+        f"| one PutItem per item, one after another | {s:.2f} | {args.items / s:,.0f} |",
+        f"| one PutItem per item, {WRITERS} threads | {sp:.2f} | {args.items / sp:,.0f} |",
+        "",
+        f"Batched throughput is **{ratio:.1f}x** single puts one after another (target >= {TARGET:.0f}x): "
+        + ("met" if ratio >= TARGET else f"missed by {TARGET - ratio:.1f}x")
+        + f"; **{sp / b:.1f}x** single puts with the same number of threads.",
+        "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

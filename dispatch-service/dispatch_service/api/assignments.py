@@ -1,0 +1,71 @@
+"""`/assign`, `/update` and `/assignments`: the day's packages to drivers, their status, and reading them back."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, g, request
+from servicekit import ApiProblem, ProblemModel, endpoint
+
+from .. import assign as assign_flow
+from .. import listing, status
+from ..domain.models import Assignment as AssignmentModel
+from ..domain.models import AssignmentPage, AssignmentsQuery, AssignRequest, AssignResponse, UpdateRequest
+from ..wiring import deps
+
+bp = Blueprint("assignments", __name__)
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _json(model, status_code: int = 200) -> Response:
+    return Response(model.model_dump_json(), status=status_code, mimetype="application/json")
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise ApiProblem(
+            422,
+            "Validation failed",
+            "Invalid: header.Idempotency-Key (1-64 of A-Z a-z 0-9 _ . : -)",
+            errors=[{"loc": "header.Idempotency-Key", "msg": "1-64 of A-Z a-z 0-9 _ . : -", "type": "pattern"}],
+        )
+    return key
+
+
+@bp.post("/assign")
+@endpoint(
+    summary="Assign the most packages possible to the drivers, at most max_per_driver each",
+    body=AssignRequest,
+    response=AssignResponse,
+    responses={404: ProblemModel, 413: ProblemModel, 503: ProblemModel},
+    tags=["assignments"],
+)
+def assign(body: AssignRequest):
+    return _json(assign_flow.assign(deps(), body, _idempotency_key(), g.get("request_id")))
+
+
+@bp.post("/update")
+@endpoint(
+    summary="Move an assignment to another status (404: no such pair; 409: transition not allowed)",
+    body=UpdateRequest,
+    response=AssignmentModel,
+    responses={404: ProblemModel, 409: ProblemModel, 413: ProblemModel, 503: ProblemModel},
+    tags=["assignments"],
+)
+def update(body: UpdateRequest):
+    return _json(status.update(deps(), body, g.get("request_id")))
+
+
+@bp.get("/assignments")
+@endpoint(
+    summary="Assignments by driver, day and status, a page at a time",
+    query=AssignmentsQuery,
+    response=AssignmentPage,
+    responses={503: ProblemModel},
+    tags=["assignments"],
+)
+def list_assignments(query: AssignmentsQuery):
+    return _json(listing.page(deps(), query))

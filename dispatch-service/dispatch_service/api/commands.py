@@ -1,0 +1,38 @@
+"""`flask --app dispatch_service dispatch generate-day`: a generated day's lists, stored or written to a file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask import Blueprint
+
+from .. import manifests
+from ..generator import generate_day
+from ..wiring import deps
+
+bp = Blueprint("dispatch", __name__, cli_group="dispatch")
+
+
+@bp.cli.command("generate-day")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (default: today, UTC)")
+@click.option("--drivers", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--packages", type=click.IntRange(0, 1_000_000), default=2_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the lists to this file instead of storing them in the logs bucket.",
+)
+def generate_day_command(day: dt.datetime | None, drivers: int, packages: int, seed: int, output: Path | None) -> None:
+    """Generate a day's lists from a seed and store them as that day's manifest (same seed, same day)."""
+    date = day.date() if day else dt.datetime.now(dt.UTC).date()
+    manifest = generate_day(date, drivers, packages, seed)
+    if output is not None:
+        output.write_text(manifest.model_dump_json(exclude_none=True), encoding="utf-8")
+        click.echo(f"{date}: {drivers} drivers, {packages} packages written to {output}")
+        return
+    stored = manifests.store(deps(), date, manifest, source="generator")
+    click.echo(f"{date}: {stored.drivers} drivers, {stored.packages} packages stored at {stored.key}")
