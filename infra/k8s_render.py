@@ -297,6 +297,7 @@ def migrations_job() -> dict:
     }
 
 
+# bakery-service's own loop claims the day's batch too; Postgres lets whichever comes first run it, once.
 BAKERY_BATCH_COMMAND = ["flask", "--app", "bakery_service", "bakery", "run-batch"]
 
 
@@ -305,6 +306,8 @@ def bakery_batch_cronjob() -> dict:
     container = _one_shot_container(
         "bakery-batch", "bakery-service", BAKERY_BATCH_COMMAND, secrets, "bakery-service-config"
     )
+    # The command runs the batch and exits; the service's own loops (outbox, schedule) are not for it.
+    container["env"].append({"name": "SCHEDULE_ENABLED", "value": "false"})
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import servicekit
+from servicekit.db import make_engine
 
 from .adapters.integrations import IntegrationClients, build_clients
 from .adapters.login import LoginForwarder
-from .adapters.postgres import BakeryStore, make_engine
+from .adapters.postgres import BakeryStore
 from .settings import Settings
 
 
@@ -23,7 +24,7 @@ class Dependencies:
 def build_dependencies(settings: Settings) -> Dependencies:
     deps = Dependencies(
         settings=settings,
-        store=BakeryStore(make_engine(settings.database_url, settings.database_pool_size)),
+        store=BakeryStore(make_engine(settings.database_url, pool_size=settings.database_pool_size)),
         clients=build_clients(settings),
         login=LoginForwarder(settings.auth_login_url),
     )

@@ -108,10 +108,11 @@ def fakes():
 @pytest.fixture()
 def deps(settings, fakes):
     from bakery_service.adapters.login import LoginForwarder
-    from bakery_service.adapters.postgres import BakeryStore, make_engine
+    from bakery_service.adapters.postgres import BakeryStore
     from bakery_service.wiring import Dependencies
+    from servicekit.db import make_engine
 
-    store = BakeryStore(make_engine(settings.database_url, 2))
+    store = BakeryStore(make_engine(settings.database_url, pool_size=2))
     yield Dependencies(settings=settings, store=store, clients=fakes, login=LoginForwarder(settings.auth_login_url))
     store.engine.dispose()
 

@@ -130,6 +130,8 @@ def test_relay_consumer_migrations_and_the_daily_batch(rendered):
     assert batch["spec"]["concurrencyPolicy"] == "Forbid"
     (container,) = _containers(batch)
     assert "/bakery-service:" in container["image"]
+    # The command bakery-service registers (bakery-service/tests: test_the_batch_command_...).
+    assert container["command"] == ["flask", "--app", "bakery_service", "bakery", "run-batch"]
 
 
 def test_autoscalers_scale_existing_deployments(rendered):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from servicekit.settings import sqlalchemy_url
+from servicekit.db import make_engine
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 Document = dict[str, Any]
@@ -51,10 +51,7 @@ class PostgresAuditStore:
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = 5) -> PostgresAuditStore:
-        engine = sa.create_engine(
-            sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True, connect_args={"connect_timeout": 3}
-        )
-        return cls(engine)
+        return cls(make_engine(url, pool_size=pool_size, connect_timeout=3))
 
     def record(self, document: Document) -> tuple[Document, bool]:
         t = audit_events

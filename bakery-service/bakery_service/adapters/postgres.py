@@ -12,15 +12,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from servicekit.settings import sqlalchemy_url
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 UNIQUE_VIOLATION = "23505"
-
-
-def make_engine(database_url: str, pool_size: int = 5) -> Engine:
-    return sa.create_engine(sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True, future=True)
 
 
 class BakeryStore:

@@ -21,14 +21,15 @@ def wait_for(condition, timeout: float = 10.0) -> None:
 
 def test_the_loops_send_actions_and_run_the_days_batch_once(make_settings, fakes, client, outbox) -> None:
     from bakery_service.adapters.login import LoginForwarder
-    from bakery_service.adapters.postgres import BakeryStore, make_engine
+    from bakery_service.adapters.postgres import BakeryStore
     from bakery_service.wiring import Dependencies
+    from servicekit.db import make_engine
 
     # The batch hour is 0, so a process starting now has today's batch to catch up on.
     settings = make_settings(integration_poll_seconds=0.05, jira_batch_hour_utc=0)
     client.post("/cakes", json=CHOCOLATE_CAKE)
     order = client.post("/orders", json=BRIEF_ORDER).get_json()
-    store = BakeryStore(make_engine(settings.database_url, 2))
+    store = BakeryStore(make_engine(settings.database_url, pool_size=2))
     deps = Dependencies(settings, store, fakes, LoginForwarder(settings.auth_login_url))
     workers = [Background(deps).start(), Background(deps).start()]  # two worker processes' worth
     try:

@@ -198,3 +198,14 @@ def test_an_api_that_says_when_to_come_back_is_not_asked_sooner(client, two_orde
     processor.run_once()
     row = outbox("drive")[0]
     assert (row["next_attempt_at"] - row["updated_at"]).total_seconds() >= 299
+
+
+def test_the_batch_command_runs_the_scheduled_batch_once_a_day(app, two_orders, outbox) -> None:
+    # What the Kubernetes CronJob and the AWS schedule run: `flask --app bakery_service bakery run-batch`.
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
+    assert first.exit_code == 0, first.output
+    assert f"takes orders {two_orders}" in first.output
+    again = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
+    assert again.exit_code == 0 and "nothing to batch" in again.output
+    assert len(outbox("jira")) == 1

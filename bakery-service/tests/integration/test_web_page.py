@@ -36,12 +36,13 @@ def login_service(httpserver, settings):
 def page_app(make_settings, fakes, login_service):
     from bakery_service import create_app
     from bakery_service.adapters.login import LoginForwarder
-    from bakery_service.adapters.postgres import BakeryStore, make_engine
+    from bakery_service.adapters.postgres import BakeryStore
     from bakery_service.wiring import Dependencies
+    from servicekit.db import make_engine
 
     settings = make_settings(auth_login_url=login_service)
     fakes.slack.configured = False  # the ready notice goes by e-mail, as on the local stack
-    store = BakeryStore(make_engine(settings.database_url, 2))
+    store = BakeryStore(make_engine(settings.database_url, pool_size=2))
     yield create_app(settings, Dependencies(settings, store, fakes, LoginForwarder(login_service)))
     store.engine.dispose()
 

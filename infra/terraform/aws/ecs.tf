@@ -87,7 +87,7 @@ locals {
         cpu         = 256
         memory      = 512
         secrets     = local.services["bakery-service"].secrets
-        environment = merge(local.common_environment, { LOG_DIR = "/var/log/suite" }, local.services["bakery-service"].environment)
+        environment = merge(local.common_environment, { LOG_DIR = "/var/log/suite", SCHEDULE_ENABLED = "false" }, local.services["bakery-service"].environment)
       }
     },
   )
