@@ -662,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up")
-    up.add_argument("--timeout", type=float, default=120.0)
+    # Six gunicorn masters booting at once on two busy cores have taken over two minutes here.
+    up.add_argument("--timeout", type=float, default=float(os.environ.get("LOCALSTACK_READY_SECONDS", "300")))
     sub.add_parser("down")
     sub.add_parser("status")
     restart = sub.add_parser("restart")
