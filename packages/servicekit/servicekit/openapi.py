@@ -110,6 +110,9 @@ class _Components:
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+_RETRY_AFTER = {"required": True, "schema": {"type": "integer", "minimum": 0}}
+
+
 def _response(status: int, declared: Any, media_type: str, components: _Components, problem: dict) -> dict[str, Any]:
     """One entry of ``responses``: ``declared`` is a model, a description, ``None`` or ``(media type, model)``.
 
@@ -130,6 +133,9 @@ def _response(status: int, declared: Any, media_type: str, components: _Componen
         entry["content"] = {media_type: {"schema": schema}}
     elif media_type != "application/json":
         entry["content"] = {media_type: {"schema": {"type": "string"}}}
+    if status == 503:
+        # A dependency outage always says when to come back (errors.py), declared or not.
+        entry["headers"] = {"Retry-After": _RETRY_AFTER}
     return entry
 
 
@@ -190,7 +196,7 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
             for status, description in sorted(errors):
                 entry: dict[str, Any] = {"description": description, "content": problem_content}
                 if status == 503:
-                    entry["headers"] = {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}}
+                    entry["headers"] = {"Retry-After": _RETRY_AFTER}
                 op["responses"].setdefault(str(status), entry)
             if not public:
                 op["security"] = [{"bearerAuth": []}]
