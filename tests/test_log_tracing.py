@@ -308,6 +308,7 @@ def test_a_run_is_followed_from_automation_service_to_gpt_service(automation_sta
     ]
     assert summaries, read_lines(log_dir, "gpt-service")[-5:]
     assert summaries[0]["status"] == 200 and ACCESS_FIELDS <= set(summaries[0])
-    # A line of the run without the id would mean the context was lost on the way.
-    run_lines = [x for x in read_lines(log_dir, "automation-service") if str(run_id) in x["message"]]
+    # A line of the run thread without the id would mean the context was lost on the way (the polling GETs
+    # of /runs/<id> are requests of their own, with ids of their own).
+    run_lines = [x for x in read_lines(log_dir, "automation-service") if x["logger"] == "automation_service.runner"]
     assert run_lines and all(x.get("request_id") == request_id for x in run_lines)
