@@ -7,6 +7,7 @@ run thread, with the portal simulator and Chromium.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -219,11 +220,14 @@ def test_a_route_with_a_parameter_is_logged_by_its_template(fleet_stack, migrate
 def automation_stack(migrated_db_url: str, tmp_path: Path) -> Iterator[tuple[str, requests.Session, Path]]:
     from testkit.fake_openai import FakeOpenAI
 
-    sys.path.insert(0, str(REPO / "automation-service" / "tests"))
-    try:
-        from conftest import score_every_load_id  # automation-service's model answer: a note per load id
-    finally:
-        sys.path.pop(0)
+    # automation-service's model answer (a note per load id), loaded under a name of its own: "conftest"
+    # is taken by several folders of the same session.
+    spec = importlib.util.spec_from_file_location(
+        "automation_tests_conftest", REPO / "automation-service" / "tests" / "conftest.py"
+    )
+    answers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(answers)
+    score_every_load_id = answers.score_every_load_id
     log_dir = tmp_path / "logs"
     with create_engine(migrated_db_url).begin() as conn:
         conn.execute(text("TRUNCATE loadboard.summaries, loadboard.loads, loadboard.extraction_runs"))
