@@ -125,6 +125,7 @@ CREATE TABLE bakery.outbox (
     result jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    request_id text,
     CONSTRAINT outbox_integration_check CHECK ((integration = ANY (ARRAY['jira'::text, 'slack'::text, 'email'::text, 'drive'::text, 'github'::text]))),
     CONSTRAINT outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text])))
 );

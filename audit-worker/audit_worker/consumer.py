@@ -33,5 +33,10 @@ if __name__ == "__main__":
     import sys
 
     from jobs.worker import main
+    from servicekit.logs import configure_logging
+
+    # The same JSON lines in LOG_DIR as the web process, so that a request id can be followed here too.
+    _settings = load_settings(Settings)
+    configure_logging(_settings.service_name, _settings.log_level, _settings.log_dir)
 
     sys.exit(main(["--app", "audit_worker.consumer:register", *sys.argv[1:]]))

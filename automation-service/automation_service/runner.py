@@ -13,6 +13,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from servicekit.logs import current_request_id, request_id_context
+
 from . import metrics
 from .adapters.artifacts import FailureArtifacts
 from .adapters.browser import ExtractionOptions, extract_all
@@ -49,9 +51,14 @@ class RunManager:
             trigger, requested_by, self.settings.portal_names(), self.settings.run_stale_after_seconds
         )
         run_id = str(run["id"])
-        future = self.executor.submit(self.execute, run_id)
+        # The run's log lines and its gpt-service calls carry the id of the request that started it.
+        future = self.executor.submit(self._execute_for, current_request_id(), run_id)
         future.add_done_callback(lambda f: _log_crash(run_id, f))
         return run
+
+    def _execute_for(self, request_id: str | None, run_id: str) -> RunStatus:
+        with request_id_context(request_id):
+            return self.execute(run_id)
 
     def execute(self, run_id: str) -> RunStatus:
         errors: list[str] = []

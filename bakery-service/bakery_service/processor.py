@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from servicekit.logs import request_id_context
 from sqlalchemy.engine import Connection
 
 from .adapters import postgres as pg
@@ -123,7 +124,9 @@ class OutboxProcessor:
             if row is None:
                 break
             tried += 1
-            self._send(dict(row))
+            # Its log lines (and a follow-up action it writes) carry the id of the request that caused it.
+            with request_id_context(row.get("request_id")):
+                self._send(dict(row))
         return tried
 
     def _send(self, row: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import jobs
+from jobs.spi import REQUEST_ID_ATTRIBUTE
 from servicekit import counter
 
 from ..domain.audit import EVENT_TYPES, FleetEvent, audit_document, notification
@@ -33,8 +34,15 @@ class AuditHandler:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def __call__(self, event: FleetEvent, context: jobs.JobContext) -> None:
-        document, new = self.store.record(audit_document(context.id, event, self.clock()))
+        request_id = context.attributes.get(REQUEST_ID_ATTRIBUTE)
+        document, new = self.store.record(audit_document(context.id, event, self.clock(), request_id))
         _recorded.labels(event.type, "new" if new else "duplicate").inc()
+        # The dispatcher runs this handler in the event's request-id context, so the line carries that id.
+        log.info(
+            "audit event %s",
+            "recorded" if new else "already recorded",
+            extra={"event_id": context.id, "event_type": event.type, "load_id": str(event.load_id)},
+        )
         if document.get("notifiedAt") is None:
             subject, body = notification(event)
             self.notifier.notify(event.type, str(event.driver_id), str(event.load_id), subject, body)

@@ -25,10 +25,14 @@ class FleetEvent(BaseModel):
     load: dict[str, Any] = Field(default_factory=dict)
 
 
-def audit_document(event_id: str, event: FleetEvent, recorded_at: datetime | None = None) -> dict[str, Any]:
-    """One document per event, keyed by the event id (the outbox row id, stable across redeliveries)."""
+def audit_document(
+    event_id: str, event: FleetEvent, recorded_at: datetime | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """One document per event, keyed by the event id (the outbox row id, stable across redeliveries);
+    ``requestId`` is the id of the fleet-api request that caused the event, when it came with one."""
     return {
         "eventId": event_id,
+        "requestId": request_id,
         "type": event.type,
         "driverId": str(event.driver_id),
         "loadId": str(event.load_id),

@@ -20,6 +20,7 @@ class AuditQuery(BaseModel):
 
 class AuditDocument(BaseModel):
     eventId: str
+    requestId: str | None = None
     type: str
     driverId: str
     loadId: str

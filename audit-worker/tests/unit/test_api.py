@@ -35,6 +35,7 @@ def test_the_trail_is_filtered_by_load_driver_and_type(settings, store, auth):
     ]
     assert set(by_load["items"][0]) == {
         "eventId",
+        "requestId",
         "type",
         "driverId",
         "loadId",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import jobs
@@ -52,6 +53,46 @@ def test_one_document_per_event_with_the_documented_fields(store):
     assert document["payload"]["load"]["origin"] == "Austin"
     assert document["occurredAt"] and document["recordedAt"] and document["notifiedAt"]
     assert len(notifier.sent) == 1 and "Austin -> Dallas" in notifier.sent[0][3]
+
+
+def test_the_document_and_the_log_line_carry_the_request_id_of_the_event(store):
+    import logging
+
+    from servicekit.logs import JsonFormatter
+
+    class Lines(logging.Handler):
+        """Formats when the line is written, as the service's own handlers do."""
+
+        def __init__(self):
+            super().__init__()
+            self.setFormatter(JsonFormatter("audit-worker"))
+            self.lines: list[dict] = []
+
+        def emit(self, record):
+            self.lines.append(json.loads(self.format(record)))
+
+    dispatcher = _dispatcher(store, FakeNotifier())
+    caused, plain = fleet_event(), fleet_event()
+    logger, handler = logging.getLogger("audit_worker.consumer"), Lines()
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel("INFO")
+    try:
+        dispatcher.deliver(
+            jobs.Job(
+                type="load.assigned", payload=caused, id=str(uuid.uuid4()), attributes={"request_id": "req-fleet-9"}
+            )
+        )
+        dispatcher.deliver(jobs.Job(type="load.assigned", payload=plain, id=str(uuid.uuid4())))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert store.find(load_id=caused["load_id"])[0]["requestId"] == "req-fleet-9"
+    assert store.find(load_id=plain["load_id"])[0]["requestId"] is None
+    assert [(line["message"], line.get("request_id"), line["load_id"]) for line in handler.lines] == [
+        ("audit event recorded", "req-fleet-9", caused["load_id"]),
+        ("audit event recorded", None, plain["load_id"]),
+    ]
 
 
 def test_redelivery_is_idempotent_on_the_event_id(store):

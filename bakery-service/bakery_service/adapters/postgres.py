@@ -277,13 +277,15 @@ def delete_employee(conn: Connection, employee_id: int) -> None:
 
 
 # --- outbox ----------------------------------------------------------------------------------------------
-def enqueue(conn: Connection, integration: str, action: str, payload_json: str) -> int:
+def enqueue(conn: Connection, integration: str, action: str, payload_json: str, request_id: str | None = None) -> int:
     row = _one(
         conn,
-        "INSERT INTO bakery.outbox (integration, action, payload) VALUES (:i, :a, CAST(:p AS jsonb)) RETURNING id",
+        "INSERT INTO bakery.outbox (integration, action, payload, request_id) "
+        "VALUES (:i, :a, CAST(:p AS jsonb), :r) RETURNING id",
         i=integration,
         a=action,
         p=payload_json,
+        r=request_id,
     )
     assert row is not None
     return row["id"]

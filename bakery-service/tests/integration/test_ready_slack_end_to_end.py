@@ -47,3 +47,44 @@ def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
     assert (ready["state"], ready["channel"], ready["recipient"]) == ("sent", "email", "ms_delicious@gmail.com")
     assert maildev.messages_to("mr_cakelover@gmail.com") == []
     deps.store.engine.dispose()
+
+
+def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_it(
+    make_settings, httpserver, tmp_path
+) -> None:
+    import json
+
+    import sqlalchemy as sa
+    from bakery_service import create_app
+    from bakery_service.processor import OutboxProcessor
+    from bakery_service.wiring import build_dependencies
+    from servicekit import issue_token
+
+    slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
+    # No SMTP: the e-mail fallback stays pending, and its row shows whose request it belongs to.
+    settings = make_settings(slack_bot_token=SLACK_TOKEN, slack_api_url=slack.url, log_dir=tmp_path / "logs")
+    deps = build_dependencies(settings)
+    client = create_app(settings, deps).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
+    client.post("/cakes", json=CHOCOLATE_CAKE)
+    known = client.post("/orders", json={**BRIEF_ORDER, "customer": "Mr Cakelover"}).get_json()
+    unknown = client.post("/orders", json={**BRIEF_ORDER, "customer": "Ms Delicious"}).get_json()
+    client.post(f"/orders/{known['id']}/ready", headers={"X-Request-ID": "req-ready-known"})
+    client.post(f"/orders/{unknown['id']}/ready", headers={"X-Request-ID": "req-ready-unknown"})
+    assert OutboxProcessor(deps.store, deps.clients, settings).run_once() == 2
+
+    with deps.store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT integration, request_id FROM bakery.outbox WHERE request_id LIKE 'req-ready-%' ORDER BY id")
+        ).all()
+    # The e-mail the Slack look-up queued for the unknown customer belongs to that customer's request.
+    assert [tuple(r) for r in rows] == [
+        ("slack", "req-ready-known"),
+        ("slack", "req-ready-unknown"),
+        ("email", "req-ready-unknown"),
+    ]
+    lines = [json.loads(line) for line in (tmp_path / "logs" / "bakery-service.log").read_text().splitlines()]
+    done = {x["request_id"]: x["message"] for x in lines if x["logger"] == "bakery_service.processor"}
+    assert set(done) == {"req-ready-known", "req-ready-unknown"}
+    assert all(message.endswith("(slack.ready_notice) done") for message in done.values())
+    deps.store.engine.dispose()

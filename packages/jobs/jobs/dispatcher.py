@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
+from servicekit.logs import request_id_context
 
 from . import metrics
 from .errors import PublishError
 from .registry import JobContext, JobDefinition, JobRegistry
-from .spi import Job, JobProvider, new_job_id
+from .spi import REQUEST_ID_ATTRIBUTE, Job, JobProvider, new_job_id, with_request_id
 
 log = logging.getLogger("jobs")
 
@@ -48,7 +49,7 @@ class Dispatcher:
         """
         definition = self.registry.get(job_type)
         data = definition.validate(payload).model_dump(mode="json")
-        job = Job(type=job_type, payload=data, id=job_id or new_job_id(), attributes=dict(attributes or {}))
+        job = Job(type=job_type, payload=data, id=job_id or new_job_id(), attributes=with_request_id(attributes))
         self.send(job, definition)
         return job.id
 
@@ -67,7 +68,15 @@ class Dispatcher:
         except Exception as exc:  # the broker's own errors, whatever its client raises
             raise PublishError(f"{self.provider.name} did not accept job {job.id}: {exc}") from exc
         metrics.published.labels(job.type, self.provider.name).inc()
-        log.info("job published", extra={"job_id": job.id, "job_type": job.type, "provider": self.provider.name})
+        log.info(
+            "job published",
+            extra={
+                "job_id": job.id,
+                "job_type": job.type,
+                "provider": self.provider.name,
+                "request_id": job.attributes.get(REQUEST_ID_ATTRIBUTE),
+            },
+        )
 
     def deliver(self, job: Job) -> Any:
         """Run the handler of a received job; raises if the payload is invalid or the handler fails."""
@@ -84,11 +93,19 @@ class Dispatcher:
         )
         started = time.perf_counter()
         try:
-            result = definition.handler(payload, context)
+            with request_id_context(job.attributes.get(REQUEST_ID_ATTRIBUTE)):
+                result = definition.handler(payload, context)
         except Exception:
             metrics.failed.labels(*labels).inc()
             log.warning(
-                "job failed", exc_info=True, extra={"job_id": job.id, "job_type": job.type, "attempt": job.attempt}
+                "job failed",
+                exc_info=True,
+                extra={
+                    "job_id": job.id,
+                    "job_type": job.type,
+                    "attempt": job.attempt,
+                    "request_id": job.attributes.get(REQUEST_ID_ATTRIBUTE),
+                },
             )
             raise
         finally:

@@ -20,7 +20,8 @@ Rows are taken oldest first with `FOR UPDATE SKIP LOCKED` (several relays may ru
 in the same transaction once the broker took them, and left in place when it did not: the relay backs
 off and retries the same rows, so none is lost or skipped. The row id is the job id, so a row published
 twice (a relay dying between publish and commit) reaches consumers with the same id and their
-idempotency guard drops the duplicate.
+idempotency guard drops the duplicate. A row written while a request is served carries that request's id
+in its attributes (``request_id``), so the relay's and the consumers' log lines of it can be found by that id.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from .dispatcher import Dispatcher
 from .errors import PublishError
 from .registry import JobRegistry
-from .spi import Job
+from .spi import Job, with_request_id
 
 log = logging.getLogger("jobs.outbox")
 
@@ -117,7 +118,7 @@ def enqueue(
     row_id = uuid.UUID(job_id) if job_id else uuid.uuid4()
     connection.execute(
         sa.insert(outbox_table(schema)).values(
-            id=row_id, type=job_type, payload=data, attributes=dict(attributes or {})
+            id=row_id, type=job_type, payload=data, attributes=with_request_id(attributes)
         )
     )
     return str(row_id)

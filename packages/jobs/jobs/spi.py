@@ -20,9 +20,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+#: The job attribute carrying the id of the request that caused the job, so that the producer's, the
+#: relay's and the consumer's log lines of one request share it.
+REQUEST_ID_ATTRIBUTE = "request_id"
+
 
 def new_job_id() -> str:
     return str(uuid.uuid4())
+
+
+def with_request_id(attributes: Mapping[str, str] | None) -> dict[str, str]:
+    """The attributes plus the current request's id (unless they carry one already or there is none)."""
+    from servicekit.logs import current_request_id
+
+    result = dict(attributes or {})
+    if REQUEST_ID_ATTRIBUTE not in result and (request_id := current_request_id()):
+        result[REQUEST_ID_ATTRIBUTE] = request_id
+    return result
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,26 @@ def test_the_registry_module_is_not_shadowed_by_the_process_wide_instance() -> N
     assert isinstance(jobs.registry, types.ModuleType)
     assert jobs.registry.default_registry is jobs.default_registry
     assert isinstance(jobs.default_registry, JobRegistry)
+
+
+def test_a_job_dispatched_while_serving_a_request_carries_its_id_to_the_handler() -> None:
+    from servicekit.logs import current_request_id, request_id_context
+
+    registry = JobRegistry()
+    provider = InProcessProvider()
+    seen: list[tuple[str | None, str | None]] = []
+    registry.register(
+        "bakery.order_ready",
+        Batch,
+        lambda b, ctx: seen.append((ctx.attributes.get("request_id"), current_request_id())),
+    )
+    dispatcher = Dispatcher(registry, provider)
+    with request_id_context("req-42"):
+        dispatcher.dispatch("bakery.order_ready", {"day": "2026-11-22", "orders": 1})
+        # An id the producer sets itself is kept.
+        dispatcher.dispatch("bakery.order_ready", {"day": "2026-11-22", "orders": 2}, attributes={"request_id": "own"})
+    dispatcher.dispatch("bakery.order_ready", {"day": "2026-11-22", "orders": 3})
+    stop = provider.start_background(dispatcher.deliver)
+    assert provider.join(5)
+    stop.set()
+    assert seen == [("req-42", "req-42"), ("own", "own"), (None, None)]

@@ -245,3 +245,33 @@ def test_after_a_long_outage_publishing_resumes_within_a_probe_interval(
         thread.join(5)
         broker.terminate()
         broker.wait(10)
+
+
+def test_a_row_carries_the_request_id_through_the_relay_to_the_handler(
+    engine: sa.Engine, registry: JobRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    from servicekit.logs import current_request_id, request_id_context
+
+    provider = InProcessProvider()
+    seen: list[tuple[str | None, str | None]] = []
+    registry.register(
+        "thing.happened", Event, lambda e, ctx: seen.append((ctx.attributes.get("request_id"), current_request_id()))
+    )
+    with engine.begin() as conn:
+        with request_id_context("req-outbox-1"):
+            caused = enqueue(conn, "thing.happened", {"n": 1}, schema=SCHEMA, registry=registry)
+        enqueue(conn, "thing.happened", {"n": 2}, schema=SCHEMA, registry=registry)
+    with engine.connect() as conn:
+        t = outbox_table(SCHEMA)
+        attributes = dict(conn.execute(sa.select(t.c.id, t.c.attributes).order_by(t.c.seq)).all())
+    assert list(attributes.values()) == [{"request_id": "req-outbox-1"}, {}]
+
+    caplog.set_level("INFO", logger="jobs")
+    assert OutboxRelay(engine, SCHEMA, Dispatcher(registry, provider)).run_once() == 2
+    published = {r.job_id: r.request_id for r in caplog.records if r.getMessage() == "job published"}
+    assert published == {caused: "req-outbox-1", **{k: None for k in published if k != caused}}
+    stop = provider.start_background(Dispatcher(registry, provider).deliver)
+    assert provider.join(5)
+    stop.set()
+    # The handler of the first runs in that request's context; the second has none.
+    assert seen == [("req-outbox-1", "req-outbox-1"), (None, None)]

@@ -48,6 +48,8 @@ def _install_request_id(app: Flask) -> None:
                 response.status_code,
                 extra={
                     "method": request.method,
+                    # The URL rule, not the path: one value per route, so lines of one route group together.
+                    "route": request.url_rule.rule if request.url_rule is not None else None,
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,

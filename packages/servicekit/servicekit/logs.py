@@ -6,6 +6,9 @@ import json
 import logging
 import logging.handlers
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,10 +17,28 @@ from flask import g, has_request_context
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+# Work done outside a request on a request's behalf (a run thread, a job handler) carries its id here.
+_background_request_id: ContextVar[str | None] = ContextVar("servicekit_request_id", default=None)
+
+
 def current_request_id() -> str | None:
+    """The id of the request being served, else the one set by ``request_id_context``, else None."""
     if has_request_context():
-        return getattr(g, "request_id", None)
-    return None
+        request_id = getattr(g, "request_id", None)
+        if request_id:
+            return request_id
+    return _background_request_id.get()
+
+
+@contextmanager
+def request_id_context(request_id: str | None) -> Iterator[None]:
+    """Log lines (and HttpClient calls) inside the block carry ``request_id``: for background work that a
+    request caused, run in another thread or process. A None id leaves the lines without one."""
+    token = _background_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _background_request_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):

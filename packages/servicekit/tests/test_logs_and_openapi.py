@@ -14,6 +14,43 @@ def test_request_id_is_taken_echoed_and_logged(client, auth, settings) -> None:
     assert access[-1]["status"] == 200 and access[-1]["service"] == "sample"
 
 
+def test_access_lines_name_the_route_template_not_the_path(client, auth, settings) -> None:
+    client.get("/items/6f1c0c7e-3b1e-4a55-9a51-2c4d1d7f0a11", headers={**auth, "X-Request-ID": "req-route-1"})
+    client.get("/no/such/route", headers={**auth, "X-Request-ID": "req-route-2"})
+    lines = [json.loads(line) for line in (settings.log_dir / "sample.log").read_text().splitlines()]
+    by_id = {entry["request_id"]: entry for entry in lines if entry["logger"] == "servicekit.access"}
+    found = by_id["req-route-1"]
+    assert found["route"] == "/items/<uuid:item_id>" and found["path"] == "/items/6f1c0c7e-3b1e-4a55-9a51-2c4d1d7f0a11"
+    assert found["status"] == 404 and found["method"] == "GET" and found["duration_ms"] >= 0
+    assert {"ts", "level", "service", "message"} <= set(found)
+    # No rule matched: no template to name, and the raw path stays out of the route field.
+    assert by_id["req-route-2"]["route"] is None and by_id["req-route-2"]["status"] == 404
+
+
+def test_background_work_logs_with_the_request_id_it_was_given(client, settings) -> None:
+    # `client`: the app, and with it the logging to LOG_DIR, exists.
+    import logging
+    import threading
+
+    from servicekit.logs import current_request_id, request_id_context
+
+    log = logging.getLogger("sample.background")
+
+    def work(request_id: str | None) -> None:
+        with request_id_context(request_id):
+            log.info("background step")
+        log.info("after the block")
+
+    thread = threading.Thread(target=work, args=("req-bg-7",))
+    thread.start()
+    thread.join()
+    assert current_request_id() is None
+    lines = [json.loads(line) for line in (settings.log_dir / "sample.log").read_text().splitlines()]
+    step = next(entry for entry in lines if entry["message"] == "background step")
+    after = next(entry for entry in lines if entry["message"] == "after the block")
+    assert step["request_id"] == "req-bg-7" and "request_id" not in after
+
+
 def test_unsafe_request_id_is_replaced(client, auth) -> None:
     response = client.get("/items", headers={**auth, "X-Request-ID": "bad id with spaces;and<script>"})
     assert response.headers["X-Request-ID"] != "bad id with spaces;and<script>"
