@@ -65,7 +65,8 @@ def build(service: str, env: dict[str, str]):
 
 
 def fill_path(path: str) -> str:
-    """An OpenAPI path with every parameter replaced by a well-formed id."""
+    """An OpenAPI path with every parameter replaced by a well-formed value: a day where the parameter
+    is one (``{date}``, servicekit's date converter), an id elsewhere."""
     import re
 
-    return re.sub(r"\{[^}]+\}", str(uuid.UUID(int=1)), path)
+    return re.sub(r"\{([^}]+)\}", lambda m: "2026-11-30" if m.group(1) == "date" else str(uuid.UUID(int=1)), path)

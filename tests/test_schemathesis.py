@@ -90,4 +90,5 @@ def test_schemathesis_with_every_check_finds_nothing(target: str, live_env: dict
     finally:
         stop_process(proc)
     print(result.stdout[-3000:])
+    (tmp_path.parent / f"schemathesis-{target}.txt").write_text(result.stdout)
     assert result.returncode == 0, f"{target}:\n{result.stdout[-12000:]}\n{result.stderr[-3000:]}"

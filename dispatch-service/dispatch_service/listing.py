@@ -19,10 +19,11 @@ def page(deps: Dependencies, query: AssignmentsQuery) -> AssignmentPage:
             cursor=query.cursor,
         )
     except InvalidCursor as exc:
+        # The cursor is well formed (the query model checks that) but leads to no page: like an unknown id.
         raise ApiProblem(
-            422,
-            "Validation failed",
-            f"Invalid: query.cursor ({exc})",
+            404,
+            "Not Found",
+            f"No page at this cursor ({exc}); start again without one.",
             errors=[{"loc": "query.cursor", "msg": str(exc), "type": "invalid_cursor"}],
         ) from None
     return AssignmentPage(items=[Assignment.from_item(i) for i in items], next_cursor=cursor)

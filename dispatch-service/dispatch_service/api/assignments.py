@@ -64,7 +64,7 @@ def update(body: UpdateRequest):
     summary="Assignments by driver, day and status, a page at a time",
     query=AssignmentsQuery,
     response=AssignmentPage,
-    responses={503: ProblemModel},
+    responses={404: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
 def list_assignments(query: AssignmentsQuery):

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StrictBool,
+    StrictFloat,
+    StringConstraints,
+    model_validator,
+)
 
 # '#' is reserved for the table's bookkeeping items (claims and runs), so no id of ours may hold one.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 HazmatClass = Annotated[str, StringConstraints(pattern=r"^[1-9](\.[1-6])?$")]
-Amount = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
+def _iso_day(value: object) -> object:
+    # Only YYYY-MM-DD (or a date object from our own code): pydantic would read "0" as a Unix timestamp.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day as YYYY-MM-DD")
+    if not isinstance(value, str | dt.date):
+        raise ValueError("a day as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+# A JSON number, never a string or a boolean that pydantic would otherwise read as one.
+Amount = Annotated[StrictFloat, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -24,7 +48,7 @@ class Rules(Strict):
 
     regions: list[Name] | None = Field(None, max_length=1000, description="Regions the driver serves.")
     max_weight: Amount | None = Field(None, description="Heaviest package in kg.")
-    temperature_control: bool | None = Field(None, description="Whether the vehicle may carry perishables.")
+    temperature_control: StrictBool | None = Field(None, description="Whether the vehicle may carry perishables.")
     hazmat_classes: list[HazmatClass] | None = Field(None, max_length=100, description="Hazmat classes allowed.")
     max_volume: Amount | None = Field(None, description="Largest package in litres.")
     max_distance: Amount | None = Field(None, description="Farthest delivery in km from the centre.")
@@ -41,7 +65,7 @@ class Package(Strict):
     volume: Amount = Field(description="litres")
     region: Name
     distance: Amount = Field(description="km from the centre")
-    perishable: bool = False
+    perishable: StrictBool = False
     hazmat_class: HazmatClass | None = Field(None, description="null: not dangerous goods")
     destination: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
@@ -57,16 +81,18 @@ class Manifest(Strict):
     drivers: list[Driver] = Field(min_length=1, max_length=10_000)
     packages: list[Package] = Field(max_length=1_000_000)
 
-    @model_validator(mode="after")
-    def _ids_are_unique(self) -> Manifest:
+    def repeated_ids(self) -> list[dict[str, str]]:
+        """Ids that occur more than once in a list: a conflict within the lists, which a schema cannot say."""
+        repeated = []
         for field, values in (
             ("drivers.driver_id", [d.driver_id for d in self.drivers]),
             ("packages.package_id", [p.package_id for p in self.packages]),
         ):
-            duplicates = _duplicates(values)
-            if duplicates:
-                raise ValueError(f"{field} repeated: {', '.join(duplicates[:20])}")
-        return self
+            repeated += [
+                {"loc": f"body.{field}", "msg": f"{value} repeated", "type": "repeated_id"}
+                for value in _duplicates(values)[:20]
+            ]
+        return repeated
 
 
 class ManifestStored(BaseModel):
@@ -77,9 +103,9 @@ class ManifestStored(BaseModel):
 
 
 class AssignRequest(Strict):
-    driver_ids: list[Identifier] = Field(min_length=1, max_length=10_000)
+    driver_ids: list[Identifier] = Field(min_length=1, max_length=10_000, json_schema_extra={"uniqueItems": True})
     max_per_driver: PositiveInt = Field(le=100_000, description="Most packages one driver gets from this request.")
-    date: dt.date | None = Field(None, description="The day (default: today, UTC).")
+    date: Day | None = Field(None, description="The day (default: today, UTC).")
 
     @model_validator(mode="after")
     def _drivers_are_unique(self) -> AssignRequest:
@@ -131,10 +157,11 @@ class Assignment(BaseModel):
 
 class AssignmentsQuery(Strict):
     driver_id: Identifier | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     status: Status | None = None
     limit: int = Field(100, ge=1, le=1000)
-    cursor: Annotated[str, StringConstraints(max_length=4096, pattern=r"^[A-Za-z0-9_=-]+$")] | None = Field(
+    # Within gunicorn's 4,094-byte request line; the cursors this service issues are a few hundred bytes.
+    cursor: Annotated[str, StringConstraints(max_length=2048, pattern=r"^[A-Za-z0-9_=-]+$")] | None = Field(
         None, description="next_cursor of the previous page."
     )
 

@@ -163,7 +163,7 @@ def test_assignments_are_read_back_by_driver_day_and_status_in_pages(client, hea
     assert collect(driver_id="driver_1", status="accepted") == []
     assert collect(date="2026-12-01") == []
     bad = client.get("/assignments", query_string={"cursor": "bm90LWEtY3Vyc29y"}, headers=headers)
-    assert bad.status_code == 422
+    assert bad.status_code == 404 and bad.get_json()["errors"][0]["loc"] == "query.cursor"
 
 
 def test_manifest_round_trip_validation_and_a_large_upload(client, headers, upload, settings):
@@ -173,7 +173,10 @@ def test_manifest_round_trip_validation_and_a_large_upload(client, headers, uplo
     assert stored.status_code == 200
     assert [p["package_id"] for p in stored.get_json()["packages"]] == ["p1", "p2", "p3", "p4"]
     assert client.get("/days/2026-01-01/manifest", headers=headers).status_code == 404
-    assert client.get("/days/yesterday/manifest", headers=headers).status_code == 422
+    refused_day = client.get("/days/yesterday/manifest", headers=headers)
+    assert refused_day.status_code == 422 and refused_day.mimetype == "application/problem+json"
+    assert "YYYY-MM-DD" in refused_day.get_json()["detail"]
+    assert client.get("/days/2026-02-30/manifest", headers=headers).status_code == 422
 
     bad = {"drivers": [{"driver_id": "d1", "rules": {"max_weight": -1}}], "packages": [package("x", weight="heavy")]}
     refused = client.post("/days/2026-12-02/manifest", json=bad, headers=headers)
@@ -208,3 +211,30 @@ def test_generate_day_command_stores_the_lists_or_writes_a_file(app, client, hea
     assert runner.invoke(args=[*args, "--output", str(target)]).exit_code == 0
     assert json.loads(target.read_text()) == stored
     assert runner.invoke(args=["dispatch", "generate-day", "--drivers", "0"]).exit_code != 0
+
+
+def test_lists_with_a_repeated_id_are_a_conflict_and_nothing_is_stored(client, headers) -> None:
+    day = small_day()
+    day["packages"].append(dict(day["packages"][0]))
+    day["drivers"].append({"driver_id": "driver_1"})
+    refused = client.post("/days/2026-12-05/manifest", json=day, headers=headers)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    assert {e["loc"] for e in refused.get_json()["errors"]} == {"body.drivers.driver_id", "body.packages.package_id"}
+    assert client.get("/days/2026-12-05/manifest", headers=headers).status_code == 404
+    twice = {"driver_ids": ["driver_1", "driver_1"], "max_per_driver": 1, "date": "2026-12-05"}
+    assert client.post("/assign", json=twice, headers=headers).status_code == 422
+
+
+def test_amounts_and_flags_are_json_numbers_and_booleans_only(client, headers) -> None:
+    for field, value in (("weight", "12.5"), ("distance", True), ("perishable", 0)):
+        day = small_day()
+        day["packages"][0][field] = value
+        refused = client.post("/days/2026-12-06/manifest", json=day, headers=headers)
+        assert refused.status_code == 422, (field, value)
+        assert any(e["loc"].endswith(field) for e in refused.get_json()["errors"]), (field, value)
+
+
+def test_a_day_is_written_yyyy_mm_dd_in_queries_and_bodies(client, headers) -> None:
+    assert client.get("/assignments", query_string={"date": "0"}, headers=headers).status_code == 422
+    late = {"driver_ids": ["driver_1"], "max_per_driver": 1, "date": 0}
+    assert client.post("/assign", json=late, headers=headers).status_code == 422

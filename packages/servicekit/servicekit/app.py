@@ -12,6 +12,7 @@ from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from .auth import install_guard
+from .converters import CONVERTERS
 from .errors import register_error_handlers
 from .health import ReadinessCheck, health_blueprint
 from .logs import configure_logging
@@ -71,6 +72,7 @@ def create_app(
     """
     configure_logging(settings.service_name, settings.log_level, settings.log_dir)
     app = Flask(import_name)
+    app.url_map.converters.update(CONVERTERS)
     app.json = _JsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.config["SETTINGS"] = settings

@@ -21,10 +21,21 @@ _PARAM_TYPES = {
     "uuid": {"type": "string", "format": "uuid"},
     "path": {"type": "string"},
 }
+
+
+def _param_schema(app: Flask, converter: str | None) -> dict[str, Any]:
+    if converter in _PARAM_TYPES:
+        return _PARAM_TYPES[converter]
+    # A converter of the suite's own (servicekit.converters) says what it accepts.
+    return getattr(app.url_map.converters.get(converter or "default"), "openapi_schema", {"type": "string"})
+
+
 # Refusals servicekit itself sends, declared on the operations they can happen on.
 _MALFORMED = (400, "Malformed JSON, or JSON nested deeper than the service's limit")
 _UNAUTHORIZED = (401, "Missing or invalid token")
 _NOT_FOUND = (404, "Not found")
+# gunicorn's own refusal of a request line over 4,094 bytes (servicekit.gunicorn_conf sends it as problem+json).
+_URI_TOO_LONG = (414, "The request line (path and query) is longer than the server accepts")
 _TOO_LARGE = (413, "Body larger than the service's limit")
 _NOT_JSON = (415, "Body is not JSON")
 _INVALID = (422, "Validation failed, or a NUL character in a string")
@@ -156,7 +167,7 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
                 "name": m.group("name"),
                 "in": "path",
                 "required": True,
-                "schema": _PARAM_TYPES.get(m.group("conv") or "", {"type": "string"}),
+                "schema": _param_schema(app, m.group("conv")),
             }
             for m in _CONVERTER.finditer(rule.rule)
         ]
@@ -182,9 +193,14 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
                 body_schema = components.ref(spec.body)
                 request_schemas.append(body_schema)
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
+                if spec.max_body_bytes is not None:
+                    # The route's own limit, above MAX_CONTENT_LENGTH; a larger body is 413.
+                    op["requestBody"]["x-max-body-bytes"] = spec.body_limit()
             for status, declared in (spec.responses or {200: None}).items():
                 op["responses"][str(status)] = _response(status, declared, spec.media_type, components, problem_ref)
             errors = [_NOT_FOUND]
+            if spec.query is not None or "{" in path:
+                errors.append(_URI_TOO_LONG)
             if not public:
                 errors.append(_UNAUTHORIZED)
             if spec.body is not None:

@@ -24,6 +24,12 @@ class EndpointSpec:
     public: bool = False
     scope: str | None = None
     media_type: str = "application/json"
+    # This route's own body limit in bytes (a number, or a function read at request time, e.g. a setting).
+    max_body_bytes: int | Callable[[], int] | None = None
+
+    def body_limit(self) -> int | None:
+        limit = self.max_body_bytes
+        return limit() if callable(limit) else limit
 
 
 def spec_of(view: Callable) -> EndpointSpec:
@@ -153,6 +159,7 @@ def endpoint(
     responses: dict[int, Any] | None = None,
     tags: list[str] | None = None,
     media_type: str = "application/json",
+    max_body_bytes: int | Callable[[], int] | None = None,
 ) -> Callable:
     """Describe an endpoint; when ``body``/``query`` are given, the view receives them validated.
 
@@ -166,6 +173,9 @@ def endpoint(
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if spec.max_body_bytes is not None:
+                # Before the body is read: werkzeug refuses a larger one with 413 as it streams it in.
+                request.max_content_length = spec.body_limit()
             if query is not None:
                 kwargs["query"] = parse_query(query)
             if body is not None:
@@ -178,6 +188,7 @@ def endpoint(
             spec.public, spec.scope = inner.public, inner.scope
         spec.summary = summary or (view.__doc__ or "").strip().split("\n")[0] or None
         spec.body, spec.query, spec.tags, spec.media_type = body, query, tags or [], media_type
+        spec.max_body_bytes = max_body_bytes
         spec.responses = dict(responses or {})
         spec.responses.setdefault(status, response)
         return wrapper
