@@ -33,6 +33,19 @@ NEXT_STATE = """([selector, before]) => {
 }"""
 
 
+# Loading on scroll: bring the end of the list into view, as a person would, once the browser has
+# rendered the rows that just arrived. The list asks for the next page when its IntersectionObserver
+# sees the sentinel *enter* the viewport, and observers report only at a rendering step. Scrolled
+# before that step, the sentinel is still "in view" from the previous scroll when the step comes:
+# no change, no report, no next page; the run stalled until the page timeout (seen under
+# concurrency, when the renderer's frames lag the scraper's round trips). Waiting for the next
+# animation frame and the task after it lets the observer record "out of view" first.
+SCROLL_TO_END = """() => new Promise(resolve => requestAnimationFrame(() => setTimeout(() => {
+    window.scrollTo(0, document.body.scrollHeight);
+    resolve();
+}, 0)))"""
+
+
 class JBHuntPortal(Portal):
     name = "jbhunt"
     zone = ZONE
@@ -85,6 +98,5 @@ class JBHuntPortal(Portal):
             await progress(pages, loaded)
             if state[0] == "complete":
                 break
-            # Loading on scroll: bring the end of the list into view, as a person would.
-            await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            await page.evaluate(SCROLL_TO_END)
         return await page.eval_on_selector_all(SELECTORS["rows"], EXTRACT_ROWS)
