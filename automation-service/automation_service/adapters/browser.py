@@ -14,6 +14,7 @@ and does not stop the other portal.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 import time
@@ -173,6 +174,8 @@ class WarmBrowser:
                 self._loop = asyncio.new_event_loop()
                 self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="warm-browser")
                 self._thread.start()
+                # Chromium would die with the driver anyway; closing it lets it flush and exit cleanly.
+                atexit.register(self.close)
             return self._loop
 
     async def _use(self, work: Callable[[Browser], Awaitable[T]]) -> T:
