@@ -25,7 +25,7 @@ from testkit.servers import free_port, start_gunicorn, stop_process
 from werkzeug.serving import make_server
 
 JWT_SECRET = "test-secret-of-automation-service-0123456789"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", Settings.model_fields["chromium_path"].default)
 REPO = Path(__file__).resolve().parents[2]
 SLOW_SECONDS = 5.0
 # Generous, so that a busy machine does not add retries the tests do not expect; the test of the

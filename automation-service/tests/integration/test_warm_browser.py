@@ -22,30 +22,36 @@ def _launches() -> float:
 
 
 def _browser_processes() -> set[int]:
-    """Chromium's main processes (not its renderers or helpers) started under this test process."""
-    found = set()
+    """Chromium's main processes (a Chromium whose parent is not one) started under this test process."""
+    chromium = {pid for pid in _descendants(os.getpid()) if _name(pid).startswith("chromium")}
+    return {pid for pid in chromium if _parent(pid) not in chromium}
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path((Path(f"/proc/{pid}") / "cmdline").read_bytes().split(b"\0")[0].decode()).name
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"chromium") and not any(a.startswith(b"--type=") for a in argv):
-            if _descends_from(int(entry.name), os.getpid()):
-                found.add(int(entry.name))
+        if entry.name.isdigit():
+            children.setdefault(_parent(int(entry.name)), []).append(int(entry.name))
+    found, stack = set(), [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
     return found
-
-
-def _descends_from(pid: int, ancestor: int) -> bool:
-    while pid > 1:
-        try:
-            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            return False
-        if pid == ancestor:
-            return True
-    return False
 
 
 def _assert_every_portal_read(results) -> None:
