@@ -95,6 +95,15 @@ def test_a_slow_login_times_out_once_then_succeeds(extract, clean_sim):
     assert results["jbhunt"].duration_seconds >= SLOW_TIMEOUT_MS / 1000
 
 
+def test_a_page_of_the_list_that_does_not_arrive_in_time_is_retried(extract, clean_sim):
+    clean_sim.faults.arm("jbhunt", "slow", stage="api", times=1)
+    before = _retries("jbhunt", "navigation")
+    results, _ = extract(clean_sim, timeout_ms=SLOW_TIMEOUT_MS)
+    assert results["jbhunt"].ok and len(results["jbhunt"].loads) == 20 and results["jbhunt"].pages == 4
+    assert _retries("jbhunt", "navigation") - before == 1
+    assert results["jbhunt"].duration_seconds >= SLOW_TIMEOUT_MS / 1000
+
+
 def test_a_refused_login_is_not_retried_and_leaves_a_screenshot_and_html(extract, clean_sim, files):
     clean_sim.faults.configured = {"landstar": "login"}
     results, progress = extract(clean_sim, files=files)
