@@ -128,6 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     port = free_port()
     sim = subprocess.Popen(
         [
@@ -168,6 +169,7 @@ def main() -> None:
     ratio = median("both", 0) / slower
     peak_pss = max(s[1] for s in samples["both"])
     peak_rss = max(s[2] for s in samples["both"])
+    load_after = os.getloadavg()[0]
     retried = sum(s[3] for runs_of in samples.values() for s in runs_of)
     runs = sum(len(runs_of) for runs_of in samples.values())
     verdict = "met" if ratio <= RATIO_TARGET else f"missed by {ratio / RATIO_TARGET - 1:.0%}"
@@ -201,6 +203,9 @@ def main() -> None:
         f"shared pages once per process) (target <= {MEMORY_TARGET_MB} MB): {memory_verdict}",
         f"- runs that needed a retry: **{retried}** of {runs} (target 0)",
         f"- the first run, which launches Chromium ({Path(CHROMIUM).name}): {first[0]:.2f} s",
+        # Concurrency can only overlap work on idle cores: read the ratio beside the machine's load.
+        f"- load average (1 min) of the machine: {load_before:.1f} before, {load_after:.1f} after "
+        f"({os.cpu_count()} CPUs)",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +224,8 @@ def main() -> None:
                 "runs_with_a_retry": retried,
                 "runs": runs,
                 "first_run_seconds": round(first[0], 3),
+                "load_average_before": round(load_before, 1),
+                "load_average_after": round(load_after, 1),
             },
             indent=2,
         )
