@@ -113,9 +113,10 @@ class WarmBrowser:
     launches it again. Nothing starts before the first run, so a forking server can build this early.
     """
 
-    def __init__(self, options: ExtractionOptions, idle_seconds: float = 600.0) -> None:
+    def __init__(self, options: ExtractionOptions, idle_seconds: float = 600.0, health_timeout: float = 5.0) -> None:
         self.options = options
         self.idle_seconds = idle_seconds
+        self.health_timeout = health_timeout
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -198,7 +199,7 @@ class WarmBrowser:
 
     async def _check_or_launch(self) -> Browser:
         if self._browser is not None:
-            if await healthy(self._browser):
+            if await healthy(self._browser, self.health_timeout):
                 return self._browser
             metrics.BROWSER_RELAUNCHES.inc()
             log.warning("the warm browser stopped answering; launching a new one")
@@ -216,7 +217,7 @@ class WarmBrowser:
         browser, self._browser = self._browser, None
         if browser is not None:
             try:
-                await asyncio.wait_for(browser.close(), 10)
+                await asyncio.wait_for(browser.close(), self.health_timeout)
             except (PlaywrightError, TimeoutError):
                 log.warning("Chromium did not close; its driver ends it", exc_info=True)
         if stop_playwright and self._playwright is not None:

@@ -64,8 +64,10 @@ def _assert_every_portal_read(results) -> None:
 def warm(make_options):
     browsers: list[WarmBrowser] = []
 
-    def build(idle_seconds: float = 60, **overrides) -> WarmBrowser:
-        browsers.append(WarmBrowser(make_options(**overrides), idle_seconds=idle_seconds))
+    def build(idle_seconds: float = 60, health_timeout: float = 5.0, **overrides) -> WarmBrowser:
+        browsers.append(
+            WarmBrowser(make_options(**overrides), idle_seconds=idle_seconds, health_timeout=health_timeout)
+        )
         return browsers[-1]
 
     yield build
@@ -92,6 +94,21 @@ def test_a_crashed_browser_is_relaunched_by_the_next_run(warm, clean_sim, make_p
     assert metrics.BROWSER_RELAUNCHES._value.get() - relaunches == 1
     assert _launches() - launches == 1
     assert len(_browser_processes() - others) == 1
+
+
+def test_a_hung_browser_is_replaced_by_the_next_run(warm, clean_sim, make_portals):
+    others = _browser_processes()
+    browser = warm(health_timeout=1.0)
+    _assert_every_portal_read(browser.extract(make_portals(clean_sim.url)))
+    (hung,) = _browser_processes() - others
+    relaunches = metrics.BROWSER_RELAUNCHES._value.get()
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        _assert_every_portal_read(browser.extract(make_portals(clean_sim.url)))
+        assert metrics.BROWSER_RELAUNCHES._value.get() - relaunches == 1
+        assert len(_browser_processes() - others - {hung}) == 1
+    finally:
+        os.kill(hung, signal.SIGKILL)
 
 
 def test_an_idle_browser_is_closed_and_launched_again_when_needed(warm, clean_sim, make_portals):
