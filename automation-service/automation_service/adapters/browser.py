@@ -219,7 +219,9 @@ class WarmBrowser:
             try:
                 await asyncio.wait_for(browser.close(), self.health_timeout)
             except (PlaywrightError, TimeoutError):
-                log.warning("Chromium did not close; its driver ends it", exc_info=True)
+                log.warning(
+                    "Chromium did not close within %s s; leaving it to its driver", self.health_timeout, exc_info=True
+                )
         if stop_playwright and self._playwright is not None:
             playwright, self._playwright = self._playwright, None
             await playwright.stop()
