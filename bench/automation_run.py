@@ -1,18 +1,20 @@
 """P4: one extraction run of both portals on the simulator: wall time and browser memory.
 
 Measured side by side in one run, on the simulator served by its own gunicorn process: each portal
-alone, then both concurrently (one Chromium, one context per portal), each round launching its
-browser as a real run does. Rounds are interleaved so drift hits all three alike; medians compared.
-Browser memory: the peak over the run of the summed PSS (proportional set size, so pages shared by
-Chromium's processes count once) and RSS of every Chromium process started by this benchmark.
+alone, then both concurrently (one Chromium, one context per portal), in the warm browser a worker
+keeps between runs, as the service does. Rounds are interleaved so drift hits all three alike;
+medians compared. The first run, which launches Chromium, is reported on its own. A run that needed
+a retry is counted: on an idle machine there should be none. Browser memory: the peak over the run
+of the summed PSS (proportional set size, so pages shared by Chromium's processes count once) and
+RSS of every Chromium process started by this benchmark.
 
-    .venv/bin/python bench/automation_run.py [--rounds 5]   # writes bench/results/automation_run.md
+    .venv/bin/python bench/automation_run.py [--rounds 5]   # writes bench/results/automation_run.{md,json}
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import platform
 import statistics
@@ -24,13 +26,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from automation_service.adapters.browser import ExtractionOptions, extract_all
+from automation_service.adapters.browser import ExtractionOptions, WarmBrowser
 from automation_service.adapters.portals import Credentials, JBHuntPortal, LandstarPortal
+from automation_service.settings import Settings
 from testkit.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "automation_run.md"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+RESULTS_JSON = RESULTS.with_suffix(".json")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", Settings.model_fields["chromium_path"].default)
 RATIO_TARGET = 1.3
 MEMORY_TARGET_MB = 600
 
@@ -107,21 +111,24 @@ def portals(base: str, names: list[str]):
     return [built[name] for name in names]
 
 
-def one_run(base: str, names: list[str]) -> tuple[float, float, float]:
+def one_run(browser: WarmBrowser, base: str, names: list[str]) -> tuple[float, float, float, bool]:
+    """(wall seconds, peak PSS MB, peak RSS MB, whether a portal needed a retry)."""
     started = time.perf_counter()
     with PeakMemory() as memory:
-        results = asyncio.run(extract_all(portals(base, names), ExtractionOptions(chromium_path=CHROMIUM)))
+        results = browser.extract(portals(base, names))
     elapsed = time.perf_counter() - started
     failed = [r.error for r in results if not r.ok or len(r.loads) != 20]
     if failed:
         raise SystemExit(f"extraction failed: {failed}")
-    return elapsed, memory.pss, memory.rss
+    # One attempt to sign in and one to read the list: anything more was a retry.
+    return elapsed, memory.pss, memory.rss, any(r.attempts > 2 for r in results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     port = free_port()
     sim = subprocess.Popen(
         [
@@ -137,12 +144,20 @@ def main() -> None:
     try:
         wait_for_port(port, 30, sim)
         base = f"http://127.0.0.1:{port}"
-        one_run(base, ["jbhunt", "landstar"])  # warm-up: page cache, gunicorn worker, Jinja templates
-        samples: dict[str, list[tuple[float, float, float]]] = {"jbhunt": [], "landstar": [], "both": []}
-        for _ in range(args.rounds):
-            samples["jbhunt"].append(one_run(base, ["jbhunt"]))
-            samples["landstar"].append(one_run(base, ["landstar"]))
-            samples["both"].append(one_run(base, ["jbhunt", "landstar"]))
+        browser = WarmBrowser(ExtractionOptions(chromium_path=CHROMIUM), idle_seconds=3600)
+        try:
+            first = one_run(browser, base, ["jbhunt", "landstar"])  # launches Chromium
+            one_run(browser, base, ["jbhunt", "landstar"])  # warm-up: page cache, gunicorn worker, Jinja templates
+            samples: dict[str, list[tuple[float, float, float, bool]]] = {"jbhunt": [], "landstar": [], "both": []}
+            for _ in range(args.rounds):
+                for name, names in (
+                    ("jbhunt", ["jbhunt"]),
+                    ("landstar", ["landstar"]),
+                    ("both", ["jbhunt", "landstar"]),
+                ):
+                    samples[name].append(one_run(browser, base, names))
+        finally:
+            browser.close()
     finally:
         sim.terminate()
         sim.wait(10)
@@ -154,6 +169,9 @@ def main() -> None:
     ratio = median("both", 0) / slower
     peak_pss = max(s[1] for s in samples["both"])
     peak_rss = max(s[2] for s in samples["both"])
+    load_after = os.getloadavg()[0]
+    retried = sum(s[3] for runs_of in samples.values() for s in runs_of)
+    runs = sum(len(runs_of) for runs_of in samples.values())
     verdict = "met" if ratio <= RATIO_TARGET else f"missed by {ratio / RATIO_TARGET - 1:.0%}"
     memory_verdict = "met" if peak_pss <= MEMORY_TARGET_MB else f"missed by {peak_pss / MEMORY_TARGET_MB - 1:.0%}"
     lines = [
@@ -161,7 +179,7 @@ def main() -> None:
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {args.rounds} interleaved rounds after one warm-up; "
-        "each round launches Chromium as a real run does, logs in, reads every page, "
+        "each run uses the warm Chromium a worker keeps between runs, logs in, reads every page, "
         "keeps the 20 most recent.",
         "",
         "| what | median wall time (s) | min | max | peak browser PSS (MB) | peak browser RSS (MB) |",
@@ -183,10 +201,36 @@ def main() -> None:
         f"- browser memory, both portals: peak PSS **{peak_pss:.0f} MB** "
         f"(RSS {peak_rss:.0f} MB, which counts "
         f"shared pages once per process) (target <= {MEMORY_TARGET_MB} MB): {memory_verdict}",
+        f"- runs that needed a retry: **{retried}** of {runs} (target 0)",
+        f"- the first run, which launches Chromium ({Path(CHROMIUM).name}): {first[0]:.2f} s",
+        # Concurrency can only overlap work on idle cores: read the ratio beside the machine's load.
+        f"- load average (1 min) of the machine: {load_before:.1f} before, {load_after:.1f} after "
+        f"({os.cpu_count()} CPUs)",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines))
+    RESULTS_JSON.write_text(
+        json.dumps(
+            {
+                "chromium": CHROMIUM,
+                "rounds": args.rounds,
+                "median_seconds": {name: round(median(name, 0), 3) for name in samples},
+                "ratio_both_to_slower_alone": round(ratio, 3),
+                "ratio_target": RATIO_TARGET,
+                "peak_pss_mb": round(peak_pss),
+                "peak_rss_mb": round(peak_rss),
+                "memory_target_mb": MEMORY_TARGET_MB,
+                "runs_with_a_retry": retried,
+                "runs": runs,
+                "first_run_seconds": round(first[0], 3),
+                "load_average_before": round(load_before, 1),
+                "load_average_after": round(load_after, 1),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print("\n".join(lines))
 
 

@@ -99,7 +99,7 @@ SERVICES = (
         secrets=("jwt_secret", "database_url", "aws_credentials"),
         env={
             "GPT_SERVICE_URL": "http://gpt-service:8002",
-            "CHROMIUM_PATH": "/usr/bin/chromium",
+            "CHROMIUM_PATH": "/usr/lib/chromium/chromium-headless-shell",
             "STORAGE_PROVIDER": "s3",
             "STORAGE_BUCKET": "automation-artifacts",
             "AWS_DEFAULT_REGION": "us-east-1",

@@ -6,6 +6,8 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v chromium >/dev/null || need+=(chromium)
+# automation-service drives the headless-only build; bakery-service's page test the full browser.
+[[ -x /usr/lib/chromium/chromium-headless-shell ]] || need+=(chromium-headless-shell)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v wrk >/dev/null || need+=(wrk)
 command -v npm >/dev/null || need+=(npm)

@@ -19,6 +19,9 @@ RETRIES = counter(
 )
 GPT_CALLS = counter("automation_gpt_calls_total", "Calls to gpt-service /summarize-loads by outcome", ["outcome"])
 BROWSER_LAUNCHES = counter("automation_browser_launches_total", "Chromium launches by outcome", ["outcome"])
+BROWSER_RELAUNCHES = counter(
+    "automation_browser_relaunches_total", "Warm browsers found dead or hung and launched again", []
+)
 BROWSER_FAILURES = counter(
     "automation_browser_failures_total", "Portal failures by portal and kind", ["portal", "outcome"]
 )

@@ -17,7 +17,7 @@ from servicekit.logs import current_request_id, request_id_context
 
 from . import metrics
 from .adapters.artifacts import FailureArtifacts
-from .adapters.browser import ExtractionOptions, extract_all
+from .adapters.browser import ExtractionOptions, WarmBrowser
 from .adapters.gpt import GptClient, GptUnavailable
 from .adapters.portals import build_portals
 from .adapters.postgres import LoadboardRepository, RunInProgress
@@ -40,6 +40,8 @@ class RunManager:
         self.repository = repository or LoadboardRepository(settings.database_url)
         self.gpt = gpt or GptClient(settings)
         self.artifact_files = artifact_files  # a storage.Storage; None = storage.get_storage() when needed
+        # Launched by the first run, not here: gunicorn may fork after the dependencies are built.
+        self.browser = WarmBrowser(extraction_options(settings), idle_seconds=settings.browser_idle_seconds)
         # One run at a time per process; the database enforces it across processes.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extraction-run")
         self._scheduler: threading.Thread | None = None
@@ -68,7 +70,7 @@ class RunManager:
         status = RunStatus.FAILED
         started = time.perf_counter()
         try:
-            results = asyncio.run(self._extract(run_id))
+            results = self._extract(run_id)
             errors.extend(r.error for r in results if r.error)
             loads = [load for r in results for load in r.loads]
             load_ids = self.repository.save_loads(run_id, loads)
@@ -109,22 +111,14 @@ class RunManager:
             )
         return status
 
-    async def _extract(self, run_id: str) -> list[PortalResult]:
-        settings = self.settings
-        artifacts = FailureArtifacts(settings.artifact_prefix, run_id, self.artifact_files)
+    def _extract(self, run_id: str) -> list[PortalResult]:
+        artifacts = FailureArtifacts(self.settings.artifact_prefix, run_id, self.artifact_files)
 
         async def progress(portal: str, fields: dict) -> None:
             await asyncio.to_thread(self.repository.update_portal, run_id, portal, fields)
 
-        options = ExtractionOptions(
-            chromium_path=settings.chromium_path,
-            loads_per_portal=settings.loads_per_portal,
-            max_attempts=settings.portal_max_attempts,
-            backoff_seconds=settings.retry_backoff_seconds,
-            backoff_max_seconds=settings.retry_backoff_max_seconds,
-        )
-        return await extract_all(
-            build_portals(settings), options, progress=progress, save_artifacts=artifacts.save_async
+        return self.browser.extract(
+            build_portals(self.settings), progress=progress, save_artifacts=artifacts.save_async
         )
 
     # --- the schedule -------------------------------------------------------------------------------
@@ -140,6 +134,7 @@ class RunManager:
     def stop(self) -> None:
         self._stop.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.browser.close()
 
     def _schedule_loop(self, interval: int) -> None:
         # Every worker runs this loop; the last start time in the database keeps them from piling up,
@@ -153,6 +148,17 @@ class RunManager:
                 continue
             except Exception:  # noqa: BLE001 - the schedule must survive a database hiccup
                 log.exception("scheduled run could not start")
+
+
+def extraction_options(settings: Settings) -> ExtractionOptions:
+    return ExtractionOptions(
+        chromium_path=settings.chromium_path,
+        loads_per_portal=settings.loads_per_portal,
+        max_attempts=settings.portal_max_attempts,
+        backoff_seconds=settings.retry_backoff_seconds,
+        backoff_max_seconds=settings.retry_backoff_max_seconds,
+        block_resources=settings.block_resources,
+    )
 
 
 def _log_crash(run_id: str, future: Future) -> None:

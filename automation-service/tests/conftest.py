@@ -16,6 +16,7 @@ import pytest
 import storage
 from automation_service.adapters.browser import ExtractionOptions, launch
 from automation_service.adapters.portals import Credentials, JBHuntPortal, LandstarPortal
+from automation_service.settings import Settings
 from loadboard_sim import create_app as create_sim
 from loadboard_sim.settings import SimSettings
 from playwright.async_api import async_playwright
@@ -24,12 +25,16 @@ from testkit.servers import free_port, start_gunicorn, stop_process
 from werkzeug.serving import make_server
 
 JWT_SECRET = "test-secret-of-automation-service-0123456789"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", Settings.model_fields["chromium_path"].default)
 REPO = Path(__file__).resolve().parents[2]
 SLOW_SECONDS = 5.0
 # Generous, so that a busy machine does not add retries the tests do not expect; the test of the
 # "slow" fault passes a timeout shorter than SLOW_SECONDS.
 TIMEOUT_MS = 15000
+# The service's own default. A present element can take more than a second to be found on a loaded
+# machine (each check is a round trip through Playwright's driver), which a shorter timeout reports
+# as a changed layout; an absent one is absent however long the wait.
+LAYOUT_TIMEOUT_MS = Settings.model_fields["layout_timeout_ms"].default
 
 
 class Simulator:
@@ -67,7 +72,9 @@ def clean_sim(sim: Simulator) -> Iterator[Simulator]:
     sim.faults.configured = {}
 
 
-def portals_for(sim_url: str, *, timeout_ms: int = TIMEOUT_MS, max_pages: int = 10, layout_timeout_ms: int = 1000):
+def portals_for(
+    sim_url: str, *, timeout_ms: int = TIMEOUT_MS, max_pages: int = 10, layout_timeout_ms: int = LAYOUT_TIMEOUT_MS
+):
     return [
         JBHuntPortal(
             f"{sim_url}/jbhunt",

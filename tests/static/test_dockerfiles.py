@@ -43,8 +43,8 @@ def test_migrations_image_runs_suite_db(root):
 def test_automation_image_brings_chromium_for_playwright(root):
     text = (root / "automation-service" / "Dockerfile").read_text(encoding="utf-8")
     runtime = dict(rules.stages(text)[-1])
-    assert "chromium" in runtime["RUN"]
-    assert "CHROMIUM_PATH=/usr/bin/chromium" in runtime["ENV"]
+    assert "chromium-headless-shell" in runtime["RUN"]
+    assert "CHROMIUM_PATH=/usr/lib/chromium/chromium-headless-shell" in runtime["ENV"]
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out(root):

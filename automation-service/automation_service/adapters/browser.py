@@ -1,5 +1,10 @@
 """Headless Chromium: one browser, one context per portal, both portals read concurrently.
 
+A process keeps one Chromium warm between runs (``WarmBrowser``): launching one costs more than a
+portal's whole extraction on a small machine. Each context loads only what the extraction reads:
+documents, scripts and XHR from the portal's own host; images, fonts, stylesheets, media and every
+third-party request are refused before they leave the browser.
+
 Login and navigation are retried with exponential backoff and full jitter (tenacity) when the
 failure is transient (timeouts, 5xx, a lost session, an XHR error); a refused login or a changed
 layout is not retried. A portal that still fails leaves a screenshot and its HTML for diagnosis
@@ -9,12 +14,17 @@ and does not stop the other portal.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from tenacity import (
     AsyncRetrying,
@@ -38,6 +48,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-gpu",
 ]
+# What no extraction reads: refused in the browser, never fetched.
+BLOCKED_RESOURCE_TYPES = frozenset({"image", "media", "font", "stylesheet", "texttrack", "manifest"})
+T = TypeVar("T")
 
 # (portal, fields) -> None: per-portal progress for GET /runs/<id>.
 Progress = Callable[[str, dict], Awaitable[None]]
@@ -52,6 +65,7 @@ class ExtractionOptions:
     max_attempts: int = 3
     backoff_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
+    block_resources: bool = True
 
 
 async def _noop_progress(portal: str, fields: dict) -> None:
@@ -62,7 +76,7 @@ async def _no_artifacts(portal: str, png: bytes | None, html: str | None) -> lis
     return []
 
 
-async def launch(playwright, options: ExtractionOptions) -> Browser:
+async def launch(playwright: Playwright, options: ExtractionOptions) -> Browser:
     try:
         browser = await playwright.chromium.launch(
             executable_path=options.chromium_path, headless=True, args=CHROMIUM_ARGS
@@ -72,6 +86,150 @@ async def launch(playwright, options: ExtractionOptions) -> Browser:
         raise
     metrics.BROWSER_LAUNCHES.labels("success").inc()
     return browser
+
+
+async def healthy(browser: Browser, timeout: float = 5.0) -> bool:
+    """The browser answers a protocol round trip in time: connected is not enough for a hung one."""
+    if not browser.is_connected():
+        return False
+    try:
+        session = await asyncio.wait_for(browser.new_browser_cdp_session(), timeout)
+        try:
+            await asyncio.wait_for(session.send("Browser.getVersion"), timeout)
+        finally:
+            await session.detach()
+    except (PlaywrightError, TimeoutError):
+        return False
+    return True
+
+
+class WarmBrowser:
+    """One Chromium per process, kept between runs on an event loop thread of its own.
+
+    Playwright's objects belong to the loop that made them, and each run happens in a thread of the
+    run manager, so every use goes through ``run``, which executes on this loop. Before each use the
+    browser must answer a health check; a dead or hung one is closed and a new one launched. After
+    ``idle_seconds`` without a run the browser is closed (its memory is returned) and the next run
+    launches it again. Nothing starts before the first run, so a forking server can build this early.
+    """
+
+    def __init__(self, options: ExtractionOptions, idle_seconds: float = 600.0, health_timeout: float = 5.0) -> None:
+        self.options = options
+        self.idle_seconds = idle_seconds
+        self.health_timeout = health_timeout
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._in_use = 0
+        self._launching = asyncio.Lock()
+
+    def run(self, work: Callable[[Browser], Awaitable[T]], timeout: float | None = None) -> T:
+        """``await work(browser)`` on the browser's loop; raises PlaywrightError if Chromium cannot start."""
+        return self.submit(work).result(timeout)
+
+    def submit(self, work: Callable[[Browser], Awaitable[T]]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(self._use(work), self._started_loop())
+
+    def extract(
+        self,
+        portals: list[Portal],
+        *,
+        progress: Progress = _noop_progress,
+        save_artifacts: SaveArtifacts = _no_artifacts,
+    ) -> list[PortalResult]:
+        """``extract_all`` in the warm browser; a browser that cannot start fails every portal, as there."""
+
+        async def work(browser: Browser) -> list[PortalResult]:
+            return await extract_all(
+                portals, self.options, progress=progress, save_artifacts=save_artifacts, browser=browser
+            )
+
+        try:
+            return self.run(work)
+        except PlaywrightError as exc:
+            return browser_failure(portals, self.options, exc)
+
+    def close(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(stop_playwright=True), loop).result(timeout)
+        except Exception:  # noqa: BLE001 - closing must not raise; Chromium dies with the driver anyway
+            log.warning("the warm browser did not close cleanly", exc_info=True)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+
+    @property
+    def launched(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
+
+    def _started_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="warm-browser")
+                self._thread.start()
+                # Chromium would die with the driver anyway; closing it lets it flush and exit cleanly.
+                atexit.register(self.close)
+            return self._loop
+
+    async def _use(self, work: Callable[[Browser], Awaitable[T]]) -> T:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        self._in_use += 1
+        try:
+            return await work(await self._ready_browser())
+        finally:
+            self._in_use -= 1
+            if self._in_use == 0 and self.idle_seconds >= 0:
+                self._idle = asyncio.get_running_loop().call_later(
+                    self.idle_seconds, lambda: asyncio.ensure_future(self._shutdown_if_idle())
+                )
+
+    async def _ready_browser(self) -> Browser:
+        async with self._launching:
+            return await self._check_or_launch()
+
+    async def _check_or_launch(self) -> Browser:
+        if self._browser is not None:
+            if await healthy(self._browser, self.health_timeout):
+                return self._browser
+            metrics.BROWSER_RELAUNCHES.inc()
+            log.warning("the warm browser stopped answering; launching a new one")
+            await self._shutdown(stop_playwright=False)
+        if self._playwright is None:
+            self._playwright = await async_playwright().start()
+        self._browser = await launch(self._playwright, self.options)
+        return self._browser
+
+    async def _shutdown_if_idle(self) -> None:
+        if self._in_use == 0:
+            await self._shutdown(stop_playwright=False)
+
+    async def _shutdown(self, *, stop_playwright: bool) -> None:
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            try:
+                await asyncio.wait_for(browser.close(), self.health_timeout)
+            except (PlaywrightError, TimeoutError):
+                log.warning(
+                    "Chromium did not close within %s s; leaving it to its driver", self.health_timeout, exc_info=True
+                )
+        if stop_playwright and self._playwright is not None:
+            playwright, self._playwright = self._playwright, None
+            await playwright.stop()
+
+
+def browser_failure(portals: list[Portal], options: ExtractionOptions, exc: PlaywrightError) -> list[PortalResult]:
+    reason = f"Chromium did not start ({options.chromium_path}): {exc.message.splitlines()[0]}"
+    return [PortalResult(portal.name, error=reason, error_kind="browser") for portal in portals]
 
 
 async def extract_all(
@@ -84,8 +242,8 @@ async def extract_all(
 ) -> list[PortalResult]:
     """Every portal's most recent loads; never raises for a portal's failure (see PortalResult.error).
 
-    A run launches its own browser; ``browser`` lets a caller that already has one (a benchmark, a
-    test session) share it.
+    Without ``browser`` the call launches a browser of its own and closes it after; a service passes
+    the one its ``WarmBrowser`` keeps.
     """
     if browser is not None:
         return await _extract_with(browser, portals, options, progress, save_artifacts)
@@ -93,8 +251,7 @@ async def extract_all(
         try:
             browser = await launch(playwright, options)
         except PlaywrightError as exc:
-            reason = f"Chromium did not start ({options.chromium_path}): {exc.message.splitlines()[0]}"
-            return [PortalResult(portal.name, error=reason, error_kind="browser") for portal in portals]
+            return browser_failure(portals, options, exc)
         try:
             return await _extract_with(browser, portals, options, progress, save_artifacts)
         finally:
@@ -145,8 +302,16 @@ async def extract_portal(
 ) -> PortalResult:
     result = PortalResult(portal.name)
     started = time.perf_counter()
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-    page = await context.new_page()
+    try:
+        context = await open_context(browser, portal, options)
+        page = await context.new_page()
+    except PlaywrightError as exc:
+        # The browser died between runs' health checks: this run fails, the next one relaunches it.
+        result.error, result.error_kind = f"{portal.name}: browser error: {exc.message.splitlines()[0]}", "browser"
+        result.duration_seconds = round(time.perf_counter() - started, 3)
+        metrics.BROWSER_FAILURES.labels(portal.name, result.error_kind).inc()
+        await _finish(result, progress)
+        return result
     page.set_default_timeout(portal.timeout_ms)
 
     async def fresh_page_for(attempt) -> None:
@@ -197,14 +362,29 @@ async def extract_portal(
     if result.error:
         result.artifacts = await _capture(page, portal.name, save_artifacts)
         metrics.BROWSER_FAILURES.labels(portal.name, result.error_kind).inc()
-    await context.close()
+    try:
+        await context.close()
+    except PlaywrightError:
+        log.warning("%s: the browser context did not close", portal.name)
+    await _finish(result, progress)
+    return result
+
+
+async def open_context(browser: Browser, portal: Portal, options: ExtractionOptions) -> BrowserContext:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    if options.block_resources:
+        await context.route("**/*", only_what_the_portal_needs(portal))
+    return context
+
+
+async def _finish(result: PortalResult, progress: Progress) -> None:
     outcome = "success" if result.ok else "failure"
-    metrics.PORTAL_RUNS.labels(portal.name, outcome).inc()
-    metrics.EXTRACTION_SECONDS.labels(portal.name, outcome).observe(result.duration_seconds)
-    metrics.LOADS_EXTRACTED.labels(portal.name).inc(len(result.loads))
-    metrics.ROWS_SKIPPED.labels(portal.name).inc(result.skipped)
+    metrics.PORTAL_RUNS.labels(result.portal, outcome).inc()
+    metrics.EXTRACTION_SECONDS.labels(result.portal, outcome).observe(result.duration_seconds)
+    metrics.LOADS_EXTRACTED.labels(result.portal).inc(len(result.loads))
+    metrics.ROWS_SKIPPED.labels(result.portal).inc(result.skipped)
     await progress(
-        portal.name,
+        result.portal,
         {
             "state": "done" if result.ok else "failed",
             "loads": len(result.loads),
@@ -218,7 +398,20 @@ async def extract_portal(
             "artifacts": result.artifacts,
         },
     )
-    return result
+
+
+def only_what_the_portal_needs(portal: Portal) -> Callable[[Route], Awaitable[None]]:
+    """A route handler: the portal's own documents, scripts and XHR go on; the rest is refused."""
+    host = urlsplit(portal.base_url).netloc
+
+    async def handle(route: Route) -> None:
+        request = route.request
+        if request.resource_type in BLOCKED_RESOURCE_TYPES or urlsplit(request.url).netloc != host:
+            await route.abort("blockedbyclient")
+        else:
+            await route.continue_()
+
+    return handle
 
 
 async def _capture(page: Page, portal: str, save_artifacts: SaveArtifacts) -> list[str]:

@@ -8,7 +8,9 @@ import pytest
 from automation_service import metrics
 from automation_service.adapters.artifacts import FailureArtifacts
 from automation_service.adapters.browser import extract_all
+from automation_service.adapters.portals import jbhunt
 from loadboard_sim.data import price_text
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.integration
 SLOW_TIMEOUT_MS = 2500  # shorter than the simulator's slow fault (conftest.SLOW_SECONDS)
@@ -93,6 +95,15 @@ def test_a_slow_login_times_out_once_then_succeeds(extract, clean_sim):
     assert results["jbhunt"].duration_seconds >= SLOW_TIMEOUT_MS / 1000
 
 
+def test_a_page_of_the_list_that_does_not_arrive_in_time_is_retried(extract, clean_sim):
+    clean_sim.faults.arm("jbhunt", "slow", stage="api", times=1)
+    before = _retries("jbhunt", "navigation")
+    results, _ = extract(clean_sim, timeout_ms=SLOW_TIMEOUT_MS)
+    assert results["jbhunt"].ok and len(results["jbhunt"].loads) == 20 and results["jbhunt"].pages == 4
+    assert _retries("jbhunt", "navigation") - before == 1
+    assert results["jbhunt"].duration_seconds >= SLOW_TIMEOUT_MS / 1000
+
+
 def test_a_refused_login_is_not_retried_and_leaves_a_screenshot_and_html(extract, clean_sim, files):
     clean_sim.faults.configured = {"landstar": "login"}
     results, progress = extract(clean_sim, files=files)
@@ -130,3 +141,43 @@ def test_a_missing_chromium_fails_every_portal_with_the_reason(clean_sim, make_p
     results = asyncio.run(extract_all(make_portals(clean_sim.url), make_options(chromium_path="/nonexistent/chrome")))
     assert [r.error_kind for r in results] == ["browser", "browser"]
     assert "/nonexistent/chrome" in results[0].error
+
+
+# Scrolls from inside the page at the worst moment: in the task that appended a page's rows and set the
+# list's state, before the browser renders them (what a lagging renderer makes of the scraper's scroll).
+SCROLL_WHEN_ROWS_ARRIVE = """document.addEventListener('DOMContentLoaded', () => {
+  const status = document.getElementById('list-status');
+  new MutationObserver(() => { if (status.dataset.state === 'more') (%s)(); })
+    .observe(status, {attributes: true, attributeFilter: ['data-state']});
+})"""
+PLAIN_SCROLL = "() => window.scrollTo(0, document.body.scrollHeight)"
+
+
+@pytest.mark.parametrize(("scroll", "completes"), [(jbhunt.SCROLL_TO_END, True), (PLAIN_SCROLL, False)])
+def test_the_list_scroll_does_not_race_the_rendering_of_new_rows(
+    browser_host, clean_sim, make_portals, scroll, completes
+):
+    """The adapter's scroll still loads every page when it runs before the new rows are rendered; a plain
+    scroll at that moment loses the list's IntersectionObserver report and the next page never comes."""
+    portal = make_portals(clean_sim.url)[0]
+
+    async def read_list(browser):
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            page = await context.new_page()
+            await portal.login(page)
+            await page.add_init_script(SCROLL_WHEN_ROWS_ARRIVE % scroll)
+            await page.goto(f"{clean_sim.url}/jbhunt/loadboard/map")
+            try:
+                await page.wait_for_function(
+                    "() => document.getElementById('list-status').dataset.state === 'complete'", timeout=3000
+                )
+            except PlaywrightTimeout:
+                pass
+            return await page.eval_on_selector("#list-status", "s => [s.dataset.state, s.dataset.page]")
+        finally:
+            await context.close()
+
+    state, page = browser_host.run(read_list(browser_host.browser))
+    # A plain scroll stalls on page 1 or 2 (2 when page 1 arrived before the observer's first report).
+    assert (state, page) == ("complete", "4") if completes else state == "more" and page in ("1", "2")

@@ -47,7 +47,6 @@ def stack(migrated_db_url, gpt_service_url):
                 "STORAGE_PROVIDER": "local",
                 "STORAGE_LOCAL_ROOT": storage_root,
                 "RETRY_BACKOFF_SECONDS": "0.05",
-                "LAYOUT_TIMEOUT_MS": "1000",
             },
         )
     )

@@ -42,7 +42,6 @@ def service(db, migrated_db_url, clean_sim, gpt_service_url, files):
             "jbhunt_url": f"{clean_sim.url}/jbhunt",
             "landstar_url": f"{clean_sim.url}/landstar",
             "navigation_timeout_ms": 15000,
-            "layout_timeout_ms": 1000,
             "portal_max_attempts": 2,
             "retry_backoff_seconds": 0.05,
             "retry_backoff_max_seconds": 0.2,

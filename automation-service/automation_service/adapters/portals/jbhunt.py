@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...domain.runs import PortalFailure
 from .base import PageProgress, Portal
@@ -25,12 +27,39 @@ ZONE = "America/Chicago"
 # One call per table: every row's cells keyed by their data-field attribute.
 EXTRACT_ROWS = """rows => rows.map(row => Object.fromEntries(
     Array.from(row.querySelectorAll('td[data-field]'), td => [td.dataset.field, td.textContent.trim()])))"""
-# The list signals its state on #list-status: loading, more, complete or error.
-NEXT_STATE = """([selector, before]) => {
+# Loading on scroll: bring the end of the list into view, as a person would, once the browser has
+# rendered the rows that just arrived. The list asks for the next page when its IntersectionObserver
+# sees the sentinel *enter* the viewport, and observers report only at a rendering step. Scrolled
+# before that step, the sentinel is still "in view" from the previous scroll when the step comes:
+# no change, no report, no next page; the run stalled until the page timeout (seen under
+# concurrency, when the renderer's frames lag the scraper's round trips). Waiting for the next
+# animation frame and the task after it lets the observer record "out of view" first.
+SCROLL_TO_END = """() => new Promise(resolve => requestAnimationFrame(() => setTimeout(() => {
+    window.scrollTo(0, document.body.scrollHeight);
+    resolve();
+}, 0)))"""
+
+# One call per page of the list: (scroll, then) wait for the list to settle, and report it. The list
+# signals its state on #list-status: loading, more, complete or error. A MutationObserver answers as
+# soon as the state changes, where polling would add its interval to every page.
+NEXT_PAGE = (
+    """async ([selector, before, scroll]) => {
     const s = document.querySelector(selector);
-    return s && (s.dataset.state === 'error' || s.dataset.state === 'complete'
-                 || (s.dataset.state === 'more' && Number(s.dataset.loaded) > before));
+    if (!s) return null;
+    const settled = () => s.dataset.state === 'error' || s.dataset.state === 'complete'
+        || (s.dataset.state === 'more' && Number(s.dataset.loaded) > before);
+    const arrived = new Promise(resolve => {
+        if (settled()) return resolve();
+        const watch = new MutationObserver(() => { if (settled()) { watch.disconnect(); resolve(); } });
+        watch.observe(s, {attributes: true});
+    });
+    if (scroll) await ("""
+    + SCROLL_TO_END
+    + """)();
+    await arrived;
+    return [s.dataset.state, Number(s.dataset.loaded), Number(s.dataset.page || 0), s.textContent.trim()];
 }"""
+)
 
 
 class JBHuntPortal(Portal):
@@ -58,33 +87,32 @@ class JBHuntPortal(Portal):
         if LOGIN_PATH in page.url:
             raise PortalFailure("session", "jbhunt: the session was not accepted", retryable=True)
         await self.require(page, SELECTORS["table"], "the list view table")
-        loaded, pages = 0, 0
+        loaded, pages, scroll = 0, 0, False
         while pages < self.max_pages:
             try:
-                # Poll every 50 ms, not every animation frame: rAF polling keeps the renderer busy,
-                # which the other portal's context feels on a small machine.
-                await page.wait_for_function(
-                    NEXT_STATE, arg=[SELECTORS["status"], loaded], timeout=self.timeout_ms, polling=50
+                state = await asyncio.wait_for(
+                    page.evaluate(NEXT_PAGE, [SELECTORS["status"], loaded, scroll]), self.timeout_ms / 1000
                 )
-            except PlaywrightTimeout:
+            except TimeoutError:
                 raise PortalFailure(
                     "timeout",
                     f"jbhunt: page {pages + 1} of loads did not arrive within {self.timeout_ms} ms",
                     retryable=True,
                 ) from None
-            state = await page.eval_on_selector(
-                SELECTORS["status"], "s => [s.dataset.state, s.dataset.loaded, s.dataset.page]"
-            )
-            if state[0] == "error":
+            except PlaywrightError as exc:  # the list page went away (navigated, crashed) while we waited
                 raise PortalFailure(
-                    "xhr_error",
-                    f"jbhunt: loading more loads failed: {await page.text_content(SELECTORS['status'])}",
-                    retryable=True,
+                    "navigation", f"jbhunt: the list page was lost: {exc.message.splitlines()[0]}", retryable=True
+                ) from None
+            if state is None:
+                raise PortalFailure(
+                    "layout",
+                    f"jbhunt: the list status ({SELECTORS['status']}) not found on {page.url}; the page layout changed",
+                    retryable=False,
                 )
-            loaded, pages = int(state[1]), int(state[2] or pages + 1)
+            if state[0] == "error":
+                raise PortalFailure("xhr_error", f"jbhunt: loading more loads failed: {state[3]}", retryable=True)
+            loaded, pages, scroll = state[1], state[2] or pages + 1, True
             await progress(pages, loaded)
             if state[0] == "complete":
                 break
-            # Loading on scroll: bring the end of the list into view, as a person would.
-            await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         return await page.eval_on_selector_all(SELECTORS["rows"], EXTRACT_ROWS)
