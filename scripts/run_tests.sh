@@ -24,12 +24,14 @@ echo "== pip-audit: every package of uv.lock against PyPI's vulnerability data"
 requirements=$(mktemp)
 python3 -m uv export --frozen --all-packages --all-groups --format requirements-txt --no-emit-workspace \
     --no-hashes --quiet --output-file "$requirements"
-# pip-audit needs PyPI's JSON API; a registry mirror without it would make every package "not found".
-if reason=$($PY -c 'import urllib.request as u; u.urlopen("https://pypi.org/pypi/pip/json", timeout=10)' 2>&1); then
+# pip-audit reads each release's vulnerabilities from PyPI's per-version JSON (/pypi/<name>/<version>/json);
+# where only a registry proxy without that route answers, every package would be "not found".
+probe=https://pypi.org/pypi/pip/24.0/json
+if reason=$($PY -c "import urllib.request as u; u.urlopen('$probe', timeout=10)" 2>&1); then
     .venv/bin/pip-audit -r "$requirements" --no-deps --disable-pip --strict --progress-spinner off || status=1
 else
-    echo "pip-audit SKIPPED: its vulnerability source (https://pypi.org/pypi/<name>/<version>/json) is not reachable" \
-        "from this machine: ${reason##*$'\n'}"
+    echo "pip-audit SKIPPED: its vulnerability source is not reachable from this machine ($probe:" \
+        "${reason##*$'\n'})"
 fi
 rm -f "$requirements"
 
