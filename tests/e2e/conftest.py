@@ -19,7 +19,7 @@ from test_local_stack_faults import Stack
 
 sys.path.insert(0, str(Path(__file__).parent))  # e2e_support, a name of its own
 
-from e2e_support import PYTHON, login  # noqa: E402
+from e2e_support import PYTHON, login, secrets_found_in_logs  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +44,8 @@ def stack():
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         print(f"local stack up in {time.monotonic() - started:.1f}s")
         yield Stack(state_dir)
+        leaks = secrets_found_in_logs(state_dir)
+        assert not leaks, leaks
         stack = Stack(state_dir)
         pids = {int((state_dir / "supervisord.pid").read_text())}
         for info in stack.rpc.getAllProcessInfo():
