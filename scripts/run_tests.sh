@@ -42,7 +42,12 @@ $PY -m pytest gpt-service/tests --cov=gpt_service --cov-report=term:skip-covered
 
 echo "== tests: everything else"
 $PY -m pytest packages db tests dispatch-service/tests fleet-api/tests automation-service/tests \
-    bakery-service/tests audit-worker/tests -p no:cacheprovider "$@" || status=1
+    bakery-service/tests audit-worker/tests --ignore=tests/e2e -p no:cacheprovider "$@" || status=1
+
+# A session of its own: its stack holds the fixed ports until the session ends, and the other local-stack
+# tests need them too. About two minutes (`make e2e` runs the same alone).
+echo "== end to end: the local stack, the cross-service flows, faults and hostile input (tests/e2e)"
+$PY -m pytest tests/e2e -p no:cacheprovider "$@" || status=1
 
 if ((status)); then
     echo "== make test FAILED after $(( $(date +%s) - start ))s"
