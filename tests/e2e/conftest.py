@@ -32,12 +32,12 @@ def stack():
     env = {**os.environ, "SUITE_STATE_DIR": str(state_dir)}
     started = time.monotonic()
     up = subprocess.run(
-        [PYTHON, "scripts/localstack.py", "up", "--timeout", "120"],
+        [PYTHON, "scripts/localstack.py", "up", "--timeout", "240"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=420,  # a loaded 2-core machine has taken over 2 minutes to boot the six services' workers
     )
     pids: set[int] = set()
     try:
