@@ -11,10 +11,10 @@ SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo \
-	secrets clean compose-smoke build terraform-init terraform-apply day
+	secrets clean compose-smoke build terraform-init terraform-apply day e2e
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 setup: system-deps sync test-tools ## install everything the suite needs on this machine (idempotent)
 
@@ -42,6 +42,11 @@ lint: ## ruff (lint and format), hadolint, compose schema
 
 test: setup ## every test of every service and package, plus the static checks
 	@scripts/run_tests.sh
+
+# The stack binds fixed ports, so one end-to-end run at a time per machine (the lock also serialises the
+# local-stack tests of `make test`).
+e2e: setup ## the local stack up, the cross-service flows and faults against it (tests/e2e), then down
+	@flock /tmp/suite-localstack.lock $(PY) -m pytest tests/e2e -p no:cacheprovider -rA $(ARGS)
 
 up: setup ## the whole suite: docker compose when an engine answers, else the local stack
 	@scripts/up.sh

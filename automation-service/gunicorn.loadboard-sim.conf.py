@@ -6,7 +6,8 @@ page from blocking the other portal.
 
 import os
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8010')}"
+# All interfaces, so that a container is reachable; the local stack sets HOST=127.0.0.1.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8010')}"  # nosec B104
 workers = 1
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 120

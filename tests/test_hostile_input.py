@@ -142,3 +142,76 @@ def test_gunicorn_limits_answer_problem_json_before_the_app(tmp_path) -> None:
         assert b"Content-Type: application/problem+json" in head, head
         assert json.loads(body)["status"] == status
     assert fine.startswith(b"HTTP/1.1 200 ")
+
+
+def forged_tokens(settings) -> dict[str, str]:
+    """R4: every way of presenting a token the suite did not issue, or no longer accepts."""
+    import base64
+    import time
+
+    import jwt
+
+    secret = settings.jwt_secret.get_secret_value()
+    now = int(time.time())
+    good = {"sub": "attacker", "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "scope": "user"}
+    good |= {"iat": now, "nbf": now, "exp": now + 600}
+
+    def signed(claims: dict, key: str = secret, algorithm: str = settings.jwt_algorithm) -> str:
+        return jwt.encode(claims, key, algorithm=algorithm)
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    def unsigned(claims: dict, alg: str = "none") -> str:
+        return f"{part({'alg': alg, 'typ': 'JWT'})}.{part(claims)}."
+
+    valid = signed(good)
+    head, body, signature = valid.split(".")
+    return {
+        "none-algorithm": unsigned(good),
+        "none-algorithm-uppercase": unsigned(good, alg="NONE"),
+        "wrong-key": signed(good, key="another-key-of-the-same-length-" + "x" * 40),
+        "other-hmac-algorithm": signed(good, algorithm="HS512" if settings.jwt_algorithm != "HS512" else "HS384"),
+        "expired": signed({**good, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600}),
+        "wrong-audience": signed({**good, "aud": "another-suite"}),
+        "wrong-issuer": signed({**good, "iss": "somebody-else"}),
+        "no-expiry": signed({k: v for k, v in good.items() if k != "exp"}),
+        "tampered-claims": f"{head}.{part({**good, 'sub': 'admin', 'scope': 'service'})}.{signature}",
+        "signature-stripped": f"{head}.{body}.",
+        "not-a-jwt": "' OR 1=1 --",
+    }
+
+
+def test_forged_expired_and_tampered_tokens_are_401_on_every_protected_route(service_app) -> None:
+    """R4 on every service and every operation that needs a token, not only on one sample route."""
+    name, app = service_app
+    client = app.test_client()
+    document = client.get("/openapi.json").get_json()
+    protected = [
+        (path, method)
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+        if "security" in op and op["security"]
+    ]
+    assert protected, f"{name} documents no protected operation"
+    for attack, token in forged_tokens(app.config["SETTINGS"]).items():
+        for path, method in protected:
+            response = client.open(
+                fill_path(path), method=method.upper(), headers={"Authorization": f"Bearer {token}"}, json={}
+            )
+            where = f"{name} {method.upper()} {path} with a {attack} token"
+            assert response.status_code == 401, f"{where} answered {response.status_code}"
+            assert response.mimetype == "application/problem+json", where
+            assert "WWW-Authenticate" in response.headers, where
+
+
+def test_a_genuine_token_passes_where_the_forged_ones_fail(service_app) -> None:
+    """The control for the test above: the same routes with a token the suite issued are not refused as 401."""
+    name, app = service_app
+    client = app.test_client()
+    token = issue_token(app.config["SETTINGS"], "hostile-input-test")[0]
+    document = client.get("/openapi.json").get_json()
+    gets = [path for path, ops in document["paths"].items() if "security" in ops.get("get", {})]
+    for path in gets:
+        response = client.get(fill_path(path), headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code != 401, f"{name} GET {path} refused a genuine token"

@@ -60,7 +60,8 @@ def settings_for(service: str, default_port: int) -> dict:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     os.environ.setdefault("SERVICE_NAME", service)
     return {
-        "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', default_port)}",
+        # All interfaces, so that a container is reachable; the local stack sets HOST=127.0.0.1.
+        "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', default_port)}",  # nosec B104
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
         "worker_class": "servicekit.gunicorn_conf.ProblemJsonWorker",
         "threads": int(os.environ.get("GUNICORN_THREADS", "4")),
@@ -69,7 +70,7 @@ def settings_for(service: str, default_port: int) -> dict:
         "accesslog": None,  # servicekit writes one JSON access line per request
         "errorlog": "-",
         # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers (gunicorn's own advice).
-        "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,  # noqa: S108
+        "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,  # noqa: S108  # nosec B108
         # One control socket per user by default: six services on one host would fight over it.
         "control_socket_disable": True,
         "post_fork": die_with_master,
