@@ -94,11 +94,12 @@ def main() -> None:
     for document in benchmarks:
         for f in document["figures"]:
             verdict = "met" if f["met"] else f"**missed** ({f['gap']})" if f["gap"] else "**missed**"
-            if f["goal"] == "reported":
+            if f["goal"].startswith("reported"):
                 verdict = "reported"
             rows.append(
                 f"| {f['target']} | {f['what']} | {_number(f['value'])} {f['unit']} | "
-                f"{f['baseline_what']}: {_number(f['baseline'])} | {f['goal']} | {verdict} | "
+                f"{f['baseline_what']}{'' if f['baseline'] is None else ': ' + _number(f['baseline'])} | "
+                f"{f['goal']} | {verdict} | "
                 f"[{document['benchmark']}]({document['benchmark']}.md) |"
             )
     load_before = ", ".join(f"{x:.2f}" for x in machine["load_average_before"])
