@@ -78,7 +78,7 @@ run: sync ## one service in the foreground: make run SERVICE=fleet-api
 worker: sync ## the audit worker's event consumer in the foreground
 	@$(PY) scripts/localstack.py worker
 
-bench: setup ## benchmarks; results in bench/results/
+bench: system-deps sync ## every benchmark (BENCH_QUICK=1: short rounds); one table in bench/results/README.md
 	@scripts/run_bench.sh
 
 compose-smoke: ## docker compose up --wait, the demo against it, logs kept on failure, down -v (needs Docker)

@@ -29,6 +29,7 @@ from pathlib import Path
 from automation_service.adapters.browser import ExtractionOptions, WarmBrowser
 from automation_service.adapters.portals import Credentials, JBHuntPortal, LandstarPortal
 from automation_service.settings import Settings
+from benchkit import Figure, record  # bench/ is on the path of a script run from it
 from testkit.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +233,33 @@ def main() -> None:
         + "\n"
     )
     print("\n".join(lines))
+    record(
+        "automation_run",
+        [
+            Figure(
+                "P4",
+                "extraction run, both portals concurrently (median wall time)",
+                round(median("both", 0), 2),
+                "s",
+                "the slower portal alone, s",
+                round(slower, 2),
+                f"<= {RATIO_TARGET}x the slower alone",
+                ratio <= RATIO_TARGET,
+                "" if ratio <= RATIO_TARGET else f"{ratio:.2f}x, {verdict}",
+            ),
+            Figure(
+                "P4",
+                "browser memory, both portals (peak PSS)",
+                round(peak_pss),
+                "MB",
+                "one portal alone, peak PSS MB",
+                round(max(max(s[1] for s in samples[n]) for n in ("jbhunt", "landstar"))),
+                f"<= {MEMORY_TARGET_MB} MB",
+                peak_pss <= MEMORY_TARGET_MB,
+                "" if peak_pss <= MEMORY_TARGET_MB else memory_verdict,
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchkit import Figure, record  # bench/ is on the path of a script run from it
+
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # one access line per request would dominate the timings
 
 from flask import request  # noqa: E402
@@ -94,7 +96,7 @@ def pct(samples: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "300")))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_REQUESTS", "300")))
     args = parser.parse_args()
 
     settings = Settings(
@@ -176,6 +178,33 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
+    record(
+        "gpt_overhead",
+        [
+            Figure(
+                "P5",
+                "gpt-service own overhead, 100 loads, no model (p50)",
+                round(overhead, 2),
+                "ms",
+                "bare endpoint of the same app echoing the body, p50 ms",
+                round(statistics.median(floor), 2),
+                f"<= {TARGET_MS:.0f} ms",
+                overhead <= TARGET_MS,
+                "" if overhead <= TARGET_MS else f"missed by {overhead - TARGET_MS:.2f} ms",
+            ),
+            Figure(
+                "P5",
+                "prompt size growth exponent, 200 -> 3,200 loads",
+                round(exponent, 2),
+                "(1 = linear)",
+                "tokens at 200 loads",
+                by_count[200],
+                "sublinear (< 1)",
+                exponent < 1,
+                "" if exponent < 1 else "not sublinear",
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, g, request
 
 from .errors import ApiProblem
 from .settings import ServiceSettings
@@ -118,7 +118,10 @@ def _unauthorized(detail: str) -> ApiProblem:
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
+    return _bearer(request.headers.get("Authorization", ""))
+
+
+def _bearer(header: str) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -151,20 +154,37 @@ def require_scope(scope: str) -> Callable:
     return decorate
 
 
-def install_guard(app: Flask, settings: ServiceSettings) -> None:
-    """Every endpoint needs a bearer token unless it is marked public (health, metrics, docs...)."""
+def token_guard(app: Flask, settings: ServiceSettings) -> Callable[[Request], None]:
+    """The check every request passes: a bearer token unless the endpoint is public (health, metrics, docs...)."""
+    # Whether an endpoint is public never changes once the app serves, so it is looked up once per endpoint.
+    public_endpoints: dict[str, bool] = {}
 
-    @app.before_request
-    def _require_token() -> None:
-        endpoint = request.endpoint
-        if endpoint is None or endpoint in ALWAYS_PUBLIC or request.method == "OPTIONS":
+    def is_public(endpoint: str) -> bool:
+        known = public_endpoints.get(endpoint)
+        if known is None:
+            view = app.view_functions.get(endpoint)
+            known = endpoint in ALWAYS_PUBLIC or (view is not None and spec_of(view).public)
+            public_endpoints[endpoint] = known
+        return known
+
+    def check(current: Request) -> None:
+        rule = current.url_rule
+        if rule is None or current.method == "OPTIONS" or is_public(rule.endpoint):
             return  # unknown routes and methods fall through to their 404/405
-        view = current_app.view_functions.get(endpoint)
-        if view is not None and spec_of(view).public:
-            return
-        token = bearer_token()
+        token = _bearer(current.environ.get("HTTP_AUTHORIZATION", ""))
         if token is None:
             raise _unauthorized(
                 "Send an 'Authorization: Bearer <token>' header; tokens come from fleet-api's POST /auth/login."
             )
         g.claims = verify_token(settings, token)
+
+    return check
+
+
+def install_guard(app: Flask, settings: ServiceSettings) -> None:
+    """Every endpoint needs a bearer token unless it is marked public."""
+    check = token_guard(app, settings)
+
+    @app.before_request
+    def _require_token() -> None:
+        check(request._get_current_object())  # type: ignore[attr-defined]

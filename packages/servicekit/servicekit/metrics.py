@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP metrics from prometheus-flask-exporter plus labelled domain metrics.
+"""Prometheus metrics: per-route HTTP metrics (prometheus-flask-exporter's names and labels) plus labelled
+domain metrics.
 
 Under gunicorn, ``PROMETHEUS_MULTIPROC_DIR`` is set by the shared gunicorn configuration before any
 worker starts, and every worker writes its samples there, so one scrape sees all workers.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from flask import Flask, Response
 from prometheus_client import (
@@ -20,7 +22,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_flask_exporter import PrometheusMetrics
 
 from .validation import endpoint
 
@@ -54,17 +55,51 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def setup_metrics(app: Flask, service: str) -> PrometheusMetrics:
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class HttpMetrics:
+    """The HTTP metrics prometheus-flask-exporter exported, under the same names and labels (dashboards and
+    alerts query them), observed by servicekit's request layer. Label children are kept per label values:
+    looking one up costs more than the observation itself."""
+
+    def __init__(self, registry: CollectorRegistry, service: str):
+        self.registry = registry
+        self.service = service
+        self.duration = Histogram(
+            "flask_http_request_duration_seconds",
+            "Flask HTTP request duration in seconds",
+            ("method", "endpoint", "status", "service"),
+            registry=registry,
+        )
+        self.total = Counter(
+            "flask_http_request_total",
+            "Total number of HTTP requests",
+            ("method", "status", "service"),
+            registry=registry,
+        )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        if method not in _METHODS:
+            method = "other"  # any word is a method to a client: the label set stays bounded
+        key = (method, endpoint, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.duration.labels(method, endpoint, str(status), self.service),
+                self.total.labels(method, str(status), self.service),
+            )
+            self._children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()
+
+
+def setup_metrics(app: Flask, service: str) -> HttpMetrics:
     # Each app gets its own registry for the HTTP metrics, so tests can build many apps in one process.
     app_registry = CollectorRegistry(auto_describe=True)
-    metrics = PrometheusMetrics(
-        app,
-        registry=app_registry,
-        path=None,
-        group_by="endpoint",
-        default_labels={"service": service},
-        excluded_paths=["/metrics"],
-    )
+    metrics = HttpMetrics(app_registry, service)
+    app.extensions["servicekit.http_metrics"] = metrics
 
     @endpoint(summary="Prometheus metrics of every worker", media_type="text/plain")
     def render() -> Response:
