@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import jobs
-from servicekit import counter
+from servicekit import counter, histogram
 
 from ..domain.audit import EVENT_TYPES, FleetEvent, audit_document, notification
 from .notify import Notifier
@@ -17,6 +17,14 @@ log = logging.getLogger("audit_worker.consumer")
 _recorded = counter(
     "audit_events_recorded_total", "Fleet events seen by the audit, new or duplicate", ["type", "outcome"]
 )
+_lag = histogram(
+    "audit_event_lag_seconds",
+    "From the event's occurred_at in fleet-api to its audit document being stored (new documents only)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)
+for _type in EVENT_TYPES:
+    for _outcome in ("new", "duplicate"):
+        _recorded.labels(_type, _outcome)
 
 
 class AuditHandler:
@@ -35,6 +43,8 @@ class AuditHandler:
     def __call__(self, event: FleetEvent, context: jobs.JobContext) -> None:
         document, new = self.store.record(audit_document(context.id, event, self.clock()))
         _recorded.labels(event.type, "new" if new else "duplicate").inc()
+        if new:
+            _lag.observe(max((self.clock() - event.occurred_at).total_seconds(), 0.0))
         if document.get("notifiedAt") is None:
             subject, body = notification(event)
             self.notifier.notify(event.type, str(event.driver_id), str(event.load_id), subject, body)
