@@ -109,7 +109,7 @@ def test_prometheus_scrapes_each_service_where_compose_runs_it(root, compose):
         assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:{port}"]
         assert jobs[name].get("metrics_path", "/metrics") == "/metrics"
         assert compose["services"][name]["environment"]["PORT"] == str(port)
-    assert config["rule_files"] == ["alerts.yml"]
+    assert config["rule_files"] == ["rules.yml", "alerts.yml"]
 
 
 def test_alert_rules_query_exported_metrics(root, exported_metrics):
