@@ -181,9 +181,11 @@ def wait_for_scrape_and_rules() -> None:
 
 
 def _since(stamp: str) -> float:
+    """Prometheus' RFC 3339 time (nanoseconds, Z) as a Unix time."""
     from datetime import datetime
 
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")[:26] + "+00:00").timestamp()
+    whole, fraction = re.match(r"(.*?T\d\d:\d\d:\d\d)(\.\d+)?", stamp).groups()
+    return datetime.fromisoformat(whole + "+00:00").timestamp() + float(fraction or 0)
 
 
 def test_every_dashboard_query_and_recording_rule_returns_data(stack, tmp_path):
