@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -93,14 +94,15 @@ def run(command: list[str], env: dict[str, str], timeout: float) -> subprocess.C
 
 
 @pytest.fixture()
-def stack(tmp_path_factory):
+def stack():
     if not shutil.which("prometheus"):
         pytest.skip("prometheus is not installed (make setup installs the Debian package)")
     busy = [port for port in STACK_PORTS if port_in_use(port)]
     if busy:
         pytest.skip(f"ports {busy} are taken (a running `make up`?); this test needs the stack's own ports")
-    state = tmp_path_factory.mktemp("observed-stack")
-    state.chmod(0o755)  # the postgres user must reach its data folder
+    # Not under pytest's own temporary folder (0700): the postgres user must reach its data folder.
+    state = Path(tempfile.mkdtemp(prefix="suite-observed-"))
+    state.chmod(0o755)
     with FakeOpenAI(model_answer) as model:
         env = {
             **os.environ,
