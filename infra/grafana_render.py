@@ -94,7 +94,7 @@ def http_panels(job: str, calls_out: bool) -> tuple[Panel, ...]:
         panels += [
             Panel(
                 "Outgoing calls by target and outcome",
-                one(f"sum by (target, outcome) (rate({client}s_total{s}[{RATE}]))", "{{target}} {{outcome}}"),
+                one(zero(f"sum by (target, outcome) (rate({client}s_total{s}[{RATE}]))"), "{{target}} {{outcome}}"),
                 "reqps",
             ),
             Panel(
@@ -364,7 +364,8 @@ DOMAIN = {
     "bakery-service": bakery_service,
     "audit-worker": audit_worker,
 }
-CALLS_OUT = {"automation-service", "bakery-service", "gpt-service"}
+# Services that call another through servicekit's HttpClient (gpt-service's model calls have their own panels).
+CALLS_OUT = {"automation-service", "bakery-service"}
 
 # The one figure per service the overview shows beside the HTTP ones.
 HEADLINES = {

@@ -165,6 +165,13 @@ def drive_the_demo_flows(env: dict[str, str]) -> None:
         time.sleep(1)
         status = requests.get(run_url, headers=headers, timeout=10).json()
     assert status["status"] == "succeeded", status
+    # The bakery page's sign-in, forwarded to fleet-api: bakery-service's outgoing call.
+    signed_in = requests.post(
+        "http://127.0.0.1:8004/ui/login",
+        json={"email": "demo@fleet.example", "password": "demo-password"},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200, signed_in.text
 
 
 def wait_for_scrape_and_rules() -> None:
