@@ -89,7 +89,7 @@ def metric_names(expr: str) -> set[str]:
 
 def run(command: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, (command, done.stdout[-3000:], done.stderr[-3000:])
+    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
 
@@ -112,7 +112,7 @@ def stack():
         }
         python = str(ROOT / ".venv/bin/python")
         try:
-            up = run([python, "scripts/localstack.py", "up", "--timeout", "90"], env, 240)
+            up = run([python, "scripts/localstack.py", "up", "--timeout", "150"], env, 300)
             assert f"Prometheus: {PROMETHEUS}" in up.stdout
             yield env, model
         finally:
