@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,10 +34,9 @@ def concrete(expr: str, minutes: int) -> str:
 
 
 def legend(template: str, labels: dict[str, str]) -> str:
-    text = template
-    for key, value in labels.items():
-        text = text.replace("{{" + key + "}}", value)
-    return text or "value"
+    """Grafana's legend: {{label}} filled in, a label the series lacks left empty (the `or vector(0)` zero)."""
+    text = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: labels.get(m.group(1), ""), template).strip()
+    return text or "none yet (0)"
 
 
 def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> list[dict]:
@@ -75,7 +75,8 @@ def render(prometheus: str, minutes: int, out: Path) -> int:
                 axis.axhline(step_["value"], color=step_["color"], linestyle="--", linewidth=0.8)
         if unit == "percentunit":
             axis.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        axis.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
+        axis.set_xlim(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+        axis.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if minutes <= 15 else "%H:%M", tz=UTC))
         axis.tick_params(labelsize=7)
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
