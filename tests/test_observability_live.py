@@ -225,6 +225,10 @@ def test_every_dashboard_query_and_recording_rule_returns_data(stack, tmp_path):
                 unknown.append(f"{board} / {title}: {name}")
         if not query(expr)["result"]:
             empty.append(f"{board} / {title}: {expr}")
+    # What the 5xx-share panels show, for the record of a run (-rA prints it).
+    errors = 'sum by (job, endpoint, status) (increase(flask_http_request_duration_seconds_count{status=~"5.."}[15m]))'
+    for series in query(errors)["result"]:
+        print("5xx answered:", series["metric"], series["value"][1])
     assert not unknown, "metrics no service exports:\n" + "\n".join(unknown)
     assert not empty, f"{len(empty)} queries returned nothing:\n" + "\n".join(empty)
     assert len(dashboard_queries()) > 70
