@@ -234,7 +234,7 @@ def test_every_dashboard_query_and_recording_rule_returns_data(stack, tmp_path):
     assert len(dashboard_queries()) > 70
 
     picture = tmp_path / "overview.png"
-    run([sys.executable, "scripts/render_overview.py", "--minutes", "5", "--out", str(picture)], env, 60)
+    run([sys.executable, "scripts/render_overview.py", "--minutes", "3", "--out", str(picture)], env, 60)
     assert picture.stat().st_size > 10_000
     if os.environ.get("OVERVIEW_PNG"):
         shutil.copy(picture, Path(os.environ["OVERVIEW_PNG"]))

@@ -26,8 +26,11 @@ outcomes = counter(
     "fleet_assignment_requests_total", "Assignment attempts and transitions by outcome", ["action", "outcome"]
 )
 rule_conflicts = counter("fleet_rule_conflicts_total", "Requests refused with 409, by the rule that refused", ["rule"])
+# Known label values start at zero, so Prometheus' increase() counts the first of each too.
 for _rule in Conflict.RULES:
     rule_conflicts.labels(_rule)
+for _outcome in ("201", "409", "404", "error"):
+    outcomes.labels("assign", _outcome)
 
 
 @contextmanager
