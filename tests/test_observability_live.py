@@ -175,9 +175,10 @@ def drive_the_demo_flows(env: dict[str, str]) -> None:
 
 
 def wait_for_scrape_and_rules() -> None:
-    """Until every target is up after the flows, and the recording rules have been evaluated since."""
+    """Until every target was scraped twice after the flows, and the recording rules evaluated since."""
     deadline = time.monotonic() + 60
-    flows_done = time.time()
+    # Two scrapes after the flows (5 s apart on the local stack): rate() needs two samples of a new series.
+    flows_done = time.time() + 6
     while time.monotonic() < deadline:
         targets = requests.get(f"{PROMETHEUS}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
         scraped = all(t["health"] == "up" and _since(t["lastScrape"]) > flows_done for t in targets)

@@ -52,6 +52,8 @@ _seconds = histogram(
 # Known label values start at zero, so a dashboard shows 0 rather than nothing before the first run.
 for _outcome in ("completed", "resumed", "replayed", "unknown_drivers"):
     _runs.labels(_outcome)
+for _stage in ("load", "classify", "match", "claim", "write", "total"):
+    _seconds.labels(_stage)
 
 
 def now_iso() -> str:
