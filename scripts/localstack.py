@@ -44,6 +44,7 @@ HOST = "127.0.0.1"
 MAILDEV = ROOT / ".tools/maildev/node_modules/.bin/maildev"
 
 PG_PORT, REDIS_PORT, AWS_PORT, PROMETHEUS_PORT, LOADBOARD_SIM_PORT = 5432, 6379, 4566, 9090, 8010
+RELAY_METRICS_PORT = 9101
 SMTP_PORT, INBOX_PORT = 1025, 8025
 
 
@@ -137,7 +138,12 @@ def processes() -> list[Process]:
         ),
         *(gunicorn(service) for service in SERVICES),
         # The outbox relay publishes fleet events written in fleet-api's transactions to the bus.
-        Process("fleet-relay", f"{VENV_BIN / 'python'} -m fleet_api.relay", directory=ROOT / "fleet-api"),
+        Process(
+            "fleet-relay",
+            f"{VENV_BIN / 'python'} -m fleet_api.relay",
+            directory=ROOT / "fleet-api",
+            env={"RELAY_METRICS_PORT": str(RELAY_METRICS_PORT), "RELAY_METRICS_ADDRESS": HOST},
+        ),
         # The two loadboard portals' stand-in, which the extraction runs log into.
         Process(
             "loadboard-sim",
@@ -409,12 +415,17 @@ def create_database() -> None:
 
 
 def write_prometheus_config() -> Path:
-    """The compose scrape configuration (one job per service), pointed at the local ports."""
+    """The compose scrape configuration (one job per service and the relay) and its recording rules and
+    alerts (infra/prometheus), pointed at the local ports."""
+    targets = [(s.name, s.port) for s in SERVICES] + [("fleet-relay", RELAY_METRICS_PORT)]
     jobs = "".join(
-        f"  - job_name: {s.name}\n    static_configs:\n      - targets: ['{HOST}:{s.port}']\n" for s in SERVICES
+        f"  - job_name: {name}\n    static_configs:\n      - targets: ['{HOST}:{port}']\n" for name, port in targets
     )
+    rules = "".join(f"  - {ROOT / 'infra/prometheus' / name}\n" for name in ("rules.yml", "alerts.yml"))
     config = STATE / "prometheus.yml"
-    config.write_text(f"global:\n  scrape_interval: 5s\nscrape_configs:\n{jobs}")
+    config.write_text(
+        f"global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\nrule_files:\n{rules}scrape_configs:\n{jobs}"
+    )
     return config
 
 

@@ -74,7 +74,7 @@ fi
 
 if command -v promtool >/dev/null 2>&1; then
   run promtool-config promtool check config infra/prometheus/prometheus.yml
-  run promtool-rules promtool check rules infra/prometheus/alerts.yml
+  run promtool-rules promtool check rules infra/prometheus/rules.yml infra/prometheus/alerts.yml
   run promtool-test-rules promtool test rules infra/prometheus/alerts.test.yml
 else
   echo "FAIL  promtool: not installed (make setup installs the Debian package prometheus)"

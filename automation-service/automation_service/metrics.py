@@ -14,6 +14,18 @@ EXTRACTION_SECONDS = histogram(
     ["portal", "outcome"],
     buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300),
 )
+RUN_SECONDS = histogram(
+    "automation_run_duration_seconds",
+    "Wall time of one extraction run, both portals and the summaries, by outcome",
+    ["outcome"],
+    buckets=(5, 10, 20, 30, 60, 120, 300, 600),
+)
+PAGE_SECONDS = histogram(
+    "automation_page_load_duration_seconds",
+    "Time for one portal page to load (navigation to DOM ready), by portal",
+    ["portal"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
 RETRIES = counter(
     "automation_retries_total", "Retries by target (login, navigation, gpt-service)", ["portal", "target"]
 )
@@ -28,3 +40,7 @@ BROWSER_FAILURES = counter(
 ARTIFACTS = counter(
     "automation_failure_artifacts_total", "Failure screenshots/HTML saved, by outcome", ["portal", "outcome"]
 )
+
+# Known outcomes start at zero, so dashboards and alerts see 0 rather than no series before the first run.
+for _outcome in ("succeeded", "partial", "failed"):
+    RUNS.labels(_outcome)

@@ -101,6 +101,7 @@ class RunManager:
                 errors=errors,
             )
             metrics.RUNS.labels(status.value).inc()
+            metrics.RUN_SECONDS.labels(status.value).observe(time.perf_counter() - started)
             log.info(
                 "run %s finished %s in %.1f s: %d loads, %d summaries",
                 run_id,

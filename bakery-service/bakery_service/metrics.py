@@ -1,6 +1,8 @@
 """bakery-service's domain metrics (served on /metrics next to the HTTP ones)."""
 
-from servicekit import counter
+from servicekit import counter, gauge
+
+from .adapters.integrations import NAMES
 
 CAKES = counter("bakery_cakes_total", "Cake recipes created and deleted", ["event"])
 ORDERS = counter("bakery_orders_total", "Orders by event: placed, ready, cancelled", ["event"])
@@ -10,4 +12,25 @@ ACTIONS = counter(
     "Outbox actions tried, by integration and outcome (done, retry, failed)",
     ["integration", "outcome"],
 )
+NOTIFICATIONS = counter("bakery_notifications_total", "Customer notifications sent, by channel", ["channel"])
 WEBHOOKS = counter("bakery_jira_webhooks_total", "Jira webhook deliveries, by outcome", ["outcome"])
+# Read from the outbox by every worker's processor loop: all see the same table, so the highest is the truth.
+PENDING = gauge(
+    "bakery_pending_actions", "Outbox actions waiting to be sent, by integration", ["integration"], "livemax"
+)
+OLDEST_PENDING = gauge(
+    "bakery_oldest_pending_action_age_seconds",
+    "Age of the oldest action still waiting, by integration (0 when none waits)",
+    ["integration"],
+    "livemax",
+)
+NOTIFICATION_CHANNELS = ("email", "slack")
+
+# Known label values start at zero, so dashboards and alerts see 0 rather than no series at all.
+for _event in ("placed", "ready", "cancelled"):
+    ORDERS.labels(_event)
+for _integration in NAMES:
+    for _outcome in ("done", "retry", "failed"):
+        ACTIONS.labels(_integration, _outcome)
+for _channel in NOTIFICATION_CHANNELS:
+    NOTIFICATIONS.labels(_channel)

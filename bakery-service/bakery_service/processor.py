@@ -23,7 +23,7 @@ from .adapters import postgres as pg
 from .adapters.integration_errors import IntegrationError, NotConfigured
 from .adapters.integrations import NAMES, IntegrationClients
 from .adapters.postgres import BakeryStore
-from .metrics import ACTIONS
+from .metrics import ACTIONS, NOTIFICATION_CHANNELS, NOTIFICATIONS, OLDEST_PENDING, PENDING
 from .orders import email_notice
 from .outbox import add_action
 from .settings import Settings
@@ -127,7 +127,17 @@ class OutboxProcessor:
             # Its log lines (and a follow-up action it writes) carry the id of the request that caused it.
             with request_id_context(row.get("request_id")):
                 self._send(dict(row))
+        self.measure_backlog()
         return tried
+
+    def measure_backlog(self) -> None:
+        """The pending-actions gauges, from the outbox itself (every integration, configured or not)."""
+        with self.store.read() as conn:
+            backlog = pg.pending_backlog(conn)
+        for name in NAMES:
+            count, age = backlog.get(name, (0, 0.0))
+            PENDING.labels(name).set(count)
+            OLDEST_PENDING.labels(name).set(age)
 
     def _send(self, row: dict[str, Any]) -> None:
         integration, action = row["integration"], row["action"]
@@ -149,6 +159,8 @@ class OutboxProcessor:
                     outcome.then(conn)
                 pg.finish(conn, row["id"], json.dumps(outcome.result))
             ACTIONS.labels(integration, "done").inc()
+            if integration in NOTIFICATION_CHANNELS:
+                NOTIFICATIONS.labels(integration).inc()
             log.info("outbox action %s (%s.%s) done", row["id"], integration, action)
 
     def _settle_error(

@@ -36,6 +36,9 @@ MAX_ROUNDS = 5
 
 _runs = counter("dispatch_assign_runs_total", "POST /assign runs by outcome", ["outcome"])
 _assigned = counter("dispatch_packages_assigned_total", "Packages assigned by /assign")
+_unassigned = counter(
+    "dispatch_packages_unassigned_total", "Packages of the day no driver of a completed /assign run could take"
+)
 _conflicts = counter("dispatch_claim_conflicts_total", "Packages another run claimed first")
 _abandoned = counter(
     "dispatch_abandoned_runs_completed_total", "Runs cut short and never retried, completed by another"
@@ -46,6 +49,11 @@ _seconds = histogram(
     ["stage"],
     buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+# Known label values start at zero, so a dashboard shows 0 rather than nothing before the first run.
+for _outcome in ("completed", "resumed", "replayed", "unknown_drivers"):
+    _runs.labels(_outcome)
+for _stage in ("load", "classify", "match", "claim", "write", "total"):
+    _seconds.labels(_stage)
 
 
 def now_iso() -> str:
@@ -134,7 +142,9 @@ def assign(
     _assigned.inc(len(own) - len(earlier))
     _runs.labels("completed" if not earlier else "resumed").inc()
     _seconds.labels("total").observe(time.perf_counter() - started)
-    return _response(request, package_ids, {**claims, **own}, run_id)
+    response = _response(request, package_ids, {**claims, **own}, run_id)
+    _unassigned.inc(len(response.unassigned_packages))
+    return response
 
 
 _completed_runs: set[tuple[str, str]] = set()

@@ -25,6 +25,12 @@ from .wiring import Dependencies
 outcomes = counter(
     "fleet_assignment_requests_total", "Assignment attempts and transitions by outcome", ["action", "outcome"]
 )
+rule_conflicts = counter("fleet_rule_conflicts_total", "Requests refused with 409, by the rule that refused", ["rule"])
+# Known label values start at zero, so Prometheus' increase() counts the first of each too.
+for _rule in Conflict.RULES:
+    rule_conflicts.labels(_rule)
+for _outcome in ("201", "409", "404", "error"):
+    outcomes.labels("assign", _outcome)
 
 
 @contextmanager
@@ -33,6 +39,8 @@ def _counted(action: str, success: str) -> Iterator[None]:
         yield
     except DomainError as exc:
         outcomes.labels(action, str(exc.status)).inc()
+        if isinstance(exc, Conflict):
+            rule_conflicts.labels(exc.rule).inc()
         raise
     except BaseException:
         outcomes.labels(action, "error").inc()
@@ -59,10 +67,10 @@ def assign(deps: Dependencies, driver_id: UUID, load_id: UUID) -> Row:
                 # or makes it fail, never a silent overwrite.
                 load = repo.set_load_status(conn, load_id, LoadStatus.ASSIGNED, only_from=LoadStatus.OPEN)
                 if load is None:
-                    raise Conflict("The load is no longer open.")
+                    raise Conflict("The load is no longer open.", "load_not_open")
                 driver = repo.set_driver_status(conn, driver_id, DriverStatus.ON_LOAD, only_from=DriverStatus.AVAILABLE)
                 if driver is None:
-                    raise Conflict("The driver is no longer available.")
+                    raise Conflict("The driver is no longer available.", "driver_busy")
                 event = rules.assignment_event(
                     AssignmentStatus.ASSIGNED, assignment, driver, load, assignment["assigned_at"]
                 )

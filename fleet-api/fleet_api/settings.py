@@ -20,3 +20,6 @@ class Settings(ServiceSettings):
     demo_user_email: str = "demo@fleet.example"
     # Empty disables the demo user.
     demo_user_password: SecretStr = SecretStr("demo-password")
+    # The outbox relay's own /metrics (backlog, events published) for Prometheus; 0 turns it off.
+    relay_metrics_port: int = 9101
+    relay_metrics_address: str = "0.0.0.0"  # noqa: S104 - scraped from Prometheus' container

@@ -24,3 +24,7 @@ PROMPT_TOKENS = histogram(
 SUMMARY_SECONDS = histogram(
     "gpt_summary_duration_seconds", "Time to answer one summary, model call included, by outcome.", ["outcome"]
 )
+
+# Every outcome starts at zero, so Prometheus' increase() counts the first summary of each kind too.
+for _outcome in ("model", "fallback", "cache"):
+    REQUESTS.labels(_outcome)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import jobs
 from jobs.spi import REQUEST_ID_ATTRIBUTE
-from servicekit import counter
+from servicekit import counter, histogram
 
 from ..domain.audit import EVENT_TYPES, FleetEvent, audit_document, notification
 from .notify import Notifier
@@ -18,6 +18,14 @@ log = logging.getLogger("audit_worker.consumer")
 _recorded = counter(
     "audit_events_recorded_total", "Fleet events seen by the audit, new or duplicate", ["type", "outcome"]
 )
+_lag = histogram(
+    "audit_event_lag_seconds",
+    "From the event's occurred_at in fleet-api to its audit document being stored (new documents only)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)
+for _type in EVENT_TYPES:
+    for _outcome in ("new", "duplicate"):
+        _recorded.labels(_type, _outcome)
 
 
 class AuditHandler:
@@ -43,6 +51,8 @@ class AuditHandler:
             "recorded" if new else "already recorded",
             extra={"event_id": context.id, "event_type": event.type, "load_id": str(event.load_id)},
         )
+        if new:
+            _lag.observe(max((self.clock() - event.occurred_at).total_seconds(), 0.0))
         if document.get("notifiedAt") is None:
             subject, body = notification(event)
             self.notifier.notify(event.type, str(event.driver_id), str(event.load_id), subject, body)

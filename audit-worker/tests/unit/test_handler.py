@@ -144,3 +144,26 @@ def test_filters_and_order(store):
 
 def test_handles_every_fleet_event_type():
     assert set(EVENT_TYPES) == {"load.assigned", "load.completed", "load.cancelled"}
+
+
+def test_the_lag_from_event_to_record_is_observed_for_new_documents_only(store):
+    from datetime import UTC, datetime, timedelta
+
+    from prometheus_client import REGISTRY
+
+    def lag() -> tuple[float, float]:
+        return (
+            REGISTRY.get_sample_value("audit_event_lag_seconds_count") or 0.0,
+            REGISTRY.get_sample_value("audit_event_lag_seconds_sum") or 0.0,
+        )
+
+    occurred = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    handler = AuditHandler(store, FakeNotifier(), clock=lambda: occurred + timedelta(seconds=3))
+    dispatcher = jobs.Dispatcher(jobs.JobRegistry(), MockBus())
+    handler.register(dispatcher.registry)
+    count, total = lag()
+    event = {**fleet_event(), "occurred_at": occurred.isoformat()}
+    job = jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4()))
+    dispatcher.deliver(job)
+    dispatcher.deliver(job)
+    assert lag() == (count + 1, pytest.approx(total + 3.0))

@@ -84,4 +84,6 @@ def test_concurrent_starts_on_two_workers_make_one_run(stack):
     assert 'automation_browser_failures_total{outcome="layout",portal="landstar"} 1.0' in metrics
     assert 'automation_browser_launches_total{outcome="success"} 1.0' in metrics
     assert 'automation_gpt_calls_total{outcome="success"} 1.0' in metrics
+    assert 'automation_run_duration_seconds_count{outcome="partial"} 1.0' in metrics
+    assert 'automation_page_load_duration_seconds_count{portal="jbhunt"}' in metrics
     assert requests.get(f"{url}/readyz", timeout=5).status_code == 200

@@ -335,6 +335,16 @@ def outbox_counts(conn: Connection) -> dict[str, dict[str, int]]:
     return counts
 
 
+def pending_backlog(conn: Connection) -> dict[str, tuple[int, float]]:
+    """Per integration: actions still pending, and the age in seconds of the oldest."""
+    rows = _all(
+        conn,
+        "SELECT integration, count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at)) AS age "
+        "FROM bakery.outbox WHERE state = 'pending' GROUP BY integration",
+    )
+    return {r["integration"]: (int(r["n"]), float(r["age"])) for r in rows}
+
+
 def last_results(conn: Connection) -> dict[str, RowMapping]:
     rows = _all(
         conn,

@@ -209,3 +209,30 @@ def test_the_batch_command_runs_the_scheduled_batch_once_a_day(app, two_orders, 
     again = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
     assert again.exit_code == 0 and "nothing to batch" in again.output
     assert len(outbox("jira")) == 1
+
+
+def _sample(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_backlog_gauges_follow_the_outbox(client, two_orders, processor, fakes) -> None:
+    client.post("/batches/run")
+    fakes.jira.configured = False
+    processor.run_once()
+    assert _sample("bakery_pending_actions", integration="jira") == 1
+    assert _sample("bakery_oldest_pending_action_age_seconds", integration="jira") >= 0
+    assert _sample("bakery_pending_actions", integration="slack") == 0
+    fakes.jira.configured = True
+    processor.run_once()
+    assert _sample("bakery_pending_actions", integration="jira") == 0
+    assert _sample("bakery_oldest_pending_action_age_seconds", integration="jira") == 0
+
+
+def test_a_ready_notice_counts_as_a_notification_of_its_channel(client, two_orders, processor, fakes) -> None:
+    before = _sample("bakery_notifications_total", channel="slack")
+    fakes.slack.answers["find_user"] = "U0CAKE"
+    client.post(f"/orders/{two_orders[0]}/ready")
+    processor.run_once()
+    assert _sample("bakery_notifications_total", channel="slack") - before == 1

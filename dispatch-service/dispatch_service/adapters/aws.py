@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from servicekit import ApiProblem
+from servicekit import ApiProblem, counter
 from servicekit.errors import RETRY_AFTER_SECONDS, dependency_unavailable
 from storage import StorageError
 
@@ -35,6 +35,28 @@ RETRY_LATER_CODES = {
     "ResourceNotFoundException",
     "NoSuchBucket",
 }
+THROTTLING_CODES = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
+
+_retries = counter("dispatch_dynamodb_retries_total", "DynamoDB attempts botocore repeated (throttling, 5xx, network)")
+_throttles = counter("dispatch_dynamodb_throttles_total", "DynamoDB answers that were throttling errors")
+
+
+def _count_retries(parsed: dict | None = None, **_: Any) -> None:
+    # after-call runs for successes and error answers alike, once per call, with the attempts it took.
+    _retries.inc((parsed or {}).get("ResponseMetadata", {}).get("RetryAttempts", 0))
+
+
+def _count_throttles(response: tuple | None = None, **_: Any) -> None:
+    # needs-retry runs once per attempt, so every throttled attempt counts, retried or not.
+    if response is not None and response[1].get("Error", {}).get("Code") in THROTTLING_CODES:
+        _throttles.inc()
+
+
+def _instrumented(boto_client: Any) -> Any:
+    events = boto_client.meta.events
+    events.register("after-call.dynamodb", _count_retries)
+    events.register("needs-retry.dynamodb", _count_throttles)
+    return boto_client
 
 
 def config(settings: Settings) -> Config:
@@ -49,11 +71,15 @@ def config(settings: Settings) -> Config:
 
 
 def client(service: str, settings: Settings) -> Any:
-    return boto3.session.Session().client(service, endpoint_url=settings.aws_endpoint_url, config=config(settings))
+    return _instrumented(
+        boto3.session.Session().client(service, endpoint_url=settings.aws_endpoint_url, config=config(settings))
+    )
 
 
 def resource(service: str, settings: Settings) -> Any:
-    return boto3.session.Session().resource(service, endpoint_url=settings.aws_endpoint_url, config=config(settings))
+    made = boto3.session.Session().resource(service, endpoint_url=settings.aws_endpoint_url, config=config(settings))
+    _instrumented(made.meta.client)
+    return made
 
 
 def error_code(exc: ClientError) -> str:

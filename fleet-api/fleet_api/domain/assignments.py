@@ -41,21 +41,21 @@ def check_assignable(
 ) -> None:
     """Raise ``Conflict`` when this driver may not take this load now."""
     if driver_has_active_load or driver_status == DriverStatus.ON_LOAD:
-        raise Conflict("The driver already has an active load; complete or cancel it first.")
+        raise Conflict("The driver already has an active load; complete or cancel it first.", "driver_busy")
     if driver_status == DriverStatus.INACTIVE:
-        raise Conflict("The driver is inactive and cannot take loads.")
+        raise Conflict("The driver is inactive and cannot take loads.", "driver_inactive")
     if load_has_active_driver or load_status == LoadStatus.ASSIGNED:
-        raise Conflict("The load is already assigned to a driver.")
+        raise Conflict("The load is already assigned to a driver.", "load_taken")
     if load_status != LoadStatus.OPEN:
-        raise Conflict(f"The load is {load_status} and cannot be assigned.")
+        raise Conflict(f"The load is {load_status} and cannot be assigned.", "load_not_open")
 
 
 def conflict_for_constraint(constraint: str | None) -> Conflict | None:
     """The 409 a unique-index violation means, or None when it is not one of the rule's indexes."""
     if constraint == DRIVER_INDEX:
-        return Conflict("The driver already has an active load; complete or cancel it first.")
+        return Conflict("The driver already has an active load; complete or cancel it first.", "driver_busy")
     if constraint == LOAD_INDEX:
-        return Conflict("The load is already assigned to a driver.")
+        return Conflict("The load is already assigned to a driver.", "load_taken")
     return None
 
 

@@ -21,6 +21,13 @@ class Conflict(DomainError):
     status = 409
     title = "Conflict"
 
+    # Which rule refused: a bounded label of fleet_rule_conflicts_total.
+    RULES = ("driver_busy", "driver_inactive", "load_taken", "load_not_open", "transition")
+
+    def __init__(self, detail: str, rule: str = "transition"):
+        super().__init__(detail)
+        self.rule = rule
+
 
 class InvalidCredentials(DomainError):
     status = 401

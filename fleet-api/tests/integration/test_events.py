@@ -79,17 +79,41 @@ def test_nothing_is_lost_while_the_bus_is_down(client, auth, settings):
     assert relay.run_once() == 2 and relay.pending() == 0
 
 
+def _sample(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_relay_measures_the_backlog_even_while_the_bus_is_down(client, auth, settings):
+    _assign_and_complete(client, auth)
+    published = _sample("fleet_outbox_published_events_total")
+    bus = RecordingProvider()
+    bus.down = True
+    relay = _relay(settings, bus)
+    with pytest.raises(jobs.PublishError):
+        relay.run_once()
+    assert _sample("fleet_outbox_pending_events") == relay.pending() >= 2
+    bus.down = False
+    while relay.run_once():
+        pass
+    assert _sample("fleet_outbox_pending_events") == 0
+    assert _sample("fleet_outbox_published_events_total") - published >= 2
+
+
 def test_a_refused_assignment_writes_no_event(client, auth, settings):
     driver = client.post("/drivers", json={"name": "Ann", "licenseNumber": unique("L")}, headers=auth).get_json()
     loads = [
         client.post("/loads", json={"origin": "A", "destination": "B", "cargoType": "c"}, headers=auth).get_json()
         for _ in range(2)
     ]
+    busy = _sample("fleet_rule_conflicts_total", rule="driver_busy")
     for load in loads:
         client.post("/assignments", json={"driverId": driver["id"], "loadId": load["id"]}, headers=auth)
     bus = RecordingProvider()
     _relay(settings, bus).run_once()
     assert [j.type for j in bus.published] == ["load.assigned"]
+    assert _sample("fleet_rule_conflicts_total", rule="driver_busy") - busy == 1
 
 
 def _audit_app(provider, store):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from ... import metrics
 from ...settings import Settings
 from .base import Credentials, Portal
 from .jbhunt import JBHuntPortal
 from .landstar import LandstarPortal
 
 ADAPTERS: dict[str, type[Portal]] = {"jbhunt": JBHuntPortal, "landstar": LandstarPortal}
+# Every portal's count starts at zero, so Prometheus' increase() counts a run's first loads too.
+for _name in ADAPTERS:
+    metrics.LOADS_EXTRACTED.labels(_name)
 
 
 def build_portals(settings: Settings) -> list[Portal]:

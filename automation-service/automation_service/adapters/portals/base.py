@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from ... import metrics
 from ...domain.loads import Load, parse_int, parse_local_time, parse_place, parse_price
 from ...domain.runs import PortalFailure
 
@@ -78,6 +80,7 @@ class Portal(ABC):
         return printed or None
 
     async def goto(self, page: Page, url: str) -> Response | None:
+        started = time.perf_counter()
         try:
             response = await page.goto(url, wait_until="domcontentloaded", timeout=self.timeout_ms)
         except PlaywrightTimeout:
@@ -88,6 +91,7 @@ class Portal(ABC):
             raise PortalFailure(
                 "navigation", f"{self.name}: {url}: {exc.message.splitlines()[0]}", retryable=True
             ) from None
+        metrics.PAGE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         check_status(self.name, url, response)
         return response
 
