@@ -7,12 +7,14 @@ Starts the stack on its fixed ports: run under `flock /tmp/suite-localstack.lock
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import tempfile
 import time
 import xmlrpc.client
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,26 +63,32 @@ def all_ready() -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def stack():
+@contextlib.contextmanager
+def running_local_stack(prefix: str, up_timeout: float, before_down: Callable[[Path], None] | None = None):
+    """`localstack.py up` in a state folder of its own on the stack's fixed ports, then `down`, and proof that
+    no process or port is left behind. ``before_down`` checks the stack's files while it still runs."""
     busy = [port for port in STACK_PORTS if port_in_use(port)]
     if busy:
-        pytest.skip(f"ports {busy} are taken (a running `make up`?); this test needs the stack's own ports")
-    state_dir = Path(tempfile.mkdtemp(prefix="suite-faults-"))
+        pytest.skip(f"ports {busy} are taken (a running `make up`?); these tests need the stack's own ports")
+    state_dir = Path(tempfile.mkdtemp(prefix=prefix))
     state_dir.chmod(0o755)  # the postgres user must reach its data folder
     env = {**os.environ, "SUITE_STATE_DIR": str(state_dir)}
+    started = time.monotonic()
     up = subprocess.run(
-        [PYTHON, "scripts/localstack.py", "up", "--timeout", "120"],
+        [PYTHON, "scripts/localstack.py", "up", "--timeout", str(up_timeout)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=up_timeout + 180,
     )
     pids: set[int] = set()
     try:
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        print(f"local stack up in {time.monotonic() - started:.1f}s")
         yield Stack(state_dir)
+        if before_down is not None:
+            before_down(state_dir)
         stack = Stack(state_dir)
         pids = {int((state_dir / "supervisord.pid").read_text())}
         for info in stack.rpc.getAllProcessInfo():
@@ -97,6 +105,12 @@ def stack():
         time.sleep(0.2)
     assert not [pid for pid in pids if alive(pid)]
     assert not [port for port in STACK_PORTS if port_in_use(port)]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with running_local_stack("suite-faults-", up_timeout=240) as running:
+        yield running
 
 
 def call(method: str, url: str, token: str | None = None, timeout: float = 60, **kwargs) -> requests.Response:

@@ -568,6 +568,16 @@ def terraform_blocks(folder: Path | None = None) -> dict[str, list]:
     return merged
 
 
+def terraform_resource(tf: dict, kind: str, name: str) -> dict:
+    found = [block[kind][name] for block in tf["resource"] if kind in block and name in block[kind]]
+    assert len(found) == 1, f"{kind}.{name}"
+    return found[0]
+
+
+def terraform_locals(tf: dict) -> dict:
+    return {k: v for block in tf["locals"] for k, v in block.items()}
+
+
 def _first(value):
     return value[0] if isinstance(value, list) and value else value
 

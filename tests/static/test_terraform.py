@@ -14,31 +14,16 @@ WORKSPACES = {"dev", "test", "prod"}
 @pytest.fixture(scope="module")
 def tf(root) -> dict:
     """Every block of every .tf file, merged by block type."""
-    merged: dict[str, list] = {}
-    for path in sorted((root / "infra" / "terraform").glob("*.tf")):
-        with path.open(encoding="utf-8") as handle:
-            for block_type, blocks in hcl2.load(handle, serialization_options=OPTIONS).items():
-                merged.setdefault(block_type, []).extend(blocks)
-    return merged
-
-
-def _resource(tf: dict, kind: str, name: str) -> dict:
-    found = [block[kind][name] for block in tf["resource"] if kind in block and name in block[kind]]
-    assert len(found) == 1, f"{kind}.{name}"
-    return found[0]
+    return rules.terraform_blocks(root / "infra" / "terraform")
 
 
 def _variables(tf: dict) -> dict:
     return {name: spec for block in tf["variable"] for name, spec in block.items()}
 
 
-def _locals(tf: dict) -> dict:
-    return {k: v for block in tf["locals"] for k, v in block.items()}
-
-
 def terraform_table(tf: dict) -> dict:
     """The Terraform table in the shape of DynamoDB's DescribeTable, for comparison."""
-    table = _resource(tf, "aws_dynamodb_table", "delivery_assignments")
+    table = rules.terraform_resource(tf, "aws_dynamodb_table", "delivery_assignments")
     keys = [{"AttributeName": table["hash_key"], "KeyType": "HASH"}]
     if table.get("range_key"):
         keys.append({"AttributeName": table["range_key"], "KeyType": "RANGE"})
@@ -72,7 +57,7 @@ def described_table(description: dict, pitr: bool) -> dict:
 
 
 def test_assignments_table_has_the_keys_dispatch_uses(tf):
-    table = _resource(tf, "aws_dynamodb_table", "delivery_assignments")
+    table = rules.terraform_resource(tf, "aws_dynamodb_table", "delivery_assignments")
     assert (table["hash_key"], table["range_key"]) == ("driver_id", "package_id")
     assert terraform_table(tf)["indexes"]["by_date_status"]["keys"][0]["AttributeName"] == "assignment_date"
     assert table["point_in_time_recovery"][0]["enabled"] is True
@@ -122,16 +107,16 @@ def test_names_agree_with_dispatch_settings(tf):
 
 
 def test_logs_bucket_is_private_encrypted_and_versioned(tf):
-    access = _resource(tf, "aws_s3_bucket_public_access_block", "operational_logs")
+    access = rules.terraform_resource(tf, "aws_s3_bucket_public_access_block", "operational_logs")
     assert all(
         access[k] is True
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
-    versioning = _resource(tf, "aws_s3_bucket_versioning", "operational_logs")
+    versioning = rules.terraform_resource(tf, "aws_s3_bucket_versioning", "operational_logs")
     assert versioning["versioning_configuration"][0]["status"] == "Enabled"
-    sse = _resource(tf, "aws_s3_bucket_server_side_encryption_configuration", "operational_logs")
+    sse = rules.terraform_resource(tf, "aws_s3_bucket_server_side_encryption_configuration", "operational_logs")
     assert sse["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"]
-    ownership = _resource(tf, "aws_s3_bucket_ownership_controls", "operational_logs")
+    ownership = rules.terraform_resource(tf, "aws_s3_bucket_ownership_controls", "operational_logs")
     assert ownership["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
 
 
@@ -144,7 +129,7 @@ def test_provider_reaches_localstack_through_variables(tf):
 
 
 def test_every_workspace_has_settings_and_a_tfvars_file(tf, root):
-    assert set(_locals(tf)["environments"]) == WORKSPACES
+    assert set(rules.terraform_locals(tf)["environments"]) == WORKSPACES
     tfvars = {p.stem for p in (root / "infra" / "terraform" / "environments").glob("*.tfvars")}
     assert tfvars == WORKSPACES
     declared = set(_variables(tf))
@@ -155,10 +140,10 @@ def test_every_workspace_has_settings_and_a_tfvars_file(tf, root):
 
 
 def test_an_unknown_workspace_is_refused(tf):
-    guard = _resource(tf, "terraform_data", "workspace_guard")
+    guard = rules.terraform_resource(tf, "terraform_data", "workspace_guard")
     condition = guard["lifecycle"][0]["precondition"][0]["condition"]
     assert "local.environment != null" in condition
-    assert "lookup(local.environments, terraform.workspace, null)" in _locals(tf)["environment"]
+    assert "lookup(local.environments, terraform.workspace, null)" in rules.terraform_locals(tf)["environment"]
 
 
 def test_compose_applies_the_dev_workspace(compose):

@@ -14,53 +14,38 @@ OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=Fa
 
 @pytest.fixture(scope="module")
 def tf(root) -> dict:
-    merged: dict[str, list] = {}
-    for path in sorted((root / "infra" / "terraform" / "aws").glob("*.tf")):
-        with path.open(encoding="utf-8") as handle:
-            for block_type, blocks in hcl2.load(handle, serialization_options=OPTIONS).items():
-                merged.setdefault(block_type, []).extend(blocks)
-    return merged
-
-
-def _resource(tf: dict, kind: str, name: str) -> dict:
-    found = [block[kind][name] for block in tf["resource"] if kind in block and name in block[kind]]
-    assert len(found) == 1, f"{kind}.{name}"
-    return found[0]
-
-
-def _locals(tf: dict) -> dict:
-    return {k: v for block in tf["locals"] for k, v in block.items()}
+    return rules.terraform_blocks(root / "infra" / "terraform" / "aws")
 
 
 def test_every_service_and_worker_runs_on_fargate(tf):
-    local = _locals(tf)
+    local = rules.terraform_locals(tf)
     assert set(local["services"]) == set(rules.SERVICES)
     assert {name: spec["port"] for name, spec in local["services"].items()} == rules.SERVICES
     assert set(local["workers"]) == {"fleet-relay", "audit-consumer"}
-    service = _resource(tf, "aws_ecs_service", "service")
+    service = rules.terraform_resource(tf, "aws_ecs_service", "service")
     assert service["for_each"] == "${local.services}" and service["launch_type"] == "FARGATE"
     (network,) = service["network_configuration"]
     assert network["assign_public_ip"] is False and "aws_subnet.private" in network["subnets"]
-    worker = _resource(tf, "aws_ecs_service", "worker")
+    worker = rules.terraform_resource(tf, "aws_ecs_service", "worker")
     assert worker["for_each"] == "${local.workers}"
     assert worker["network_configuration"][0]["assign_public_ip"] is False
-    task = _resource(tf, "aws_ecs_task_definition", "process")
+    task = rules.terraform_resource(tf, "aws_ecs_task_definition", "process")
     assert task["requires_compatibilities"] == ["FARGATE"] and task["network_mode"] == "awsvpc"
 
 
 def test_containers_are_read_only_non_root_and_log_to_cloudwatch(tf):
-    base = _locals(tf)["container_base"]
+    base = rules.terraform_locals(tf)["container_base"]
     assert base["readonlyRootFilesystem"] is True and base["user"] == "10001:10001"
-    task = _resource(tf, "aws_ecs_task_definition", "process")
+    task = rules.terraform_resource(tf, "aws_ecs_task_definition", "process")
     definition = task["container_definitions"]
     assert "awslogs" in definition and "aws_cloudwatch_log_group.process" in definition
     assert "aws_secretsmanager_secret.suite" in definition  # secrets by reference, never by value
-    groups = _resource(tf, "aws_cloudwatch_log_group", "process")
+    groups = rules.terraform_resource(tf, "aws_cloudwatch_log_group", "process")
     assert groups["kms_key_id"] == "${aws_kms_key.main.arn}"
 
 
 def test_secrets_live_in_secrets_manager_without_values(tf):
-    secret = _resource(tf, "aws_secretsmanager_secret", "suite")
+    secret = rules.terraform_resource(tf, "aws_secretsmanager_secret", "suite")
     assert secret["for_each"] == "${local.secret_names}" and secret["kms_key_id"] == "${aws_kms_key.main.arn}"
     versions = [b for b in tf["resource"] if "aws_secretsmanager_secret_version" in b]
     # The one value Terraform writes is derived from a generated token, never a literal.
@@ -68,41 +53,41 @@ def test_secrets_live_in_secrets_manager_without_values(tf):
         for spec in block["aws_secretsmanager_secret_version"].values():
             assert "${random_password." in spec["secret_string"]
     for name in ("jwt_secret", "database_url", "openai_api_key", "jira_api_token", "github_token"):
-        assert any(name in spec["secrets"] for spec in _locals(tf)["services"].values()), name
+        assert any(name in spec["secrets"] for spec in rules.terraform_locals(tf)["services"].values()), name
 
 
 def test_database_and_cache_are_private_and_encrypted(tf):
-    db = _resource(tf, "aws_db_instance", "postgres")
+    db = rules.terraform_resource(tf, "aws_db_instance", "postgres")
     assert db["publicly_accessible"] is False and db["storage_encrypted"] is True
     assert db["manage_master_user_password"] is True and "password" not in db
     assert db["engine"] == "postgres"
-    redis = _resource(tf, "aws_elasticache_replication_group", "redis")
+    redis = rules.terraform_resource(tf, "aws_elasticache_replication_group", "redis")
     assert redis["at_rest_encryption_enabled"] is True and redis["transit_encryption_enabled"] is True
     subnet_groups = [
-        _resource(tf, "aws_db_subnet_group", "main"),
-        _resource(tf, "aws_elasticache_subnet_group", "main"),
+        rules.terraform_resource(tf, "aws_db_subnet_group", "main"),
+        rules.terraform_resource(tf, "aws_elasticache_subnet_group", "main"),
     ]
     assert all("aws_subnet.private" in group["subnet_ids"] for group in subnet_groups)
 
 
 def test_public_entry_is_https_behind_waf(tf):
-    https = _resource(tf, "aws_lb_listener", "https")
+    https = rules.terraform_resource(tf, "aws_lb_listener", "https")
     assert https["protocol"] == "HTTPS" and https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
-    redirect = _resource(tf, "aws_lb_listener", "http_redirect")
+    redirect = rules.terraform_resource(tf, "aws_lb_listener", "http_redirect")
     assert redirect["default_action"][0]["type"] == "redirect"
-    assert _resource(tf, "aws_wafv2_web_acl_association", "alb")["resource_arn"] == "${aws_lb.main.arn}"
-    rule = _resource(tf, "aws_lb_listener_rule", "service")
+    assert rules.terraform_resource(tf, "aws_wafv2_web_acl_association", "alb")["resource_arn"] == "${aws_lb.main.arn}"
+    rule = rules.terraform_resource(tf, "aws_lb_listener_rule", "service")
     assert rule["for_each"] == "${local.services}"
 
 
 def test_the_bakery_batch_runs_daily_at_six_utc(tf):
-    schedule = _resource(tf, "aws_scheduler_schedule", "bakery_batch")
+    schedule = rules.terraform_resource(tf, "aws_scheduler_schedule", "bakery_batch")
     assert schedule["schedule_expression"] == "cron(0 6 * * ? *)"
     assert schedule["schedule_expression_timezone"] == "UTC"
 
 
 def test_three_workspaces_with_their_variables(tf, root):
-    environments = _locals(tf)["environments"]
+    environments = rules.terraform_locals(tf)["environments"]
     assert set(environments) == {"dev", "test", "prod"}
     assert environments["prod"]["deletion_protection"] is True and environments["prod"]["db_multi_az"] is True
     folder = root / "infra" / "terraform" / "aws" / "environments"
