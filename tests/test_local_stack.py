@@ -66,14 +66,15 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
 
 
-def assert_prometheus_scrapes_all_six() -> None:
+def assert_prometheus_scrapes_every_process() -> None:
     deadline = time.monotonic() + 30
     healthy: dict[str, str] = {}
     while time.monotonic() < deadline:
         answer = requests.get("http://127.0.0.1:9090/api/v1/targets", timeout=5).json()
         targets = answer["data"]["activeTargets"]
         healthy = {t["labels"]["job"]: t["health"] for t in targets}
-        if healthy == {name: "up" for name in SERVICES}:
+        # The six services and the fleet relay, which serves its own /metrics.
+        if healthy == {name: "up" for name in [*SERVICES, "fleet-relay"]}:
             return
         time.sleep(1)
     raise AssertionError(f"prometheus targets: {healthy}")
@@ -165,7 +166,7 @@ def test_up_serves_every_service_and_down_stops_everything(state_dir: Path) -> N
             metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
             assert "flask_http_request_duration_seconds_bucket" in metrics, name
         if shutil.which("prometheus"):
-            assert_prometheus_scrapes_all_six()
+            assert_prometheus_scrapes_every_process()
         assert_fleet_walkthrough_reaches_the_audit_trail()
         assert_extraction_run_stores_both_portals()
         assert_no_secret_in_logs(state_dir)
