@@ -35,7 +35,7 @@ sync: ## the one virtualenv (.venv) with every service and package editable, fro
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	@flock /tmp/trucking-suite-uv.lock $(UV) sync --all-packages --frozen --quiet
 
-lint: ## ruff (lint and format), hadolint, compose schema
+lint: ## ruff (lint and format) and the static checks: Dockerfiles, compose, workflows, Kubernetes, Terraform, Prometheus
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@scripts/static_checks.sh
