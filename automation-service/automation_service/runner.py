@@ -159,6 +159,7 @@ def extraction_options(settings: Settings) -> ExtractionOptions:
         backoff_seconds=settings.retry_backoff_seconds,
         backoff_max_seconds=settings.retry_backoff_max_seconds,
         block_resources=settings.block_resources,
+        run_timeout_seconds=settings.run_timeout_seconds,
     )
 
 

@@ -1,6 +1,6 @@
 """automation-service settings: servicekit's base plus the service's own (environment or *_FILE)."""
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from servicekit import ServiceSettings
 
 
@@ -30,6 +30,8 @@ class Settings(ServiceSettings):
     browser_idle_seconds: int = 900
     # Images, fonts, stylesheets, media and other hosts' requests are refused: the extraction reads none of them.
     block_resources: bool = True
+    # One run's extraction, both portals and their retries, before it ends with the portals failed.
+    run_timeout_seconds: float = Field(default=600.0, gt=0)
     navigation_timeout_ms: int = 15_000
     # How long a loaded page may take to show an element the adapter needs before the layout counts as changed.
     layout_timeout_ms: int = 5_000

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -66,6 +67,9 @@ class ExtractionOptions:
     backoff_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     block_resources: bool = True
+    # The whole extraction, every portal and retry included: past it the run ends with the portals failed,
+    # rather than waiting on a browser that stopped answering.
+    run_timeout_seconds: float = 600.0
 
 
 async def _noop_progress(portal: str, fields: dict) -> None:
@@ -147,10 +151,23 @@ class WarmBrowser:
                 portals, self.options, progress=progress, save_artifacts=save_artifacts, browser=browser
             )
 
+        future = self.submit(work)
         try:
-            return self.run(work)
+            return future.result(self.options.run_timeout_seconds)
         except PlaywrightError as exc:
             return browser_failure(portals, self.options, exc)
+        except FutureTimeout:
+            future.cancel()
+            self._discard_browser()
+            reason = f"the extraction did not finish within {self.options.run_timeout_seconds:g} s"
+            log.warning("%s; the browser is closed and the next run launches a new one", reason)
+            return [PortalResult(portal.name, error=reason, error_kind="timeout") for portal in portals]
+
+    def _discard_browser(self) -> None:
+        with self._lock:
+            loop = self._loop
+        if loop is not None:
+            asyncio.run_coroutine_threadsafe(self._shutdown(stop_playwright=False), loop)
 
     def close(self, timeout: float = 10.0) -> None:
         with self._lock:

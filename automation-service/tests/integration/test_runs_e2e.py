@@ -46,6 +46,8 @@ def service(db, migrated_db_url, clean_sim, gpt_service_url, files):
             "retry_backoff_seconds": 0.05,
             "retry_backoff_max_seconds": 0.2,
             "gpt_max_attempts": 2,
+            # Well inside pytest's own timeout: a run that stops answering ends as failed portals, not a hang.
+            "run_timeout_seconds": 120,
             "gpt_timeout_seconds": 20,
         }
         values.update(overrides)

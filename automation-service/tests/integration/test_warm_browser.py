@@ -173,3 +173,22 @@ def test_a_portal_context_fetches_only_documents_scripts_and_xhr_of_the_portal(b
         else:  # the same page without the routing: what the blocking saves
             assert fetched >= {"/site.css", "/brand.woff2", "/logo.png"}
             assert {request.path for request, _ in other.log} >= {"/tracker.js", "/pixel.gif"}
+
+
+def test_a_run_that_stops_answering_ends_at_its_deadline_and_the_next_run_works(warm, clean_sim, make_portals):
+    browser = warm(run_timeout_seconds=2.0)
+
+    async def launched(_browser) -> None:
+        return None
+
+    browser.run(launched)  # the launch is not part of what the deadline measures here
+    clean_sim.faults.arm("jbhunt", "slow", stage="login", times=3)  # 5 s per sign-in, past the 2 s deadline
+    started = time.monotonic()
+    results = browser.extract(make_portals(clean_sim.url))
+    elapsed = time.monotonic() - started
+    assert [(r.portal, r.error_kind) for r in results] == [("jbhunt", "timeout"), ("landstar", "timeout")]
+    assert "did not finish within 2 s" in results[0].error
+    assert elapsed < 4.5, elapsed
+    clean_sim.faults.clear()
+    browser.run(launched)  # the stuck browser was discarded: a new one, again outside the deadline
+    _assert_every_portal_read(browser.extract(make_portals(clean_sim.url)))
