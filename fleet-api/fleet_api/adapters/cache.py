@@ -45,6 +45,10 @@ PAGE_PREFIX = "fleet:loads:page:"
 _requests = counter(
     "fleet_loads_cache_requests_total", "GET /loads answers by cache result and source", ["result", "source"]
 )
+# Children looked up once: a labels() lookup costs more than the increment on the warm path.
+_hit_local = _requests.labels("hit", "local")
+_hit_redis = _requests.labels("hit", "redis")
+_miss_postgres = _requests.labels("miss", "postgres")
 _errors = counter("fleet_loads_cache_errors_total", "Redis failures of the loads cache by operation", ["operation"])
 _invalidations = counter(
     "fleet_loads_cache_invalidations_total",
@@ -75,8 +79,7 @@ class CachedPage:
 class _LocalEntry:
     generation: bytes
     expires_at: float
-    etag: str
-    body: bytes
+    page: CachedPage  # built once, handed out as is (it is frozen)
 
 
 def etag_of(body: bytes) -> str:
@@ -153,7 +156,7 @@ class LoadsCache:
         if self.mode == "local":
             page = self._local_page(part)
             if page is not None:
-                _requests.labels("hit", "local").inc()
+                _hit_local.inc()
                 return page
         if self._open:
             return self._from_postgres(fill, count=True)
@@ -172,10 +175,10 @@ class LoadsCache:
         if stored is not None:
             etag, _, body = stored.partition(b"\n")
             self._remember(epoch, generation, part, etag.decode(), body, pttl)
-            _requests.labels("hit", "redis").inc()
+            _hit_redis.inc()
             return CachedPage(body, etag.decode(), True, "redis")
         page = self._from_postgres(fill, count=False)
-        _requests.labels("miss", "postgres").inc()
+        _miss_postgres.inc()
         try:
             self._redis.set(key, page.etag.encode() + b"\n" + page.body, ex=self.ttl)
         except redis.RedisError as exc:
@@ -187,7 +190,7 @@ class LoadsCache:
     def _from_postgres(self, fill: Callable[[], bytes], count: bool) -> CachedPage:
         body = fill()
         if count:
-            _requests.labels("miss", "postgres").inc()
+            _miss_postgres.inc()
         return CachedPage(body, etag_of(body), False, "postgres")
 
     def _current_generation(self) -> bytes:
@@ -210,7 +213,7 @@ class LoadsCache:
             if entry.expires_at <= time.monotonic():
                 del self._local[part]
                 return None
-            return CachedPage(entry.body, entry.etag, True, "local")
+            return entry.page
 
     def _remember(self, epoch: int, generation: bytes, part: str, etag: str, body: bytes, pttl: int) -> None:
         if self.mode != "local" or pttl is None or pttl <= 0:
@@ -221,7 +224,8 @@ class LoadsCache:
             if self._generation != generation:
                 self._local.clear()
                 self._generation = generation
-            self._local[part] = _LocalEntry(generation, time.monotonic() + pttl / 1000, etag, body)
+            page = CachedPage(body, etag, True, "local")
+            self._local[part] = _LocalEntry(generation, time.monotonic() + pttl / 1000, page)
 
     def _tracking_ok(self) -> bool:
         """Drain invalidations; (re)connect the tracker when due. Call with the lock held."""

@@ -92,3 +92,71 @@ def test_an_error_escaping_the_app_is_still_logged_once(settings) -> None:
     assert _samples_of(plumbing.metrics.registry, "flask_http_request_total") == {
         _labels(method="GET", status="500"): 1
     }
+
+
+def test_the_access_line_is_the_line_logging_would_write(app, settings) -> None:
+    """The access line skips the logging machinery; what it writes must not differ from what the
+    servicekit.access logger writes with the same fields, escaping included."""
+    import logging
+
+    from servicekit.logs import write_access_line
+
+    path = '/items/caf\u00e9 "quoted" \\ back\nslash'
+    write_access_line("GET", path, "/items/<x>", 200, 1.25, "req-fast")
+    logging.getLogger("servicekit.access").info(
+        "%s %s %s",
+        "GET",
+        path,
+        200,
+        extra={
+            "request_id": "req-slow",
+            "method": "GET",
+            "path": path,
+            "route": "/items/<x>",
+            "status": 200,
+            "duration_ms": 1.25,
+        },
+    )
+    write_access_line("POST", "/x", None, 404, 0.0, "req-none")
+    raw = (settings.log_dir / "sample.log").read_text().splitlines()
+    fast, slow, unmatched = (json.loads(line) for line in raw[-3:])
+    assert list(fast) == list(slow), "same fields, same order"
+    assert {**fast, "request_id": None, "ts": None} == {**slow, "request_id": None, "ts": None}
+    assert fast["path"] == path and fast["message"] == f"GET {path} 200" and fast["level"] == "info"
+    assert all(ord(ch) < 128 for ch in raw[-3]), "escaped like json.dumps, one physical line"
+    assert unmatched["route"] is None and unmatched["status"] == 404
+
+
+def test_the_access_line_follows_the_level_of_its_logger(app, client, auth, settings) -> None:
+    import logging
+
+    access = logging.getLogger("servicekit.access")
+    access.setLevel(logging.WARNING)
+    try:
+        client.get("/items", headers={**auth, "X-Request-ID": "req-quiet"})
+    finally:
+        access.setLevel(logging.NOTSET)
+    client.get("/items", headers={**auth, "X-Request-ID": "req-loud"})
+    ids = [line["request_id"] for line in _access_lines(settings)]
+    assert ids == ["req-loud"]
+
+
+def test_request_ids_differ_between_forked_workers() -> None:
+    """Request ids come from the random module's generator, which every forked process reseeds: two
+    gunicorn workers forked from one master must not hand out the same ids."""
+    import os
+
+    from servicekit.app import _new_request_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a worker's first ids
+        os.write(write, " ".join(_new_request_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 4096).decode().split()
+    os.close(read)
+    parent = [_new_request_id() for _ in range(3)]
+    assert len(child) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", rid) for rid in child + parent)
+    assert not set(child) & set(parent)
