@@ -2,8 +2,9 @@
 
 Every variant runs under the same gunicorn settings (servicekit's: 2 workers x 4 threads unless
 WEB_CONCURRENCY/GUNICORN_THREADS say otherwise) on a throwaway Postgres and Redis, and is measured
-with wrk on loopback, authenticated like a client would be. The variants take turns, several rounds,
-and each figure is the median of its rounds, so a machine busy with something else hurts all alike.
+with wrk on loopback, authenticated like a client would be, wrk on one CPU and the servers on the others.
+The variants take turns, several rounds, and each figure is the median of its rounds, so a machine busy
+with something else hurts all alike.
 
 - bare:    a plain Flask app returning the bytes of the warm response (the P1 reference)
 - kit:     the same bytes from a servicekit app (JWT check, request id, access log, metrics), no cache:
@@ -372,7 +373,9 @@ def write_results(
 Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu_model}), load average before the run
 {os.getloadavg()[0]:.1f}. gunicorn {workers} workers x {threads} threads (gthread) for every variant; wrk -t2
 -c{args.connections}, {args.rounds} rounds of {args.seconds} s per variant taken in turns, medians shown;
-authenticated requests; the page is 20 loads ({body_size} bytes). wrk shares the CPUs with the servers.
+authenticated requests; the page is 20 loads ({body_size} bytes). wrk runs on CPU {WRK_CPU}, every server on
+CPU(s) {", ".join(map(str, sorted(SERVER_CPUS)))} (the sweep below excepted), so each round measures what the
+servers spend.
 fleet-api's LOG_LEVEL={os.environ.get("BENCH_LOG_LEVEL", "INFO")} (INFO: one JSON access line per request).
 
 | variant | req/s | vs bare | p50 ms | p90 ms | p99 ms | req/s per round |
@@ -380,8 +383,8 @@ fleet-api's LOG_LEVEL={os.environ.get("BENCH_LOG_LEVEL", "INFO")} (INFO: one JSO
 {rows}
 
 P1 (warm >= {TARGET}x bare, median of per-round ratios): **{ratio:.2f}x**, {verdict}.
-Rounds run again because the CPUs were more than {MAX_IDLE:.0%} idle (wrk's keep-alive connections piled on one
-gunicorn worker): {", ".join(f"{name} {count}" for name, count in retried.items())}.
+Rounds run again because the servers' CPUs were more than {MAX_IDLE:.0%} idle (the round measured a stall, not the
+requests): {", ".join(f"{name} {count}" for name, count in retried.items())}.
 P1 (servicekit plumbing <= {PLUMBING_TARGET_US:.0f} us in-process): **{plumbing:.0f} us**, {plumbing_verdict}.
 Cache tiers of the shipped variant after the rounds, {sum(sources.values())} requests: {answered} ({tier_note}).
 Naive Redis GET per request: {median["redis"]["rps"] / bare:.2f}x; cold (Postgres): \
