@@ -70,8 +70,8 @@ def wait_ready(url: str, headers: dict[str, str]) -> None:
 # connections piled on one gunicorn worker (they stay with the worker that accepted them), seen here as
 # rounds at a third of the rate for every variant alike. Split, a round measures what the servers spend.
 CPUS = sorted(os.sched_getaffinity(0))
-WRK_CPU = CPUS[-1] if len(CPUS) > 1 else None
-SERVER_CPUS = set(CPUS[:-1]) if len(CPUS) > 1 else set(CPUS)
+WRK_CPU = CPUS[-1] if len(CPUS) > 1 and shutil.which("taskset") else None
+SERVER_CPUS = set(CPUS) - {WRK_CPU}
 
 
 def pin_servers() -> None:
