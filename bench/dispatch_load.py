@@ -593,7 +593,7 @@ def write_results(config: Config, baseline: Phase, loaded: Phase, problems, load
         "packages), both phases' big answers identical, every /update answered 200 and its status is the final "
         "one (no lost update).",
         "",
-        "moto's server is far slower than DynamoDB (about 900 batched and a few hundred conditional single writes"
+        "moto's server is far slower than DynamoDB (one to two thousand batched and a few hundred single writes"
         " per second here, see dispatch_dynamodb.md): the wall time of the big /assign is dominated by its"
         " writes to the emulator, not by the algorithm (dispatch_assign.md).",
         "",
