@@ -4,9 +4,10 @@ Measured side by side in one run, on the simulator served by its own gunicorn pr
 alone, then both concurrently (one Chromium, one context per portal), in the warm browser a worker
 keeps between runs, as the service does. Rounds are interleaved so drift hits all three alike;
 medians compared. The first run, which launches Chromium, is reported on its own. A run that needed
-a retry is counted: on an idle machine there should be none. Browser memory: the peak over the run
-of the summed PSS (proportional set size, so pages shared by Chromium's processes count once) and
-RSS of every Chromium process started by this benchmark.
+a retry is counted: on an idle machine there should be none. Browser memory, sampled in rounds of
+their own that are not timed: the peak over the run of the summed PSS (proportional set size, so pages
+shared by Chromium's processes count once) and RSS of every Chromium process started by this benchmark.
+Each run also reports the CPU time the whole machine spent during it, which bounds the concurrency ratio.
 
     .venv/bin/python bench/automation_run.py [--rounds 5]   # writes bench/results/automation_run.{md,json}
 """
