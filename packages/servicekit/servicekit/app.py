@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from random import getrandbits
+from random import Random
 from time import perf_counter
 from typing import Any
 
@@ -25,11 +26,16 @@ REQUEST_ID_KEY = "servicekit.request_id"
 _UNLOGGED_PATHS = frozenset({"/healthz", "/metrics"})
 
 
+# Request ids need to be unique, not secret: a generator of their own (seeded from the OS, and again in every
+# forked worker, so no two gunicorn workers share a sequence, and nobody's random.seed() touches it) costs no
+# system call, where os.urandom's getrandom(2) released the GIL to the other request threads on every request.
+_ids = Random()
+os.register_at_fork(after_in_child=_ids.seed)
+
+
 def _new_request_id() -> str:
-    # 32 random hex digits, as uuid4().hex gave. An id needs to be unique, not secret: the random module's
-    # generator (reseeded in every forked worker) costs no system call, where os.urandom's getrandom(2)
-    # released the GIL to the other request threads on every request.
-    return f"{getrandbits(128):032x}"
+    # 32 random hex digits, as uuid4().hex gave.
+    return f"{_ids.getrandbits(128):032x}"
 
 
 class _JsonProvider(DefaultJSONProvider):

@@ -142,8 +142,8 @@ def test_the_access_line_follows_the_level_of_its_logger(app, client, auth, sett
 
 
 def test_request_ids_differ_between_forked_workers() -> None:
-    """Request ids come from the random module's generator, which every forked process reseeds: two
-    gunicorn workers forked from one master must not hand out the same ids."""
+    """Request ids come from a generator of servicekit's own, reseeded in every forked process: two gunicorn
+    workers forked from one master must not hand out the same ids."""
     import os
 
     from servicekit.app import _new_request_id
@@ -160,3 +160,14 @@ def test_request_ids_differ_between_forked_workers() -> None:
     parent = [_new_request_id() for _ in range(3)]
     assert len(child) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", rid) for rid in child + parent)
     assert not set(child) & set(parent)
+
+
+def test_request_ids_do_not_follow_the_global_random_seed() -> None:
+    import random
+
+    from servicekit.app import _new_request_id
+
+    random.seed(42)
+    first = _new_request_id()
+    random.seed(42)
+    assert _new_request_id() != first
