@@ -97,17 +97,22 @@ def login() -> str:
     return answer.json()["access_token"]
 
 
+def finished_run(run: dict, headers: dict[str, str], timeout: float = 120) -> dict:
+    """An automation-service run as it stands once it stops running (or as it is when the time is up)."""
+    run_url = f"http://127.0.0.1:8003/runs/{run['id']}"
+    deadline = time.monotonic() + timeout
+    while run["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(1)
+        run = requests.get(run_url, headers=headers, timeout=10).json()
+    return run
+
+
 def assert_extraction_run_stores_both_portals() -> None:
     """Issue 5's end to end: a run against the simulator stores 40 loads with summaries; top 5 insights."""
     headers = {"Authorization": f"Bearer {login()}"}
     started = requests.post("http://127.0.0.1:8003/runs", headers=headers, timeout=10)
     assert started.status_code == 202, started.text
-    run_url = f"http://127.0.0.1:8003/runs/{started.json()['id']}"
-    deadline = time.monotonic() + 120
-    run = started.json()
-    while run["status"] == "running" and time.monotonic() < deadline:
-        time.sleep(1)
-        run = requests.get(run_url, headers=headers, timeout=10).json()
+    run = finished_run(started.json(), headers)
     assert run["status"] == "succeeded", run
     assert run["loads_count"] == 40 and run["summaries_count"] >= 40, run
     top = requests.get("http://127.0.0.1:8003/loads/top-insights", headers=headers, timeout=10)

@@ -24,7 +24,7 @@ import pytest
 import requests
 import yaml
 from suite_support import ROOT, SERVICES
-from test_local_stack import STACK_PORTS, login, port_in_use
+from test_local_stack import STACK_PORTS, finished_run, login, port_in_use
 from testkit.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.integration
@@ -158,12 +158,7 @@ def drive_the_demo_flows(env: dict[str, str]) -> None:
     # fleet walkthrough and audit trail, bakery order/batch/ready/cancel, dispatch /assign and /update
     walk = run(["bash", "scripts/test_endpoints.sh"], {**env, "DISPATCH_DATE": day}, 150)
     assert "All dispatch-service steps passed" in walk.stdout
-    run_url = f"http://127.0.0.1:8003/runs/{started.json()['id']}"
-    deadline = time.monotonic() + 120
-    status = started.json()
-    while status["status"] == "running" and time.monotonic() < deadline:
-        time.sleep(1)
-        status = requests.get(run_url, headers=headers, timeout=10).json()
+    status = finished_run(started.json(), headers)
     assert status["status"] == "succeeded", status
     # The bakery page's sign-in, forwarded to fleet-api: bakery-service's outgoing call.
     signed_in = requests.post(
