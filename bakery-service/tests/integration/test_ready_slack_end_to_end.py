@@ -12,11 +12,24 @@ pytestmark = pytest.mark.integration
 SLACK_TOKEN = "xoxb-bakery-test-token"
 
 
-def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
+def two_orders(settings):
+    """The app with its real wiring, a baker's client, and two orders: one by a customer the bakery's Slack
+    knows (Mr Cakelover), one by a customer it does not (Ms Delicious)."""
     from bakery_service import create_app
-    from bakery_service.processor import OutboxProcessor
     from bakery_service.wiring import build_dependencies
     from servicekit import issue_token
+
+    deps = build_dependencies(settings)
+    client = create_app(settings, deps).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
+    client.post("/cakes", json=CHOCOLATE_CAKE)
+    known = client.post("/orders", json={**BRIEF_ORDER, "customer": "Mr Cakelover"}).get_json()
+    unknown = client.post("/orders", json={**BRIEF_ORDER, "customer": "Ms Delicious"}).get_json()
+    return deps, client, known, unknown
+
+
+def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
+    from bakery_service.processor import OutboxProcessor
 
     slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
     settings = make_settings(
@@ -25,12 +38,7 @@ def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
         smtp_host=maildev.smtp_host,
         smtp_port=maildev.smtp_port,
     )
-    deps = build_dependencies(settings)
-    client = create_app(settings, deps).test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
-    client.post("/cakes", json=CHOCOLATE_CAKE)
-    known = client.post("/orders", json={**BRIEF_ORDER, "customer": "Mr Cakelover"}).get_json()
-    unknown = client.post("/orders", json={**BRIEF_ORDER, "customer": "Ms Delicious"}).get_json()
+    deps, client, known, unknown = two_orders(settings)
     client.post(f"/orders/{known['id']}/ready")
     client.post(f"/orders/{unknown['id']}/ready")
     processor = OutboxProcessor(deps.store, deps.clients, settings)
@@ -55,20 +63,12 @@ def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_i
     import json
 
     import sqlalchemy as sa
-    from bakery_service import create_app
     from bakery_service.processor import OutboxProcessor
-    from bakery_service.wiring import build_dependencies
-    from servicekit import issue_token
 
     slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
     # No SMTP: the e-mail fallback stays pending, and its row shows whose request it belongs to.
     settings = make_settings(slack_bot_token=SLACK_TOKEN, slack_api_url=slack.url, log_dir=tmp_path / "logs")
-    deps = build_dependencies(settings)
-    client = create_app(settings, deps).test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
-    client.post("/cakes", json=CHOCOLATE_CAKE)
-    known = client.post("/orders", json={**BRIEF_ORDER, "customer": "Mr Cakelover"}).get_json()
-    unknown = client.post("/orders", json={**BRIEF_ORDER, "customer": "Ms Delicious"}).get_json()
+    deps, client, known, unknown = two_orders(settings)
     client.post(f"/orders/{known['id']}/ready", headers={"X-Request-ID": "req-ready-known"})
     client.post(f"/orders/{unknown['id']}/ready", headers={"X-Request-ID": "req-ready-unknown"})
     assert OutboxProcessor(deps.store, deps.clients, settings).run_once() == 2
