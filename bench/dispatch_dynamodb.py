@@ -98,9 +98,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "2")))
     args = parser.parse_args()
     port = free_port()
-    moto = start_process(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)], port=port
-    )
+    moto = start_process([sys.executable, "-m", "testkit.aws_twin", "-H", "127.0.0.1", "-p", str(port)], port=port)
     try:
         os.environ.update(
             {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}

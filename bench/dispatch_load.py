@@ -295,7 +295,7 @@ def run_phase(name: str, config: Config, body: bytes, driver_ids: list[str], wit
     log = (workdir / "service.log").open("w")
     try:
         moto = start_process(
-            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(moto_port)],
+            [sys.executable, "-m", "testkit.aws_twin", "-H", "127.0.0.1", "-p", str(moto_port)],
             port=moto_port,
         )
         provision(endpoint)

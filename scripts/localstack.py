@@ -116,7 +116,7 @@ def processes() -> list[Process]:
             " --appendfsync always",
             group="infra",
         ),
-        # moto keeps AWS in memory: serve-aws provisions the table and bucket again after each start.
+        # The AWS twin (moto) keeps AWS in memory: serve-aws provisions the table and bucket again after each start.
         Process("aws", f"{VENV_BIN / 'python'} {ROOT / 'scripts/localstack.py'} serve-aws", group="infra"),
         *(
             [
@@ -627,21 +627,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_aws(args: argparse.Namespace) -> int:
-    """moto's server in the foreground, provisioned after each start (it keeps everything in memory)."""
+    """The AWS twin (testkit.aws_twin: moto with DynamoDB's atomicity) in the foreground, provisioned after each
+    start (it keeps everything in memory)."""
     import signal
     import threading
 
-    from moto.server import ThreadedMotoServer
+    from testkit.aws_twin import make_twin
 
-    server = ThreadedMotoServer(ip_address=HOST, port=AWS_PORT, verbose=False)
-    server.start()
+    server = make_twin(HOST, AWS_PORT)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
     provision_aws({"AWS_ENDPOINT_URL": f"http://{HOST}:{AWS_PORT}"})
-    print(f"moto serving on {HOST}:{AWS_PORT}, provisioned", flush=True)
+    print(f"AWS twin serving on {HOST}:{AWS_PORT}, provisioned", flush=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
-    server.stop()
+    server.shutdown()
     return 0
 
 

@@ -208,13 +208,12 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """Endpoint URL of moto's AWS server (DynamoDB, S3...)."""
+    """Endpoint URL of the suite's AWS twin (moto's server with DynamoDB's atomicity: testkit.aws_twin)."""
     if os.environ.get("TEST_MOTO_URL"):
         yield os.environ["TEST_MOTO_URL"]
         return
     port = free_port()
-    moto = Path(sys.executable).with_name("moto_server")
-    proc = start_process([str(moto), "-H", "127.0.0.1", "-p", str(port)], port=port)
+    proc = start_process([sys.executable, "-m", "testkit.aws_twin", "-H", "127.0.0.1", "-p", str(port)], port=port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
