@@ -26,7 +26,8 @@ def home():
 @public
 @endpoint(summary="The bakery's web page (HTML)", tags=["ui"])
 def page():
-    html = render_template("bakery.html", login_url=deps().settings.auth_login_url)
+    # servicekit adds the security headers of every HTML page (strict CSP, no framing, nosniff, no referrer).
+    html = render_template("bakery.html")
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
@@ -36,13 +37,15 @@ def page():
     summary="Sign in with the suite's login (forwarded to AUTH_LOGIN_URL); answers a bearer token",
     body=LoginRequest,
     response=Token,
-    responses={401: ProblemModel, 503: ProblemModel},
+    responses={401: ProblemModel, 429: ProblemModel, 503: ProblemModel},
     tags=["ui"],
 )
 def login(body: LoginRequest):
     try:
         token = deps().login.login(body.email, body.password)
     except LoginRefused as exc:
-        headers = {"Retry-After": "5"} if exc.status == 503 else None
-        raise ApiProblem(exc.status, "Sign-in failed", exc.detail, headers=headers) from None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise ApiProblem(
+            exc.status, "Sign-in failed", exc.detail, headers=headers, retry_after=exc.retry_after
+        ) from None
     return json_response(Token(access_token=token["access_token"], expires_in=token["expires_in"]))
