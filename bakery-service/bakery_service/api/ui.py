@@ -37,15 +37,13 @@ def page():
     summary="Sign in with the suite's login (forwarded to AUTH_LOGIN_URL); answers a bearer token",
     body=LoginRequest,
     response=Token,
-    responses={401: ProblemModel, 429: ProblemModel, 503: ProblemModel},
+    responses={401: ProblemModel, 503: ProblemModel},
     tags=["ui"],
 )
 def login(body: LoginRequest):
     try:
         token = deps().login.login(body.email, body.password)
     except LoginRefused as exc:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        raise ApiProblem(
-            exc.status, "Sign-in failed", exc.detail, headers=headers, retry_after=exc.retry_after
-        ) from None
+        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        raise ApiProblem(exc.status, "Sign-in failed", exc.detail, headers=headers) from None
     return json_response(Token(access_token=token["access_token"], expires_in=token["expires_in"]))

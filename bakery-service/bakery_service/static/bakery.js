@@ -112,6 +112,15 @@ function statusSentence(error, words) {
   }
 }
 
+// Which input each body field of a form comes from.
+const ORDER_FIELDS = {
+  customer: "order-customer", recipe: "order-recipe", persons: "order-persons",
+  quantity: "order-quantity", extra_ingredients: "order-extras",
+};
+const CAKE_FIELDS = { name: "cake-name", ingredients: "cake-ingredients" };
+const EMPLOYEE_FIELDS = { firstName: "employee-first", lastName: "employee-last", githubUsername: "employee-github" };
+const LOGIN_FIELDS = { email: "login-email", password: "login-password" };
+
 // An API refusal as { byField: Map(input id -> sentence), message: sentence | null }. fields maps the top name
 // of a body field ("extra_ingredients") to the id of the input it came from; words overrides the defaults.
 function explain(error, fields = {}, words = {}) {
@@ -279,6 +288,9 @@ function actionButton(visible, object, props) {
   return el("button", { type: "button", ...props }, visible, el("span", { class: "visually-hidden", text: ` ${object}` }));
 }
 
+// Live regions speak when their text is set, even to the same words: set only what changed.
+function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+
 function fact(term, ...value) { return el("div", {}, el("dt", { text: term }), el("dd", {}, ...value)); }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -353,6 +365,7 @@ function signOut(message) {
   window.clearTimeout(state.expiryTimer);
   poller.stop();
   state.orders.clear();
+  state.page = { total: 0, offset: 0 };
   $("order-list").replaceChildren();
   $("signin-message").textContent = message || "";
   showView();
@@ -386,7 +399,7 @@ $("login-form").addEventListener("submit", (event) => {
     if (!startSession(answer.access_token)) throw new ApiError(401, null);
     await enter(`Signed in as ${email}.`);
   }, (error) => {
-    const explained = explain(error, { email: "login-email", password: "login-password" }, {
+    const explained = explain(error, LOGIN_FIELDS, {
       unauthorized: "That e-mail and password don't match an account. Check them and try again.",
       tooMany: "Too many sign-in attempts.",
       unavailable: "Signing in isn't possible right now. Please try again in a moment.",
@@ -512,7 +525,7 @@ $("cake-form").addEventListener("submit", (event) => {
     await loadCakes();
     focusCard(document.querySelector(`[data-cake="${CSS.escape(cake.id)}"]`));
   }, (error) => {
-    showFormErrors(form, explain(error, { name: "cake-name", ingredients: "cake-ingredients" }), "cake-form-error");
+    showFormErrors(form, explain(error, CAKE_FIELDS), "cake-form-error");
   });
 });
 
@@ -559,8 +572,9 @@ function updatePreview() {
   body.replaceChildren(...rows);
   $("order-preview").hidden = rows.length === 0;
   $("order-preview-empty").hidden = rows.length > 0;
-  const text = warnings.join(" ");
-  if (warning.textContent !== text) warning.textContent = text;
+  setText(warning, warnings.join(" "));
+  setText($("order-preview-empty"), cake ? "Enter persons and cakes (whole numbers from 1) to see what it needs."
+    : "Choose a cake to see what it needs.");
 }
 
 for (const id of ["order-recipe", "order-persons", "order-quantity", "order-extras"]) {
@@ -598,10 +612,7 @@ $("order-form").addEventListener("submit", (event) => {
     if (card) { card.classList.add("highlight"); focusCard(card); } else $("order-form-status").focus();
     poller.poke();
   }, (error) => {
-    const explained = explain(error, {
-      customer: "order-customer", recipe: "order-recipe", persons: "order-persons",
-      quantity: "order-quantity", extra_ingredients: "order-extras",
-    });
+    const explained = explain(error, ORDER_FIELDS);
     showFormErrors(form, explained, "order-form-error");
     if (error.problem && error.problem.code === "unknown_recipe") loadCakes();
   });
@@ -743,11 +754,11 @@ function renderPager() {
   const current = Math.floor(offset / PAGE_SIZE) + 1;
   const searching = Object.values(state.search).some((v) => v);
   const shown = state.orders.size;
-  $("orders-summary").textContent = total === 0
+  setText($("orders-summary"), total === 0
     ? (searching ? "No order matches this search." : "No orders yet.")
-    : `Showing ${offset + 1}–${offset + shown} of ${plural(total, searching ? "matching order" : "order")}.`;
+    : `Showing ${offset + 1}–${offset + shown} of ${plural(total, searching ? "matching order" : "order")}.`);
   $("order-pager").hidden = pages <= 1;
-  $("page-info").textContent = `Page ${current} of ${pages}`;
+  setText($("page-info"), `Page ${current} of ${pages}`);
   $("page-prev").disabled = current <= 1;
   $("page-next").disabled = current >= pages;
 }
@@ -895,9 +906,7 @@ $("employee-form").addEventListener("submit", (event) => {
     const card = document.querySelector(`[data-employee="${employee.id}"] > div`);
     if (card) { card.focus({ preventScroll: true }); card.scrollIntoView({ block: "nearest" }); }
   }, (error) => {
-    showFormErrors(form, explain(error, {
-      firstName: "employee-first", lastName: "employee-last", githubUsername: "employee-github",
-    }), "employee-form-error");
+    showFormErrors(form, explain(error, EMPLOYEE_FIELDS), "employee-form-error");
   });
 });
 
@@ -919,7 +928,8 @@ function integrationCard(item) {
     : "Nothing sent yet";
   const trouble = item.failed > 0;
   const errorId = `integration-${item.name}-error`;
-  const retry = item.pending + item.failed > 0
+  // Retrying helps only an integration that is set up; the others' actions wait for their credentials.
+  const retry = item.configured && item.pending + item.failed > 0
     ? el("div", { class: "actions" }, actionButton("Retry now", `— ${name}`, { onclick: () => replay(item, name) }))
     : null;
   return el("li", { class: "card integration", dataset: { integration: item.name } },
@@ -932,7 +942,8 @@ function integrationCard(item) {
         fact("Failed", String(item.failed)),
         fact("Done", String(item.done)),
         fact("Last result", lastText),
-        last && last.error ? fact("Problem", last.error) : null),
+        last && last.error ? fact("Problem", last.error) : null,
+        !item.configured && item.pending ? fact("Note", "Waiting until it is set up; nothing is lost.") : null),
       el("p", { class: "card-error", id: errorId, role: "alert" }),
       retry));
 }

@@ -27,12 +27,13 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 EMAIL, PASSWORD = "baker@bakery.example", "flour-power"
 THROTTLED = "busy@bakery.example"
+FAILING = "broken@bakery.example"
 
 
 # --- the service and its login ---------------------------------------------------------------------------
 @pytest.fixture()
 def login_service(httpserver, settings):
-    """fleet-api's login as the page meets it: a token for the right password, 429 for a throttled account,
+    """fleet-api's login as the page meets it: a token for the right password, a 500 for one account,
     401 otherwise."""
     from servicekit import issue_token
 
@@ -41,12 +42,8 @@ def login_service(httpserver, settings):
         "/auth/login", method="POST", json={"email": EMAIL, "password": PASSWORD}
     ).respond_with_json({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
     httpserver.expect_request(
-        "/auth/login", method="POST", json={"email": THROTTLED, "password": PASSWORD}
-    ).respond_with_json(
-        {"title": "Too Many Requests", "status": 429, "detail": "Too many attempts."},
-        status=429,
-        headers={"Retry-After": "42"},
-    )
+        "/auth/login", method="POST", json={"email": FAILING, "password": PASSWORD}
+    ).respond_with_json({"title": "Internal Server Error", "status": 500}, status=500)
     httpserver.expect_request("/auth/login", method="POST").respond_with_json(
         {"title": "Unauthorized", "status": 401, "detail": "Wrong e-mail or password."}, status=401
     )
@@ -96,26 +93,6 @@ def test_login_forwarding(page_app) -> None:
     refused = client.post("/ui/login", json={"email": EMAIL, "password": "nope"})
     assert refused.status_code == 401 and refused.get_json()["detail"] == "Wrong e-mail or password."
     assert "nope" not in refused.get_data(as_text=True)
-
-
-def test_a_throttled_login_is_429_with_its_wait_and_is_not_retried(page_app, httpserver) -> None:
-    response = page_app.test_client().post("/ui/login", json={"email": THROTTLED, "password": PASSWORD})
-    assert response.status_code == 429 and response.headers["Retry-After"] == "42"
-    assert response.mimetype == "application/problem+json" and response.get_json()["retry_after"] == 42
-    assert "42 seconds" in response.get_json()["detail"]
-    assert len([r for r, _ in httpserver.log if THROTTLED.encode() in r.get_data()]) == 1  # asked once
-
-
-def test_a_429_without_retry_after_asks_for_a_default_wait(make_settings, deps, httpserver) -> None:
-    from bakery_service import create_app
-    from bakery_service.adapters.login import DEFAULT_RETRY_AFTER_SECONDS, LoginForwarder
-    from bakery_service.wiring import Dependencies
-
-    httpserver.expect_request("/auth/login").respond_with_json({"title": "Too Many Requests"}, status=429)
-    forwarder = LoginForwarder(httpserver.url_for("/auth/login"))
-    app = create_app(deps.settings, Dependencies(deps.settings, deps.store, deps.clients, forwarder))
-    response = app.test_client().post("/ui/login", json={"email": "a@b.c", "password": "x"})
-    assert response.status_code == 429 and response.headers["Retry-After"] == str(DEFAULT_RETRY_AFTER_SECONDS)
 
 
 def test_login_service_down_is_503(make_settings, deps) -> None:
@@ -318,14 +295,35 @@ def test_a_signed_out_person_sees_the_sign_in_first(page, width, base_url) -> No
         accessible(page, "an unnamed button")
     page.evaluate("() => document.querySelector('#signin-view > button:last-child').remove()")
 
-    # Throttled by the login service: the wait it asked for, and the button waits too.
-    page.fill("#login-email", THROTTLED)
+    # The login service failing: said plainly.
+    page.fill("#login-email", FAILING)
     page.fill("#login-password", PASSWORD)
     page.click("#login-submit")
     expect(page.locator("#login-error")).to_have_text(
-        "Too many sign-in attempts. Please wait 42 seconds and try again."
+        "Signing in isn't possible right now. Please try again in a moment."
     )
-    expect(page.locator("#login-submit")).to_be_disabled()
+
+    # Throttled: POST /ui/login answers the login service's 429 with its Retry-After (fleet-api's throttling,
+    # passed on by the sign-in forwarding); the page says how long to wait and holds the button as long.
+    def throttle(route) -> None:
+        if json.loads(route.request.post_data or "{}").get("email") != THROTTLED:
+            route.continue_()
+            return
+        body = {"title": "Sign-in failed", "status": 429, "detail": "Too many failed sign-ins; try again in 42 s."}
+        route.fulfill(
+            status=429, headers={"Retry-After": "42"}, content_type="application/problem+json", body=json.dumps(body)
+        )
+
+    page.route("**/ui/login", throttle)
+    try:
+        page.fill("#login-email", THROTTLED)
+        page.click("#login-submit")
+        expect(page.locator("#login-error")).to_have_text(
+            "Too many sign-in attempts. Please wait 42 seconds and try again."
+        )
+        expect(page.locator("#login-submit")).to_be_disabled()
+    finally:
+        page.unroute("**/ui/login", throttle)
 
 
 def test_the_working_day(page, width, base_url, processor, api) -> None:
@@ -601,3 +599,136 @@ def test_the_token_stays_out_of_urls_and_logs(page, width, page_app, tmp_path) -
     lines = [json.loads(line) for line in logs.splitlines()]
     assert any(line.get("path") == "/orders" for line in lines)  # the page's calls are logged...
     assert token not in logs and PASSWORD not in logs  # ...without the token or the password
+
+
+def test_every_refusal_reads_in_the_bakerys_words(pages, base_url, api) -> None:
+    """The page's mapping, fed the API's own problem+json answers: a sentence next to the right input, and no
+    developer's word (field paths, types, headers) in any of them."""
+    assert api.post("/cakes", json=CHOCOLATE_CAKE).status_code == 201
+    order = api.post("/orders", json=BRIEF_ORDER).get_json()
+    api.delete(f"/orders/{order['id']}")
+    open_order = api.post("/orders", json=BRIEF_ORDER).get_json()
+
+    def problem(response) -> dict:
+        assert 400 <= response.status_code < 500, response.get_data(as_text=True)
+        return {"status": response.status_code, "problem": response.get_json()}
+
+    def with_order(**change) -> dict:
+        return problem(api.post("/orders", json={**BRIEF_ORDER, **change}))
+
+    def with_cake(**change) -> dict:
+        return problem(api.post("/cakes", json={**CHOCOLATE_CAKE, **change}))
+
+    def hire(**fields) -> dict:
+        return problem(api.post("/employees", json={"firstName": "Jack", "lastName": "Harrot", **fields}))
+
+    cases = [  # (refusal, the form's field map, the input, the sentence)
+        (
+            with_order(extra_ingredients={"eggs": 5.5}),
+            "ORDER_FIELDS",
+            "order-extras",
+            "Eggs are counted in units, not grams: write a whole number, like “eggs 2”.",
+        ),
+        (
+            with_order(extra_ingredients={"chocolate": 5}),
+            "ORDER_FIELDS",
+            "order-extras",
+            "Chocolate is weighed in grams, not counted: write it in grams, like “chocolate 50 g”.",
+        ),
+        (
+            with_order(extra_ingredients={"cream": 1.0001}),
+            "ORDER_FIELDS",
+            "order-extras",
+            "Cream: grams are kept to the milligram, so use at most 3 decimals (like 12.345 g).",
+        ),
+        (
+            with_order(extra_ingredients={"cream": 0.0}),
+            "ORDER_FIELDS",
+            "order-extras",
+            "Cream: the amount must be more than 0.",
+        ),
+        (
+            with_order(recipe="lemon_tart"),
+            "ORDER_FIELDS",
+            "order-recipe",
+            "That cake no longer exists. Choose another cake.",
+        ),
+        (with_order(customer=""), "ORDER_FIELDS", "order-customer", "Enter the customer's name."),
+        (
+            with_order(customer="x" * 201),
+            "ORDER_FIELDS",
+            "order-customer",
+            "The customer's name is too long: at most 200 characters.",
+        ),
+        (with_order(quantity=0), "ORDER_FIELDS", "order-quantity", "Cakes: enter a whole number from 1 to 1,000."),
+        (
+            with_order(persons="four"),
+            "ORDER_FIELDS",
+            "order-persons",
+            "Persons per cake: enter a whole number from 1 to 1,000.",
+        ),
+        (
+            with_cake(),
+            "CAKE_FIELDS",
+            "cake-name",
+            "There is already a cake with this name (chocolate_cake). Choose another name.",
+        ),
+        (with_cake(name="Sponge", ingredients={}), "CAKE_FIELDS", "cake-ingredients", "Add at least one ingredient."),
+        (
+            with_cake(name="Sponge", ingredients={"flour": 200000.0}),
+            "CAKE_FIELDS",
+            "cake-ingredients",
+            "Flour: the amount can be at most 100,000.",
+        ),
+        (with_cake(name="!!!"), "CAKE_FIELDS", "cake-name", "The cake's name needs at least one letter or digit."),
+        (
+            hire(permissions={"developer": True}),
+            "EMPLOYEE_FIELDS",
+            "employee-github",
+            "A developer needs a GitHub username, so they can be given access.",
+        ),
+        (
+            hire(githubUsername="-bad-"),
+            "EMPLOYEE_FIELDS",
+            "employee-github",
+            "A GitHub username has only letters, digits and single hyphens, and no hyphen at either end.",
+        ),
+        (hire(firstName=""), "EMPLOYEE_FIELDS", "employee-first", "Enter the first name."),
+    ]
+    actions = [  # refusals of an action on a card: one message
+        (
+            problem(api.delete("/cakes/chocolate_cake")),
+            f"This cake is still needed by open order #{open_order['id']}. Mark them ready or cancel them first.",
+        ),
+        (
+            problem(api.post(f"/orders/{order['id']}/ready")),
+            f"Order #{order['id']} was cancelled, so it can't be marked ready.",
+        ),
+        ({"status": 0, "problem": None}, "The bakery system can't be reached. Check the connection and try again."),
+        (
+            {"status": 503, "problem": {"title": "Service Unavailable", "status": 503}},
+            "The bakery system isn't answering right now. Please try again in a moment.",
+        ),
+        (
+            {"status": 401, "problem": {"title": "Unauthorized", "status": 401}},
+            "Your session has ended. Please sign in again.",
+        ),
+    ]
+    page, _ = pages["desktop"]
+    page.goto(base_url + "/ui")
+    said = page.evaluate(
+        """([cases, actions]) => ({
+          fields: cases.map(([error, name]) => {
+            const fields = {ORDER_FIELDS, CAKE_FIELDS, EMPLOYEE_FIELDS}[name];
+            return Object.fromEntries(explain(error, fields).byField);
+          }),
+          messages: actions.map(([error]) => explain(error).message),
+        })""",
+        [[[c[0], c[1]] for c in cases], [[a[0]] for a in actions]],
+    )
+    page.goto("about:blank")
+    for (refusal, _, field, sentence), got in zip(cases, said["fields"], strict=True):
+        assert got == {field: sentence}, refusal
+    assert said["messages"] == [sentence for _, sentence in actions]
+    jargon = re.compile(r"body\.|query\.|constrained|integer|snake_case|Authorization|Bearer|\bloc\b|pydantic|JSON")
+    assert not [s for s in [c[3] for c in cases] + said["messages"] if jargon.search(s)]

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 
+from . import security_headers
 from .auth import token_guard
 from .converters import CONVERTERS
 from .errors import register_error_handlers
@@ -19,7 +20,6 @@ from .health import ReadinessCheck, health_blueprint
 from .logs import configure_logging, write_access_line
 from .metrics import HttpMetrics, setup_metrics
 from .openapi import register_openapi
-from .security_headers import add_security_headers
 from .settings import ServiceSettings
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -67,7 +67,7 @@ class RequestPlumbing:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
             nonlocal reported
             headers.append(("X-Request-ID", request_id))
-            add_security_headers(headers)
+            security_headers.add(headers)
             if not reported:
                 reported = True
                 self._report(environ, int(status[:3]), request_id, started)

@@ -31,7 +31,7 @@ def inline_hash(source: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def add_security_headers(headers: list[tuple[str, str]]) -> None:
+def add(headers: list[tuple[str, str]]) -> None:
     """Complete a WSGI response's header list in place (cheap: one pass over a handful of headers)."""
     present = {name.lower(): value for name, value in headers}
     if "x-content-type-options" not in present:
