@@ -28,7 +28,11 @@ from .amounts import GRAM_STEP, MAX_AMOUNT, Unit
 
 # A name gives an id or an address (its snake_case form), so it needs an ASCII letter or digit; no NUL.
 NAME_PATTERN = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
-INGREDIENT_NAME_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# Blank means whitespace as every regex dialect on the way counts it, written out: the \s of Python, of the Rust
+# engine pydantic validates with and of JSON Schema's ECMA-262 differ (U+001C-U+001F, U+0085, U+FEFF), so a
+# name one of them calls blank would pass the document and be refused, or the reverse.
+_SPACE = "\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+INGREDIENT_NAME_PATTERN = f"^[^\\x00]*[^{_SPACE}\\x00][^\\x00]*$"
 Grams = Annotated[StrictFloat, Field(gt=0, le=MAX_AMOUNT, multiple_of=GRAM_STEP)]
 Units = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
 IngredientName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=INGREDIENT_NAME_PATTERN)]
