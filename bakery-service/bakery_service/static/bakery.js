@@ -6,7 +6,7 @@ const TOKEN_KEY = "bakery.token";
 const PAGE_SIZE = 20;
 // Polling of the orders and integrations: quick while a ready notice is on its way, slower while nothing
 // changes, slower still after failures; paused while the tab is hidden.
-const POLL = { pending: 2000, idle: 5000, pendingMax: 15000, max: 60000, growth: 1.5 };
+const POLL = { pending: 2000, idle: 5000, pendingMax: 10000, idleMax: 20000, max: 60000, growth: 1.5 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -980,7 +980,7 @@ function nextPollDelay(delay, { changed = false, pending = false, failed = false
   if (failed) return Math.min(Math.max(delay, POLL.idle) * 2, POLL.max);
   const base = pending ? POLL.pending : POLL.idle;
   if (changed || recovered) return base;
-  return Math.min(Math.max(delay, base) * POLL.growth, pending ? POLL.pendingMax : POLL.max);
+  return Math.min(Math.max(delay, base) * POLL.growth, pending ? POLL.pendingMax : POLL.idleMax);
 }
 
 const poller = {
