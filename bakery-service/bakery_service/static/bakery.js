@@ -344,7 +344,9 @@ function showView() {
   $("app-view").hidden = !inside;
   $("account").hidden = !inside;
   const claims = inside ? tokenClaims(token()) : null;
-  $("account-name").textContent = claims && claims.sub ? `Signed in as ${claims.sub}` : "Signed in";
+  // fleet-api's tokens carry the person's e-mail beside their id (sub).
+  const who = claims && (claims.email || claims.sub);
+  $("account-name").textContent = who ? `Signed in as ${who}` : "Signed in";
 }
 
 function startSession(value) {
@@ -816,8 +818,7 @@ $("search-clear").addEventListener("click", () => {
 });
 
 async function markReady(order) {
-  const card = orderCard(order.id);
-  card.querySelector(".card-error").textContent = "";
+  orderCard(order.id).querySelector(".card-error").textContent = "";
   await attempt(async () => {
     await api("POST", `/orders/${order.id}/ready`);
     announce(`Order #${order.id} is ready. Telling ${order.customer}.`);
@@ -835,8 +836,13 @@ async function cancelOrder(order) {
     keep: "Keep order",
   });
   const card = orderCard(order.id);
-  if (!sure) { if (card) card.querySelector("[data-action=cancel]").focus(); return; }
-  card.querySelector(".card-error").textContent = "";
+  if (!sure) {
+    // Back where the person was (the card may have changed while the question was open).
+    const back = card && (card.querySelector("[data-action=cancel]") || card.querySelector("article"));
+    if (back) back.focus();
+    return;
+  }
+  if (card) card.querySelector(".card-error").textContent = "";
   await attempt(async () => {
     await api("DELETE", `/orders/${order.id}`);
     announce(`Order #${order.id} cancelled.`);

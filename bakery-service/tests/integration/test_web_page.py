@@ -37,7 +37,7 @@ def login_service(httpserver, settings):
     401 otherwise."""
     from servicekit import issue_token
 
-    token = issue_token(settings, EMAIL)[0]
+    token = issue_token(settings, "17", claims={"email": EMAIL, "role": "user"})[0]  # as fleet-api's
     httpserver.expect_request(
         "/auth/login", method="POST", json={"email": EMAIL, "password": PASSWORD}
     ).respond_with_json({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
