@@ -18,7 +18,9 @@ def create_cake(store: BakeryStore, body: CakeCreate) -> Cake:
     with store.begin() as conn:
         stored = [(name, str(a.value), a.unit) for name, a in ingredients.items()]
         if not pg.insert_cake(conn, cake_id, body.name.strip(), stored):
-            raise Conflict(f"A cake with the id {cake_id!r} exists already.")
+            raise Conflict(
+                f"A cake with the id {cake_id!r} exists already.", code="cake_exists", field="name", cake_id=cake_id
+            )
         row = pg.get_cake(conn, cake_id)
     CAKES.labels("created").inc()
     return cake_from_row(row)
@@ -44,6 +46,11 @@ def delete_cake(store: BakeryStore, cake_id: str) -> None:
         open_orders = pg.open_orders_of(conn, cake_id)
         if open_orders:
             shown = ", ".join(f"#{i}" for i in open_orders[:10])
-            raise Conflict(f"Open orders use {cake_id!r} ({shown}); cancel them or mark them ready first.")
+            raise Conflict(
+                f"Open orders use {cake_id!r} ({shown}); cancel them or mark them ready first.",
+                code="cake_in_use",
+                cake_id=cake_id,
+                open_orders=open_orders,
+            )
         pg.delete_cake(conn, cake_id)
     CAKES.labels("deleted").inc()

@@ -27,7 +27,11 @@ def _access_changes(conn: Connection, before: tuple[str | None, bool], after: tu
 
 def _require_username(username: str | None, developer: bool) -> None:
     if developer and not username:
-        raise Conflict("A developer needs a githubUsername (GitHub access is granted to that account).")
+        raise Conflict(
+            "A developer needs a githubUsername (GitHub access is granted to that account).",
+            code="developer_without_github",
+            field="githubUsername",
+        )
 
 
 def create_employee(store: BakeryStore, body: EmployeeCreate) -> Employee:

@@ -16,7 +16,7 @@ from .batches import create_batch
 from .domain import messages
 from .domain.amounts import parse_ingredients, required_ingredients
 from .domain.errors import Conflict, NotFound
-from .domain.models import Order, OrderCreate
+from .domain.models import Order, OrderCreate, OrderPage, OrderQuery
 from .domain.naming import customer_email, snake_case
 from .domain.records import order_from_row, stored_amounts, to_stored
 from .metrics import ORDERS
@@ -29,7 +29,12 @@ def place_order(store: BakeryStore, settings: Settings, body: OrderCreate) -> Or
     with store.begin() as conn:
         cake = pg.get_cake(conn, body.recipe, lock="SHARE")
         if cake is None:
-            raise NotFound(f"recipe: no cake has the id {body.recipe!r} (GET /cakes lists them).")
+            raise NotFound(
+                f"recipe: no cake has the id {body.recipe!r} (GET /cakes lists them).",
+                code="unknown_recipe",
+                field="recipe",
+                recipe=body.recipe,
+            )
         recipe = dict(stored_amounts(cake["ingredients"]))
         required = required_ingredients(recipe, body.persons, body.quantity, extras)
         row = pg.insert_order(
@@ -59,9 +64,21 @@ def get_order(store: BakeryStore, order_id: int) -> Order:
     return order_from_row(row)
 
 
-def list_orders(store: BakeryStore, state: str | None, limit: int, offset: int) -> list[Order]:
+def list_orders(store: BakeryStore, query: OrderQuery) -> OrderPage:
+    """One page of the orders the filters match, newest first, and how many match in all."""
+    customer = (query.customer or "").strip() or None  # a blank search filters nothing
     with store.read() as conn:
-        return [order_from_row(r) for r in pg.list_orders(conn, state, limit, offset)]
+        total, rows = pg.list_orders(
+            conn,
+            customer=customer,
+            state=query.state,
+            placed_from=query.placed_from,
+            placed_to=query.placed_to,
+            utc_offset_minutes=query.utc_offset_minutes,
+            limit=query.limit,
+            offset=query.offset,
+        )
+    return OrderPage(items=[order_from_row(r) for r in rows], total=total, limit=query.limit, offset=query.offset)
 
 
 def cancel_locked(conn: Connection, row: RowMapping) -> RowMapping:
@@ -99,7 +116,9 @@ def mark_ready(store: BakeryStore, clients: IntegrationClients, order_id: int) -
         if row is None:
             raise NotFound(f"No order has the id {order_id}.")
         if row["state"] == "cancelled":
-            raise Conflict(f"Order {order_id} is cancelled; it cannot be ready.")
+            raise Conflict(
+                f"Order {order_id} is cancelled; it cannot be ready.", code="order_cancelled", order_id=order_id
+            )
         if row["state"] == "ready":
             return order_from_row(row)
         row = pg.mark_ready(conn, order_id)

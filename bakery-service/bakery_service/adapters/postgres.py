@@ -129,15 +129,60 @@ def get_order(conn: Connection, order_id: int, *, for_update: bool = False) -> R
     return _one(conn, sql, id=order_id)
 
 
-def list_orders(conn: Connection, state: str | None, limit: int, offset: int) -> list[RowMapping]:
-    return _all(
+# A day filter's bounds: midnight of the day at the caller's UTC offset, as an instant.
+_DAY_STARTS = "(CAST(:{day} AS date) - make_interval(mins => :utc_offset)) AT TIME ZONE 'UTC'"
+_DAY_ENDS = "(CAST(:{day} AS date) + 1 - make_interval(mins => :utc_offset)) AT TIME ZONE 'UTC'"
+
+
+def _like_pattern(text: str) -> str:
+    """``text`` anywhere in the value: its own % and _ (and the escape) matched literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_orders(
+    conn: Connection,
+    *,
+    customer: str | None = None,
+    state: str | None = None,
+    placed_from: date | None = None,
+    placed_to: date | None = None,
+    utc_offset_minutes: int = 0,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[RowMapping]]:
+    """``(total matching, the page)``, newest first."""
+    where = ["TRUE"]
+    if customer:
+        where.append("customer ILIKE :customer ESCAPE '\\'")
+    if state:
+        where.append("state = :state")
+    if placed_from:
+        where.append("created_at >= " + _DAY_STARTS.format(day="placed_from"))
+    if placed_to:
+        where.append("created_at < " + _DAY_ENDS.format(day="placed_to"))
+    condition = " AND ".join(where)
+    params = {
+        "customer": _like_pattern(customer) if customer else None,
+        "state": state,
+        "placed_from": placed_from,
+        "placed_to": placed_to,
+        "utc_offset": utc_offset_minutes,
+    }
+    # The window count is taken before LIMIT, so one query gives the page and the total.
+    rows = _all(
         conn,
-        "SELECT * FROM bakery.orders WHERE (CAST(:state AS text) IS NULL OR state = :state) "
+        f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition} "  # noqa: S608 - fixed fragments
         "ORDER BY id DESC LIMIT :limit OFFSET :offset",
-        state=state,
+        **params,
         limit=limit,
         offset=offset,
     )
+    if rows:
+        return rows[0]["total"], rows
+    # Past the last page: the count alone.
+    total = _one(conn, f"SELECT count(*) AS total FROM bakery.orders WHERE {condition}", **params)  # noqa: S608
+    return (total["total"] if total else 0), rows
 
 
 def orders_on_ticket(conn: Connection, ticket_key: str) -> list[RowMapping]:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 from flask import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
 from servicekit import ProblemModel, endpoint
 
 from .. import orders
-from ..domain.models import Order, OrderCreate, OrderList
+from ..domain.models import Order, OrderCreate, OrderPage, OrderQuery
 from ..wiring import deps
 from .responses import checked_id, json_response
 
 bp = Blueprint("orders", __name__)
-
-
-class OrderQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    state: Literal["placed", "ready", "cancelled"] | None = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
 
 @bp.post("/orders")
@@ -39,9 +29,14 @@ def place_order(body: OrderCreate):
 
 
 @bp.get("/orders")
-@endpoint(summary="Orders, newest first, optionally by state", query=OrderQuery, response=OrderList, tags=["orders"])
+@endpoint(
+    summary="A page of orders, newest first, found by customer, state and day placed; with the total that match",
+    query=OrderQuery,
+    response=OrderPage,
+    tags=["orders"],
+)
 def list_orders(query: OrderQuery):
-    return json_response(OrderList(items=orders.list_orders(deps().store, query.state, query.limit, query.offset)))
+    return json_response(orders.list_orders(deps().store, query))
 
 
 @bp.get("/orders/<order_id>")

@@ -16,7 +16,9 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
 
 
 def bakery_problem(exc: BakeryError) -> Response:
-    return problem_response(exc.status, exc.title, exc.detail)
+    # A refusal about one input is also an errors[] entry shaped like a 422's (loc, msg, type).
+    errors = [{"loc": f"body.{exc.field}", "msg": exc.detail, "type": exc.code}] if exc.field else None
+    return problem_response(exc.status, exc.title, exc.detail, code=exc.code, errors=errors, **exc.facts)
 
 
 def checked_id(raw: str, what: str) -> int:

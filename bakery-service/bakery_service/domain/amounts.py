@@ -31,14 +31,18 @@ class Amount:
     @classmethod
     def from_json(cls, raw: int | float, where: str) -> Amount:
         """``raw`` as the JSON parser gave it: ``int`` → units, ``float`` → grams."""
+
+        def invalid(detail: str) -> Invalid:
+            return Invalid(detail, code="invalid_amount", field=where)
+
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise Invalid(f"{where} must be a number: grams as a decimal (33.5) or a unit count as an integer (1).")
+            raise invalid(f"{where} must be a number: grams as a decimal (33.5) or a unit count as an integer (1).")
         if isinstance(raw, float) and not math.isfinite(raw):
-            raise Invalid(f"{where} must be a finite number.")
+            raise invalid(f"{where} must be a finite number.")
         if raw <= 0:
-            raise Invalid(f"{where} must be positive.")
+            raise invalid(f"{where} must be positive.")
         if raw > MAX_AMOUNT:
-            raise Invalid(f"{where} must be at most {MAX_AMOUNT}.")
+            raise invalid(f"{where} must be at most {MAX_AMOUNT}.")
         if isinstance(raw, int):
             return cls(Decimal(raw), "unit")
         # repr() is the shortest text that reads back as the same float: 33.5, not 33.5000000001. A float that
@@ -47,7 +51,7 @@ class Amount:
         exact = Decimal(repr(raw))
         value = exact.quantize(MILLIGRAM)
         if value <= 0 or abs(exact - value) > Decimal(raw) / 10**9:
-            raise Invalid(f"{where}: grams are kept to the milligram; use at most {GRAM_DECIMALS} decimals.")
+            raise invalid(f"{where}: grams are kept to the milligram; use at most {GRAM_DECIMALS} decimals.")
         return cls(value, "g")
 
     @classmethod
@@ -61,7 +65,12 @@ class Amount:
         if other.unit != self.unit:
             raise Conflict(
                 f"extra_ingredients.{name} is in {_unit_word(other.unit)} but the recipe counts {name} in "
-                f"{_unit_word(self.unit)}; send it as {'a decimal (grams)' if self.unit == 'g' else 'an integer'}."
+                f"{_unit_word(self.unit)}; send it as {'a decimal (grams)' if self.unit == 'g' else 'an integer'}.",
+                code="unit_mismatch",
+                field=f"extra_ingredients.{name}",
+                ingredient=name,
+                recipe_unit=self.unit,
+                given_unit=other.unit,
             )
         return Amount(self.value + other.value, self.unit)
 
@@ -85,11 +94,11 @@ def parse_ingredients(raw: dict[str, int | float], where: str) -> dict[str, Amou
     for name, value in raw.items():
         key = ingredient_key(name)
         if not key:
-            raise Invalid(f"{where}: an ingredient name must not be blank.")
+            raise Invalid(f"{where}: an ingredient name must not be blank.", code="invalid_name", field=where)
         if len(name) > 100:
-            raise Invalid(f"{where}: ingredient names have at most 100 characters.")
+            raise Invalid(f"{where}: ingredient names have at most 100 characters.", code="invalid_name", field=where)
         if key in parsed:
-            raise Invalid(f"{where}: {key!r} appears twice.")
+            raise Invalid(f"{where}: {key!r} appears twice.", code="duplicate_ingredient", field=where, ingredient=key)
         parsed[key] = Amount.from_json(value, f"{where}.{key}")
     return parsed
 

@@ -6,7 +6,8 @@ JSON type is the unit (see amounts.py). Employees speak camelCase, as the bakery
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -27,7 +28,11 @@ from .amounts import GRAM_STEP, MAX_AMOUNT, Unit
 
 # A name gives an id or an address (its snake_case form), so it needs an ASCII letter or digit; no NUL.
 NAME_PATTERN = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
-INGREDIENT_NAME_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# Blank means whitespace as every regex dialect on the way counts it, written out: the \s of Python, of the Rust
+# engine pydantic validates with and of JSON Schema's ECMA-262 differ (U+001C-U+001F, U+0085, U+FEFF), so a
+# name one of them calls blank would pass the document and be refused, or the reverse.
+_SPACE = "\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+INGREDIENT_NAME_PATTERN = f"^[^\\x00]*[^{_SPACE}\\x00][^\\x00]*$"
 Grams = Annotated[StrictFloat, Field(gt=0, le=MAX_AMOUNT, multiple_of=GRAM_STEP)]
 Units = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
 IngredientName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=INGREDIENT_NAME_PATTERN)]
@@ -100,6 +105,9 @@ class CakeList(BaseModel):
 
 
 # --- orders ----------------------------------------------------------------------------------------------
+OrderState = Literal["placed", "ready", "cancelled"]
+
+
 class OrderCreate(Strict):
     customer: Text
     recipe: Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$")] = Field(
@@ -136,15 +144,53 @@ class Order(BaseModel):
     quantity: int
     extra_ingredients: dict[str, int | float]
     required_ingredients: list[RequiredIngredient]
-    state: Literal["placed", "ready", "cancelled"]
+    state: OrderState
     ticket_key: str | None = None
     ready: ReadyNotice | None = None
     cancelled_at: datetime | None = None
     created_at: datetime
 
 
-class OrderList(BaseModel):
-    items: list[Order]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    # Only YYYY-MM-DD: pydantic alone would also take a number of seconds or a date-time for a date.
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
+class OrderQuery(Strict):
+    """Which orders a page shows: filters (all optional, combined with AND) and the page, newest first."""
+
+    customer: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description="Orders whose customer name contains this text, in any case (`cake` finds Mr. Cakelover).",
+    )
+    state: OrderState | None = Field(default=None, description="Only orders in this state.")
+    placed_from: Day | None = Field(default=None, description="Placed on this day (YYYY-MM-DD) or later.")
+    placed_to: Day | None = Field(
+        default=None, description="Placed on this day (YYYY-MM-DD) or earlier. Before placed_from: no order matches."
+    )
+    utc_offset_minutes: Annotated[int, Field(ge=-720, le=840)] = Field(
+        default=0,
+        description="Where the days of placed_from/placed_to begin: minutes east of UTC (120 for UTC+2); 0 is UTC.",
+    )
+    limit: Annotated[int, Field(ge=1, le=500)] = Field(default=100, description="Orders on the page.")
+    offset: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
+        default=0, description="Matching orders skipped before the page (newest first): offset = limit × (page − 1)."
+    )
+
+
+class OrderPage(BaseModel):
+    items: list[Order] = Field(description="The page: newest first.")
+    total: int = Field(description="Orders matching the filters, on every page.")
+    limit: int
+    offset: int
 
 
 # --- batches ---------------------------------------------------------------------------------------------

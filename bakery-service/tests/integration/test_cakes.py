@@ -96,7 +96,7 @@ def test_an_order_racing_the_deletion_of_its_cake_never_loses_its_cake(deps) -> 
 
     from bakery_service import cakes, orders
     from bakery_service.domain.errors import BakeryError
-    from bakery_service.domain.models import CakeCreate, OrderCreate
+    from bakery_service.domain.models import CakeCreate, OrderCreate, OrderQuery
 
     for _ in range(10):
         cakes.create_cake(deps.store, CakeCreate.model_validate(CHOCOLATE_CAKE))
@@ -122,7 +122,7 @@ def test_an_order_racing_the_deletion_of_its_cake_never_loses_its_cake(deps) -> 
         for t in threads:
             t.join()
         assert outcome in ({"order": "placed", "cake": "Conflict"}, {"order": "NotFound", "cake": "deleted"}), outcome
-        placed = orders.list_orders(deps.store, "placed", 10, 0)
+        placed = orders.list_orders(deps.store, OrderQuery(state="placed", limit=10)).items
         for order in placed:
             orders.cancel_order(deps.store, order.id)
         if outcome["cake"] == "Conflict":

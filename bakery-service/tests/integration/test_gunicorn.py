@@ -48,6 +48,9 @@ def test_the_page_and_the_api_under_gunicorn(service_url: str) -> None:
     http.headers["Authorization"] = f"Bearer {token}"
     home = requests.get(service_url + "/", timeout=10)
     assert home.status_code == 200 and home.url.endswith("/ui") and "<h1>Bakery</h1>" in home.text
+    # The page's security headers come through gunicorn too.
+    assert "frame-ancestors 'none'" in home.headers["Content-Security-Policy"]
+    assert home.headers["X-Content-Type-Options"] == "nosniff" and home.headers["Referrer-Policy"] == "no-referrer"
     assert requests.get(service_url + "/static/bakery.js", timeout=10).status_code == 200
     assert http.post(service_url + "/cakes", json=CHOCOLATE_CAKE, timeout=10).status_code == 201
     order = http.post(service_url + "/orders", json=BRIEF_ORDER, timeout=10).json()

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 
+from . import security_headers
 from .auth import token_guard
 from .converters import CONVERTERS
 from .errors import register_error_handlers
@@ -44,7 +45,7 @@ class _JsonProvider(DefaultJSONProvider):
 
 class RequestPlumbing:
     """What every request gets, as one WSGI layer around the Flask app: the request id (taken or made, echoed
-    as ``X-Request-ID``), the per-route latency histogram, and one JSON access line.
+    as ``X-Request-ID``), the security headers, the per-route latency histogram, and one JSON access line.
 
     A WSGI layer rather than Flask hooks because each hook pays for Flask's dispatch and context-local
     lookups; here the same work reads the WSGI environ directly. The response status is known when Flask
@@ -66,6 +67,7 @@ class RequestPlumbing:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
             nonlocal reported
             headers.append(("X-Request-ID", request_id))
+            security_headers.add(headers)
             if not reported:
                 reported = True
                 self._report(environ, int(status[:3]), request_id, started)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from .auth import ALWAYS_PUBLIC
 from .errors import PROBLEM_MEDIA_TYPE, ProblemModel
+from .security_headers import HTML_POLICY, inline_hash
 from .validation import endpoint, spec_of
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -231,6 +232,11 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
     }
 
 
+_DOCS_STYLE = "body{font-family:sans-serif;margin:2em}td{padding:.2em 1em}"
+# The page's one inline style, allowed by its hash; nothing else runs or loads.
+_DOCS_POLICY = HTML_POLICY.replace("style-src 'self'", f"style-src {inline_hash(_DOCS_STYLE)}")
+
+
 def register_openapi(app: Flask, title: str) -> None:
     def cached_document() -> dict[str, Any]:
         # Routes are all registered before the first request, so the document is built once per app.
@@ -254,12 +260,12 @@ def register_openapi(app: Flask, title: str) -> None:
         )
         page = (
             f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)} API</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:.2em 1em}</style></head><body>"
+            f"<style>{_DOCS_STYLE}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><p>Machine-readable: <a href='openapi.json'>openapi.json</a>"
             "</p><table><tr><th>method</th><th>path</th><th>what</th><th>auth</th></tr>"
             f"{rows}</table></body></html>"
         )
-        return page, 200, {"Content-Type": "text/html; charset=utf-8"}
+        return page, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": _DOCS_POLICY}
 
     app.add_url_rule("/openapi.json", "servicekit.openapi", openapi, methods=["GET"])
     app.add_url_rule("/docs", "servicekit.docs", docs, methods=["GET"])
