@@ -5,10 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask import Blueprint, g
-from servicekit import ProblemModel, endpoint
+from servicekit import ProblemModel, endpoint, require_role
 
 from .. import users
-from ..domain.models import User, UserCreate
+from ..domain.models import Role, User, UserCreate
 from ..wiring import deps
 from .responses import json_response
 
@@ -16,6 +16,7 @@ bp = Blueprint("users", __name__)
 
 
 @bp.post("/users")
+@require_role(Role.ADMIN.value)  # checked by servicekit's guard before the body is read: 403, never 422
 @endpoint(
     summary="Create a user (admins only; with a password, the user can log in)",
     body=UserCreate,
