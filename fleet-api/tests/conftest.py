@@ -66,8 +66,19 @@ def app(settings):
     app = create_app(settings)
     deps = dependencies_of(app, Dependencies)
     deps.cache._redis.delete(GENERATION_KEY)  # pages of earlier tests stay out of sight
+    forget_login_failures(deps)
     yield app
     deps.close()
+
+
+def forget_login_failures(deps) -> None:
+    """Failed logins of earlier tests (all from the test client's 127.0.0.1) would throttle this one's."""
+    from fleet_api.adapters.login_throttle import PREFIX
+
+    client = deps.login_throttle._redis
+    keys = list(client.scan_iter(match=f"{PREFIX}*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture()
