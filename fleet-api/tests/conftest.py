@@ -73,12 +73,16 @@ def app(settings):
 
 def forget_login_failures(deps) -> None:
     """Failed logins of earlier tests (all from the test client's 127.0.0.1) would throttle this one's."""
+    import redis
     from fleet_api.adapters.login_throttle import PREFIX
 
     client = deps.login_throttle._redis
-    keys = list(client.scan_iter(match=f"{PREFIX}*", count=1000))
-    if keys:
-        client.delete(*keys)
+    try:
+        keys = list(client.scan_iter(match=f"{PREFIX}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.ConnectionError:
+        pass  # a test of an unreachable Redis: nothing to forget
 
 
 @pytest.fixture()
