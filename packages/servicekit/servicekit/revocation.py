@@ -37,7 +37,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis
-from redis.connection import Connection
 
 from .errors import ApiProblem
 from .metrics import counter
@@ -62,17 +61,9 @@ class _Tracker:
     """One RESP3 connection whose only traffic, after setup, is invalidation pushes and its own PINGs."""
 
     def __init__(self, client: redis.Redis, ping_seconds: float, pong_timeout: float):
-        kwargs = client.connection_pool.connection_kwargs
-        self._conn = Connection(
-            host=kwargs.get("host", "127.0.0.1"),
-            port=kwargs.get("port", 6379),
-            db=kwargs.get("db", 0),
-            username=kwargs.get("username"),
-            password=kwargs.get("password"),
-            protocol=3,
-            socket_connect_timeout=kwargs.get("socket_connect_timeout"),
-            socket_timeout=kwargs.get("socket_timeout"),
-        )
+        # The pool's own connection class and settings: TLS for a rediss:// URL (ElastiCache), a password...
+        pool = client.connection_pool
+        self._conn = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
         self._conn.connect()
         self._conn.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", HASH_KEY)
         reply = self._conn.read_response()
