@@ -48,13 +48,13 @@ SYNCED_FIELD = "~synced"
 USER_SCOPE = "user"
 RETRY_AFTER_SECONDS = 5
 
+# Children are looked up when a refusal happens, never at import: gunicorn's master imports servicekit (its
+# config does) before it prepares the multiprocess metrics folder, and a child made then would write there.
 _refusals = counter(
     "servicekit_token_refusals_total",
     "Person tokens refused by the revocation check, by reason (revoked, unavailable)",
     ["reason"],
 )
-_refused_revoked = _refusals.labels("revoked")
-_refused_unavailable = _refusals.labels("unavailable")
 
 
 class _Tracker:
@@ -106,7 +106,7 @@ class _Tracker:
 
 
 def _revoked() -> ApiProblem:
-    _refused_revoked.inc()
+    _refusals.labels("revoked").inc()
     return ApiProblem(
         401,
         "Unauthorized",
@@ -116,7 +116,7 @@ def _revoked() -> ApiProblem:
 
 
 def _unavailable() -> ApiProblem:
-    _refused_unavailable.inc()
+    _refusals.labels("unavailable").inc()
     return ApiProblem(
         503,
         "Service Unavailable",

@@ -236,3 +236,14 @@ def test_without_auth_redis_url_revocation_is_off(settings) -> None:
     app = build_app(settings)
     assert app.extensions[REVOCATION_EXTENSION] is None
     assert app.test_client().get("/items", headers=bearer(settings, "anyone")).status_code == 200
+
+
+def test_importing_servicekit_writes_no_metric(tmp_path) -> None:
+    """gunicorn's master imports servicekit (its config does) before the multiprocess metrics folder exists."""
+    import sys
+
+    missing = tmp_path / "not-yet"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(missing)}
+    done = subprocess.run([sys.executable, "-c", "import servicekit"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not missing.exists()
