@@ -19,7 +19,8 @@ admin's answer, is decided on the new version.
 Redis unreachable. The copy stays in use for ``AUTH_REDIS_GRACE_SECONDS`` (30 s) counted from the moment Redis
 last answered on the tracking connection (or from finding the hash incomplete): fleet-api refuses to revoke while
 it cannot write the hash, so a copy that was current when Redis went away stays current while Redis is away for
-everyone. A copy that may have missed a push (one arrived as the connection broke) is dropped at once. Past the
+everyone. A copy that a push has outdated is never used so: one that arrived as the connection broke, or a
+flush (Redis pushes one), means person tokens wait for fleet-api's rewrite of the hash (about a second). Past the
 grace, or with no copy at all (a process that started while Redis was down), person tokens get 503 with
 ``Retry-After``: fail closed, because a process cut off from a Redis that fleet-api still reaches could miss
 revocations. While requests come in, the tracking connection is pinged every 5 s and must answer within 2 s, so
@@ -149,6 +150,9 @@ class TokenVersions:
         self._tracker: _Tracker | None = None
         self._versions: dict[str, int] | None = None  # the last complete copy
         self._stale = True  # the copy must be read again before it is used (start, push, reconnect)
+        # A push arrived since the copy was read: the hash changed, maybe by a revocation. Such a copy is never
+        # used in the grace, only replaced by a complete read.
+        self._outdated = False
         self._behind_since: float | None = None  # since when the copy may be behind Redis; None: it is not
         self._retry_at = 0.0
 
@@ -170,17 +174,18 @@ class TokenVersions:
             if tracker is not None:
                 try:
                     if tracker.drain(now):
-                        self._stale = True
+                        self._stale = self._outdated = True
                 except (redis.RedisError, OSError) as exc:
-                    self._disconnect(
-                        now, f"tracking connection lost ({exc})", since=tracker.last_heard, missed_push=tracker.changed
-                    )
+                    # A push read just before the connection broke still counts.
+                    self._outdated = self._outdated or tracker.changed
+                    self._disconnect(now, f"tracking connection lost ({exc})", since=tracker.last_heard)
             if self._stale and now >= self._retry_at:
                 self._read(now)
             if self._behind_since is None and not self._stale:
                 return self._versions  # type: ignore[return-value]
             if (
                 self._versions is not None
+                and not self._outdated
                 and self._behind_since is not None
                 and now - self._behind_since <= self.grace_seconds
             ):
@@ -194,29 +199,28 @@ class TokenVersions:
                 self._tracker = _Tracker(self._redis, self._ping_seconds, self._pong_timeout)
             raw = self._redis.hgetall(HASH_KEY)
         except (redis.RedisError, OSError) as exc:
-            self._disconnect(now, f"redis unreachable ({exc})", since=now, missed_push=False)
+            self._disconnect(now, f"redis unreachable ({exc})", since=now)
             return
         if SYNCED_FIELD.encode() not in raw:
             # Redis lost the hash (a restart without persistence, a flush) and fleet-api has not written it
-            # again yet; its rewrite arrives as a push. Until then the last copy is all there is.
+            # again yet; its rewrite arrives as a push. Until then the last copy is all there is, unless a push
+            # said the hash changed before it was lost (a flush does too): then nothing is.
             self._stale = False
             self._fall_behind(now, "the token-version hash is incomplete (fleet-api rewrites it)")
             return
         self._versions = {field.decode(): int(value) for field, value in raw.items() if field != SYNCED_FIELD.encode()}
-        self._stale = False
+        self._stale = self._outdated = False
         if self._behind_since is not None:
             log.warning("token versions: current again")
         self._behind_since = None
 
-    def _disconnect(self, now: float, reason: str, *, since: float, missed_push: bool) -> None:
+    def _disconnect(self, now: float, reason: str, *, since: float) -> None:
         if self._tracker is not None:
             try:
                 self._tracker.close()
             except (redis.RedisError, OSError):
                 pass
             self._tracker = None
-        if missed_push:
-            self._versions = None  # it may predate a revocation
         self._stale = True
         self._retry_at = now + self.retry_seconds
         self._fall_behind(since, reason)

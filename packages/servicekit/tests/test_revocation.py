@@ -201,15 +201,41 @@ def test_redis_back_after_an_outage_is_read_again_before_it_is_trusted(own_redis
             stop_process(restarted)
 
 
-def test_a_flushed_hash_keeps_the_last_copy_for_the_grace_until_it_is_rewritten(
-    services, store, settings, tmp_path
-) -> None:
+def test_a_flushed_hash_refuses_person_tokens_until_it_is_rewritten(services, store, settings) -> None:
+    """A flush pushes an invalidation like a revocation does: the copy it outdated is not used, even within the
+    grace, until fleet-api has written the hash again (503 meanwhile, never a token revoked just before)."""
     alice = bearer(settings, "alice", ver=3)
     assert statuses(services, alice) == [200, 200]
     store.flushall()
-    assert statuses(services, alice) == [200, 200]  # within the grace, from the copy
+    assert statuses(services, alice) == [503, 503]
     store.hset(HASH_KEY, mapping={SYNCED_FIELD: "2", "alice": 4})  # fleet-api's rewrite, a version higher
     assert statuses(services, alice) == [401, 401]
+    assert statuses(services, bearer(settings, "alice", ver=4)) == [200, 200]
+
+
+@pytest.mark.parametrize("fault", ["killed", "frozen"])
+def test_a_push_read_as_redis_goes_away_outdates_the_copy(own_redis, store, tmp_path, fault) -> None:
+    """Redis sends the revocation's push, then dies (the push and the end of the connection read together) or
+    freezes (the push read, the copy's new read times out): no grace for a copy a push has outdated."""
+    url, proc = own_redis
+    app, settings = make_app(url, tmp_path)
+    client = app.test_client()
+    alice = bearer(settings, "alice", ver=3)
+    try:
+        assert client.get("/items", headers=alice).status_code == 200
+        store.hset(HASH_KEY, "alice", 4)
+        time.sleep(0.1)  # the push is on the tracking connection
+        if fault == "killed":
+            proc.terminate()
+            proc.wait(10)
+        else:
+            os.kill(proc.pid, signal.SIGSTOP)
+        assert client.get("/items", headers=alice).status_code == 503
+        assert client.get("/items", headers=bearer(settings, "bob")).status_code == 503
+    finally:
+        if fault == "frozen":
+            os.kill(proc.pid, signal.SIGCONT)
+        app.extensions[REVOCATION_EXTENSION].close()
 
 
 def test_a_frozen_redis_counts_as_lost_once_the_tracking_connection_stops_answering(own_redis, store, tmp_path):
