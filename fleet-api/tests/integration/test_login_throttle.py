@@ -32,7 +32,7 @@ def make_client(settings):
     def make(**overrides):
         app = create_app(settings.model_copy(update=overrides))
         deps = dependencies_of(app, Dependencies)
-        forget_login_failures(deps)
+        forget_login_failures(app.config["SETTINGS"].redis_url.get_secret_value())
         email = f"owner-{uuid.uuid4().hex[:8]}@fleet.example"
         deps.repo.create_user("Owner", email, owner_hash, "user")
         built.append(deps)

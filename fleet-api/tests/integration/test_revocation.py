@@ -39,7 +39,7 @@ class Suite:
         self.settings = settings.model_copy(update={"auth_redis_url": SecretStr(auth_redis_url)})
         self.app = create_app(self.settings)
         self.deps = dependencies_of(self.app, Dependencies)
-        forget_login_failures(self.deps)
+        forget_login_failures(self.settings.redis_url.get_secret_value())
         self.fleet = self.app.test_client()
         audit_settings = AuditSettings(jwt_secret=JWT_SECRET, audit_consumer="off", auth_redis_url=auth_redis_url)
         self.audit_app = create_audit_app(audit_settings)
