@@ -70,16 +70,26 @@ class TokenVersionWriter:
             pipe.delete(HASH_KEY)
             pipe.hset(HASH_KEY, mapping=mapping)
             pipe.execute()
+            self._pushed()
         except redis.RedisError as exc:
             raise _unavailable(exc) from None
 
     def _run(self, script, *args: str) -> None:
         try:
             done = script(keys=[HASH_KEY], args=[SYNCED_FIELD, *args])
+            self._pushed()
         except redis.RedisError as exc:
             raise _unavailable(exc) from None
         if done == -1:
             raise Unavailable("Redis lost the token versions a moment ago; they are being written again. Retry.")
+
+    def _pushed(self) -> None:
+        """Return once Redis has handed the write's invalidation to every tracking connection.
+
+        Redis writes the pushes of a command in the same pass as its reply, but the two are separate writes; it
+        reads the next command only after that pass. So once a PING sent after the write is answered, every
+        service's process has the push on its connection, before fleet-api commits and answers its caller."""
+        self._redis.ping()
 
     def close(self) -> None:
         if self._redis is not None:

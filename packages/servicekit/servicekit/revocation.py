@@ -11,10 +11,10 @@ The copy. A Redis round trip on every request would cost more than the rest of t
 each process keeps a copy of the whole hash (a few dozen bytes per user) and one RESP3 connection with
 ``CLIENT TRACKING ON BCAST PREFIX servicekit:token-versions``: Redis pushes an invalidation to every process
 whenever the hash changes. Before a token is looked up, the pushes that have arrived are drained (one
-non-blocking ``poll(2)``) and after one the hash is read again (``HGETALL``). Redis sends the push while it
-executes fleet-api's write, which fleet-api makes before it commits and answers; so a request that reaches a
-worker after the push has reached that worker's connection, which in practice means any request sent after the
-admin's answer, is decided on the new version.
+non-blocking ``poll(2)``) and after one the hash is read again (``HGETALL``). fleet-api makes its write before
+it commits, and answers only once Redis has written the push to every tracking connection (it waits for a PING
+sent after the write), so any request that reaches a worker after the admin's answer is decided on the new
+version.
 
 Redis unreachable. The copy stays in use for ``AUTH_REDIS_GRACE_SECONDS`` (30 s) counted from the moment Redis
 last answered on the tracking connection (or from finding the hash incomplete): fleet-api refuses to revoke while
@@ -178,7 +178,8 @@ class TokenVersions:
                 except (redis.RedisError, OSError) as exc:
                     # A push read just before the connection broke still counts.
                     self._outdated = self._outdated or tracker.changed
-                    self._disconnect(now, f"tracking connection lost ({exc})", since=tracker.last_heard)
+                    # Reconnected at once below: Redis may be back already (a restart), and it is asked only once.
+                    self._disconnect(now, f"tracking connection lost ({exc})", since=tracker.last_heard, backoff=False)
             if self._stale and now >= self._retry_at:
                 self._read(now)
             if self._behind_since is None and not self._stale:
@@ -199,7 +200,7 @@ class TokenVersions:
                 self._tracker = _Tracker(self._redis, self._ping_seconds, self._pong_timeout)
             raw = self._redis.hgetall(HASH_KEY)
         except (redis.RedisError, OSError) as exc:
-            self._disconnect(now, f"redis unreachable ({exc})", since=now)
+            self._disconnect(now, f"redis unreachable ({exc})", since=now, backoff=True)
             return
         if SYNCED_FIELD.encode() not in raw:
             # Redis lost the hash (a restart without persistence, a flush) and fleet-api has not written it
@@ -214,7 +215,7 @@ class TokenVersions:
             log.warning("token versions: current again")
         self._behind_since = None
 
-    def _disconnect(self, now: float, reason: str, *, since: float) -> None:
+    def _disconnect(self, now: float, reason: str, *, since: float, backoff: bool) -> None:
         if self._tracker is not None:
             try:
                 self._tracker.close()
@@ -222,7 +223,7 @@ class TokenVersions:
                 pass
             self._tracker = None
         self._stale = True
-        self._retry_at = now + self.retry_seconds
+        self._retry_at = now + self.retry_seconds if backoff else now
         self._fall_behind(since, reason)
 
     def _fall_behind(self, since: float, reason: str) -> None:
