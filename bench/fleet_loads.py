@@ -7,8 +7,8 @@ The variants take turns, several rounds, and each figure is the median of its ro
 with something else hurts all alike.
 
 - bare:    a plain Flask app returning the bytes of the warm response (the P1 reference)
-- kit:     the same bytes from a servicekit app (JWT check, request id, access log, metrics), no cache:
-           what the suite's shared plumbing costs by itself
+- kit:     the same bytes from a servicekit app (JWT check with revocation, request id, access log, metrics),
+           no cache: what the suite's shared plumbing costs by itself
 - warm:    fleet-api, LOADS_CACHE_MODE=local (per-process copy, Redis-pushed invalidation) - shipped
 - redis:   fleet-api, LOADS_CACHE_MODE=redis (one Redis GET per request: the naive cache)
 - cold:    fleet-api, LOADS_CACHE_MODE=off (Postgres on every request)
@@ -44,6 +44,8 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 JWT_SECRET = "bench-secret-for-loopback-only-0123456789"  # noqa: S105 - a throwaway server's key
 TARGET = 0.9
 PLUMBING_TARGET_US = 30.0
+REVOCATION_TARGET_US = 5.0
+BENCH_EMAIL, BENCH_PASSWORD = "bench@fleet.example", "bench-password"
 IN_PROCESS_ROUNDS = 40
 
 
@@ -168,6 +170,7 @@ def main() -> None:
         from suite_db import upgrade
 
         upgrade(db_url)
+        add_bench_user(db_url)
         redis_port = free_port()
         procs.append(
             start(
@@ -184,15 +187,12 @@ def main() -> None:
             "DATABASE_URL": db_url,
             "JWT_SECRET": JWT_SECRET,
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            # Token revocation on, as deployed: every variant's plumbing checks the user's token version.
+            "AUTH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/2",
             "DEMO_USER_PASSWORD": "",
             # INFO (the default) keeps servicekit's access line per request, as deployed.
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
         }
-        from servicekit import ServiceSettings, issue_token
-
-        token = issue_token(ServiceSettings(jwt_secret=JWT_SECRET), "bench")[0]
-        headers = {"Authorization": f"Bearer {token}"}
-
         urls: dict[str, str] = {}
         for mode in ("local", "redis", "off"):
             port = free_port()
@@ -204,6 +204,9 @@ def main() -> None:
             }
             procs.append(start([GUNICORN, "-c", "gunicorn.conf.py"], ROOT / "fleet-api", env, port))
             urls[{"local": "warm", "redis": "redis", "off": "cold"}[mode]] = f"http://127.0.0.1:{port}/loads"
+        # A real user's token from the login, so that the revocation check finds its version.
+        token = log_in(urls["warm"].removesuffix("/loads"))
+        headers = {"Authorization": f"Bearer {token}"}
         wait_ready(urls["warm"], headers)
         for index in range(20):
             load = {"origin": f"City {index}", "destination": "Dallas, TX", "cargoType": "steel"}
@@ -260,6 +263,34 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def add_bench_user(db_url: str) -> None:
+    from argon2 import PasswordHasher
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO fleet.users (name, email, password_hash, role) VALUES ('Bench', :email, :hash, 'user')"),
+            {"email": BENCH_EMAIL, "hash": PasswordHasher().hash(BENCH_PASSWORD)},
+        )
+    engine.dispose()
+
+
+def log_in(base_url: str) -> str:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            answer = requests.post(
+                f"{base_url}/auth/login", json={"email": BENCH_EMAIL, "password": BENCH_PASSWORD}, timeout=30
+            )
+            if answer.status_code == 200:
+                return answer.json()["access_token"]
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{base_url}/auth/login never gave the bench user a token")
+        time.sleep(0.3)
+
+
 def cache_sources(url: str, headers: dict[str, str], samples: int = 40) -> Counter[str]:
     """Which tier answered the shipped variant after the rounds, over enough requests to reach every
     worker. Reported, never asserted: a worker whose local copy is cold (invalidation just pushed, or it
@@ -283,6 +314,7 @@ def cpu_per_request(env: dict[str, str], body: bytes, token: str) -> dict[str, f
     os.environ.update({k: v for k, v in env.items() if k not in os.environ or k == "LOG_LEVEL"})
     from fleet_api import create_app
     from servicekit import ServiceSettings, verify_token
+    from servicekit.app import REVOCATION_EXTENSION
 
     def constant() -> Response:
         return Response(body, mimetype="application/json")
@@ -305,7 +337,10 @@ def cpu_per_request(env: dict[str, str], body: bytes, token: str) -> dict[str, f
         return (time.thread_time() - started) / n * 1e6
 
     settings = ServiceSettings(jwt_secret=JWT_SECRET)
-    samples: dict[str, list[float]] = {"bare": [], "kit": [], "warm": [], "jwt": []}
+    revocation = app.extensions[REVOCATION_EXTENSION]
+    claims = verify_token(settings, token)
+    assert revocation is not None, "AUTH_REDIS_URL is not set: the plumbing would be measured without revocation"
+    samples: dict[str, list[float]] = {"bare": [], "kit": [], "warm": [], "jwt": [], "revocation": []}
     for _ in range(IN_PROCESS_ROUNDS):
         samples["bare"].append(per_request(plain.wsgi_app, "/loads"))
         samples["kit"].append(per_request(app.wsgi_app, "/constant"))
@@ -314,6 +349,12 @@ def cpu_per_request(env: dict[str, str], body: bytes, token: str) -> dict[str, f
         for _ in range(300):
             verify_token(settings, token)
         samples["jwt"].append((time.thread_time() - started) / 300 * 1e6)
+        # The check every person's token passes on every service: drain the invalidation pushes (one poll(2)),
+        # look the user's version up in the process's copy of the token versions.
+        started = time.thread_time()
+        for _ in range(3000):
+            revocation.check(claims)
+        samples["revocation"].append((time.thread_time() - started) / 3000 * 1e6)
     return {name: min(values) for name, values in samples.items()}
 
 
@@ -357,6 +398,8 @@ def write_results(
     verdict = "met" if ratio >= TARGET else f"missed by {TARGET - ratio:.2f}"
     plumbing = cpu["kit"] - cpu["bare"]
     plumbing_verdict = "met" if plumbing <= PLUMBING_TARGET_US else f"missed by {plumbing - PLUMBING_TARGET_US:.0f} us"
+    revocation_met = cpu["revocation"] <= REVOCATION_TARGET_US
+    revocation_verdict = "met" if revocation_met else f"missed by {cpu['revocation'] - REVOCATION_TARGET_US:.1f} us"
     sweep_rows = "\n".join(f"| {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |" for c, r in sweep.items())
     best_c, best = max(sweep.items(), key=lambda item: item[1]["rps"])
     answered = ", ".join(f"{count} {source}" for source, count in sources.most_common())
@@ -385,7 +428,9 @@ fleet-api's LOG_LEVEL={os.environ.get("BENCH_LOG_LEVEL", "INFO")} (INFO: one JSO
 P1 (warm >= {TARGET}x bare, median of per-round ratios): **{ratio:.2f}x**, {verdict}.
 Rounds run again because the servers' CPUs were more than {MAX_IDLE:.0%} idle (the round measured a stall, not the
 requests): {", ".join(f"{name} {count}" for name, count in retried.items())}.
-P1 (servicekit plumbing <= {PLUMBING_TARGET_US:.0f} us in-process): **{plumbing:.0f} us**, {plumbing_verdict}.
+P1 (servicekit plumbing <= {PLUMBING_TARGET_US:.0f} us in-process, token revocation included): **{plumbing:.0f} us**, \
+{plumbing_verdict}; of which the token revocation check (<= {REVOCATION_TARGET_US:.0f} us): \
+**{cpu["revocation"]:.1f} us**, {revocation_verdict}.
 Cache tiers of the shipped variant after the rounds, {sum(sources.values())} requests: {answered} ({tier_note}).
 Naive Redis GET per request: {median["redis"]["rps"] / bare:.2f}x; cold (Postgres): \
 {median["cold"]["rps"] / bare:.2f}x. The servicekit endpoint with the same plumbing and no cache at all
@@ -403,9 +448,10 @@ reaches {median["kit"]["rps"] / bare:.2f}x; the warm cache keeps \
 | what | us per request |
 | --- | --- |
 | bare Flask endpoint | {cpu["bare"]:.0f} |
-| servicekit endpoint (request id, JWT check, access log, metrics), same bytes | {cpu["kit"]:.0f} |
+| servicekit endpoint (request id, JWT check with revocation, access log, metrics), same bytes | {cpu["kit"]:.0f} |
 | fleet-api warm GET /loads | {cpu["warm"]:.0f} |
 | of which servicekit's `verify_token` alone | {cpu["jwt"]:.0f} |
+| of which the token revocation check alone (`TokenVersions.check`: one poll(2), one lookup) | {cpu["revocation"]:.1f} |
 
 The cache's own share is the last step ({cpu["warm"] - cpu["kit"]:.0f} us: query validation, the local lookup
 with one poll of the invalidation connection, the ETag/X-Cache headers); the shared plumbing costs
@@ -437,6 +483,17 @@ with one poll of the invalidation connection, the ETag/X-Cache headers); the sha
                 f"<= {PLUMBING_TARGET_US:.0f} us added",
                 plumbing <= PLUMBING_TARGET_US,
                 "" if plumbing <= PLUMBING_TARGET_US else f"missed by {plumbing - PLUMBING_TARGET_US:.0f} us",
+            ),
+            Figure(
+                "P1",
+                "token revocation check (servicekit TokenVersions.check), in-process",
+                round(cpu["revocation"], 2),
+                "us per check (included in the plumbing figure)",
+                "servicekit per-request plumbing, us added",
+                round(plumbing, 1),
+                f"<= {REVOCATION_TARGET_US:.0f} us",
+                revocation_met,
+                "" if revocation_met else revocation_verdict,
             ),
             Figure(
                 "load",

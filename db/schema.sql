@@ -217,8 +217,10 @@ CREATE TABLE fleet.users (
     password_hash text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     role text DEFAULT 'user'::text NOT NULL,
+    token_version bigint DEFAULT 0 NOT NULL,
     CONSTRAINT users_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'user'::text])))
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'user'::text]))),
+    CONSTRAINT users_token_version_check CHECK ((token_version >= 0))
 );
 
 CREATE TABLE loadboard.extraction_runs (

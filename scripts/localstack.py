@@ -180,6 +180,7 @@ def stack_env() -> dict[str, str]:
             "JWT_SECRET_FILE": str(jwt_file),
             "DATABASE_URL": f"postgresql+psycopg://postgres@{HOST}:{PG_PORT}/suite",
             "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
+            "AUTH_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/2",
             "JOBS_PROVIDER": "redis",
             "JOBS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/1",
             # Durable, and shared by every audit-worker process (schema audit of DATABASE_URL).

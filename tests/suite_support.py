@@ -47,6 +47,9 @@ def offline_env(closed_port: int) -> dict[str, str]:
         }
     )
     env.pop("JWT_SECRET_FILE", None)
+    # Tokens here are minted for no real user, and an unreachable token-version Redis would answer every one
+    # 503 (fail closed): revocation is off, as in each service's own tests; its tests set AUTH_REDIS_URL.
+    env.pop("AUTH_REDIS_URL", None)
     return env
 
 

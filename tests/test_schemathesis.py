@@ -59,7 +59,8 @@ def test_schemathesis_with_every_check_finds_nothing(target: str, live_env: dict
     port = free_port()
     env = {**live_env, "LOG_DIR": str(tmp_path / "logs"), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     proc = start_gunicorn(ROOT / folder, port=port, env=env, config=config)
-    token = issue_token(ServiceSettings(jwt_secret=TEST_SECRET), "schemathesis")[0]
+    # An admin's token, so that fleet-api's admin routes read their bodies rather than refusing at once (403).
+    token = issue_token(ServiceSettings(jwt_secret=TEST_SECRET), "schemathesis", claims={"role": "admin"})[0]
     try:
         result = subprocess.run(
             [

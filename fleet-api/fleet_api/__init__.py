@@ -26,4 +26,6 @@ def create_app(settings: Settings | None = None, deps: Dependencies | None = Non
     )
     install_dependencies(app, dependencies)
     register_blueprints(app)
+    # Rewrites the token-version hash whenever Redis has lost it (a no-op without AUTH_REDIS_URL).
+    dependencies.token_versions_keeper.start()
     return app

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import requests
 from servicekit import HttpClient
+from servicekit.http import retry_after_seconds
 
 
 class LoginRefused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.retry_after = retry_after
 
 
 class LoginForwarder:
@@ -18,14 +20,24 @@ class LoginForwarder:
         self.login_url = login_url
         self.http = HttpClient(login_url, "auth-login", timeout=5.0, max_attempts=2, max_total_seconds=10.0)
 
-    def login(self, email: str, password: str) -> dict:
-        """The token answer of the login service; LoginRefused(401) on bad credentials, (503) when it is down."""
+    def login(self, email: str, password: str, client_address: str | None = None) -> dict:
+        """The token answer of the login service; LoginRefused(401) on bad credentials, (429) when it throttles
+        this account or address, (503) when it is down.
+
+        ``client_address`` (the browser's, as this service sees it) goes as ``X-Forwarded-For``: the login service
+        counts failures per address against it only if it trusts this service as a proxy (fleet-api's
+        TRUSTED_PROXIES); otherwise every sign-in through this page counts against this service's address."""
+        headers = {"X-Forwarded-For": client_address} if client_address else {}
         try:
-            response = self.http.post(self.login_url, json={"email": email, "password": password})
+            response = self.http.post(self.login_url, json={"email": email, "password": password}, headers=headers)
         except requests.RequestException:
             raise LoginRefused(503, "The sign-in service is unreachable; retry shortly.") from None
         if response.status_code in (400, 401, 403, 422):
             raise LoginRefused(401, "Wrong e-mail or password.")
+        if response.status_code == 429:
+            wait = retry_after_seconds(response, cap=86_400)
+            seconds = max(1, round(wait)) if wait is not None else 60
+            raise LoginRefused(429, f"Too many failed sign-ins; try again in {seconds} s.", retry_after=seconds)
         if response.status_code != 200:
             raise LoginRefused(503, f"The sign-in service answered {response.status_code}; retry shortly.")
         try:

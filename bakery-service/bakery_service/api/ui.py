@@ -4,7 +4,7 @@ browser talks to one origin only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template
+from flask import Blueprint, Response, redirect, render_template, request
 from servicekit import ApiProblem, ProblemModel, endpoint, public
 
 from ..adapters.login import LoginRefused
@@ -37,13 +37,13 @@ def page():
     summary="Sign in with the suite's login (forwarded to AUTH_LOGIN_URL); answers a bearer token",
     body=LoginRequest,
     response=Token,
-    responses={401: ProblemModel, 503: ProblemModel},
+    responses={401: ProblemModel, 429: ProblemModel, 503: ProblemModel},
     tags=["ui"],
 )
 def login(body: LoginRequest):
     try:
-        token = deps().login.login(body.email, body.password)
+        token = deps().login.login(body.email, body.password, client_address=request.remote_addr)
     except LoginRefused as exc:
-        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        headers = {"Retry-After": str(exc.retry_after or 5)} if exc.status in (429, 503) else None
         raise ApiProblem(exc.status, "Sign-in failed", exc.detail, headers=headers) from None
     return json_response(Token(access_token=token["access_token"], expires_in=token["expires_in"]))

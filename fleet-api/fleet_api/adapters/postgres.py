@@ -27,6 +27,9 @@ log = logging.getLogger("fleet_api.postgres")
 
 Row = dict[str, Any]
 _UNIQUE_VIOLATION = "23505"  # SQLSTATE unique_violation
+# Advisory lock keys of fleet-api (any bigint no other code of the database uses).
+TOKEN_VERSIONS_LOCK = 0x666C_6565_7401
+ADMIN_CHANGES_LOCK = 0x666C_6565_7402
 
 
 class UniqueViolation(Exception):
@@ -124,15 +127,63 @@ class FleetRepository:
         with self.engine.connect() as conn:
             return _one(
                 conn,
-                "SELECT id, email, password_hash, role FROM fleet.users WHERE lower(email) = lower(:email)",
+                "SELECT id, email, password_hash, role, token_version FROM fleet.users "
+                "WHERE lower(email) = lower(:email)",
                 email=email,
             )
 
-    def update_password_hash(self, user_id: UUID, password_hash: str) -> None:
+    # --- token versions (fleet_api/token_versions.py says who takes which lock, and why) -------------
+
+    @staticmethod
+    def lock_token_versions(conn: Connection, *, exclusive: bool) -> None:
+        """Shared by every change that publishes a version; exclusive for rewriting the whole hash."""
+        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        conn.execute(text(f"SELECT {lock}(:key)"), {"key": TOKEN_VERSIONS_LOCK})  # nosec B608
+
+    @staticmethod
+    def lock_admin_changes(conn: Connection) -> None:
+        """Taken by every deletion and demotion, so that two of them cannot both remove the last admin."""
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHANGES_LOCK})
+
+    @staticmethod
+    def token_versions(conn: Connection) -> dict[str, int]:
+        rows = conn.execute(text("SELECT id, token_version FROM fleet.users"))
+        return {str(user_id): version for user_id, version in rows}
+
+    @staticmethod
+    def user_for_update(conn: Connection, user_id: UUID, *, share: bool = False) -> Row | None:
+        mode = "FOR SHARE" if share else "FOR UPDATE"
+        return _one(
+            conn,
+            f"SELECT {_USER_COLUMNS}, password_hash, token_version FROM fleet.users WHERE id = :id {mode}",  # nosec B608
+            id=user_id,
+        )
+
+    @staticmethod
+    def count_admins(conn: Connection) -> int:
+        return conn.execute(text("SELECT count(*) FROM fleet.users WHERE role = 'admin'")).scalar_one()
+
+    @staticmethod
+    def change_user(conn: Connection, user_id: UUID, changes: dict[str, Any]) -> Row:
+        """Set the given columns (name, role, password_hash, token_version) of one user."""
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        return _one(
+            conn,
+            f"UPDATE fleet.users SET {assignments} WHERE id = :id RETURNING {_USER_COLUMNS}",  # nosec B608
+            id=user_id,
+            **changes,
+        )
+
+    @staticmethod
+    def delete_user(conn: Connection, user_id: UUID) -> None:
+        conn.execute(text("DELETE FROM fleet.users WHERE id = :id"), {"id": user_id})
+
+    def update_password_hash(self, user_id: UUID, old_hash: str, password_hash: str) -> None:
+        """The same password hashed again with current parameters; not if the password changed meanwhile."""
         with self._tx() as conn:
             conn.execute(
-                text("UPDATE fleet.users SET password_hash = :hash WHERE id = :id"),
-                {"hash": password_hash, "id": user_id},
+                text("UPDATE fleet.users SET password_hash = :hash WHERE id = :id AND password_hash = :old"),
+                {"hash": password_hash, "id": user_id, "old": old_hash},
             )
 
     # --- drivers ----------------------------------------------------------------------------------

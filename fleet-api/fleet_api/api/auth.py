@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from servicekit import ProblemModel, endpoint, public
 
 from .. import login as login_flow
 from ..domain.models import LoginRequest, Token
 from ..wiring import deps
+from .client_address import client_address
 from .responses import json_response
 
 bp = Blueprint("auth", __name__)
@@ -19,8 +20,13 @@ bp = Blueprint("auth", __name__)
     summary="Exchange e-mail and password for a bearer token",
     body=LoginRequest,
     response=Token,
-    responses={401: ProblemModel},
+    responses={
+        401: ProblemModel,
+        429: "Too many failed logins for this account or from this address; retry after Retry-After seconds",
+    },
     tags=["auth"],
 )
 def login(body: LoginRequest):
-    return json_response(login_flow.login(deps(), body))
+    d = deps()
+    address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), d.settings.trusted_proxies)
+    return json_response(login_flow.login(d, body, address))

@@ -14,5 +14,8 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
 
 
 def domain_problem(exc: DomainError) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="trucking-suite"'} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="trucking-suite"'} if exc.status == 401 else {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return problem_response(exc.status, exc.title, exc.detail, headers=headers)

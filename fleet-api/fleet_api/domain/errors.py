@@ -37,3 +37,25 @@ class InvalidCredentials(DomainError):
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
+
+
+class Unavailable(DomainError):
+    """Something the change needs is unreachable; nothing was changed, the same request may be sent again."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(DomainError):
+    """Login refused without looking at the password: too many recent failures (see login_throttle)."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after

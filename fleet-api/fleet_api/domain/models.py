@@ -75,8 +75,22 @@ class UserCreate(ApiModel):
     name: Text
     email: Email
     # Optional: a user without a password is a record only and cannot log in.
-    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)] | None = None
+    password: Password | None = None
     role: Role = Role.USER
+
+
+Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+
+
+class UserUpdate(ApiModel):
+    """What an admin may change of a user; a field left out stays as it is. Demotion revokes the user's tokens."""
+
+    name: Text | None = None
+    role: Role | None = None
+
+
+class PasswordChange(ApiModel):
+    password: Password
 
 
 class DriverCreate(ApiModel):

@@ -1,4 +1,4 @@
-"""Who may do what with users: an admin creates users and reads any; a user reads only itself.
+"""Who may do what with users: an admin creates, changes and deletes users and reads any; a user reads only itself.
 
 Decided from the verified token's claims alone, before any lookup, so a refusal never tells whether
 the user exists. A service token (``scope: service``) is not a person and carries no role: the
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from .errors import Forbidden
+from .errors import Conflict, Forbidden
 from .models import Role
 
 USER_SCOPE = "user"
@@ -27,9 +27,16 @@ def role_of(claims: Mapping[str, Any]) -> Role | None:
         return Role.USER
 
 
-def check_may_create_user(claims: Mapping[str, Any]) -> None:
+def check_may_manage_users(claims: Mapping[str, Any]) -> None:
+    """Creating, changing and deleting users, and setting their passwords: admins only."""
     if role_of(claims) != Role.ADMIN:
-        raise Forbidden("Only an admin may create users.")
+        raise Forbidden("Only an admin may create, change or delete users.")
+
+
+def check_leaves_an_admin(admins: int, target_role: str, new_role: str | None) -> None:
+    """Nobody could manage users any more if the last admin were demoted or deleted (new_role None)."""
+    if target_role == Role.ADMIN and new_role != Role.ADMIN and admins <= 1:
+        raise Conflict("This is the last admin; make another user an admin first.")
 
 
 def check_may_read_user(claims: Mapping[str, Any], user_id: UUID) -> None:

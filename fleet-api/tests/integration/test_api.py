@@ -162,6 +162,20 @@ def test_a_user_reads_only_itself_and_creates_nobody(client, auth, settings):
     )
 
 
+@pytest.mark.parametrize(
+    "request_body",
+    [{"json": {}}, {"json": {"name": "x"}}, {"data": "{", "content_type": "application/json"}, {"data": "x"}],
+    ids=["empty", "partial", "malformed", "not-json"],
+)
+def test_an_ordinary_user_gets_403_before_the_body_of_an_admin_route_is_read(client, auth, settings, request_body):
+    """R9: POST /users with {} as an ordinary user is 403, not a 422 that lists the fields of an admin route."""
+    me = _create_user(client, auth)
+    mine = bearer_for(settings, me["id"], "user", me["email"])
+    response = client.post("/users", headers=mine, **request_body)
+    assert response.status_code == 403 and response.mimetype == PROBLEM, response.get_json()
+    assert "errors" not in response.get_json()
+
+
 def test_a_token_without_a_role_is_a_plain_user(client, auth, settings):
     from servicekit import issue_token
 

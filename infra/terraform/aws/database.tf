@@ -73,7 +73,8 @@ resource "aws_iam_role_policy_attachment" "rds_monitoring" {
   policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
-# Redis: fleet-api's GET /loads cache and gpt-service's summary cache and quota pause. Encrypted at rest
+# Redis: fleet-api's GET /loads cache, gpt-service's summary cache and quota pause, and every user's token
+# version (database 2, read by all six services). Encrypted at rest
 # and in transit, with an auth token; a replica per extra zone, with automatic failover.
 resource "aws_elasticache_subnet_group" "main" {
   name       = local.name

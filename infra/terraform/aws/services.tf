@@ -16,7 +16,7 @@ locals {
       port    = 8000
       cpu     = 512
       memory  = 1024
-      secrets = ["jwt_secret"]
+      secrets = ["jwt_secret", "auth_redis_url"]
       environment = {
         AWS_REGION        = var.aws_region
         ASSIGNMENTS_TABLE = "DeliveryAssignments"
@@ -27,21 +27,21 @@ locals {
       port        = 8001
       cpu         = 256
       memory      = 512
-      secrets     = ["jwt_secret", "database_url", "demo_user_password", "redis_url", "gcp_service_account_json"]
+      secrets     = ["jwt_secret", "auth_redis_url", "database_url", "demo_user_password", "redis_url", "gcp_service_account_json"]
       environment = { JOBS_PROVIDER = "pubsub" }
     }
     gpt-service = {
       port        = 8002
       cpu         = 256
       memory      = 512
-      secrets     = ["jwt_secret", "openai_api_key", "redis_url"]
+      secrets     = ["jwt_secret", "auth_redis_url", "openai_api_key", "redis_url"]
       environment = { OPENAI_MODEL = "gpt-4o-mini" }
     }
     automation-service = {
       port    = 8003
       cpu     = 1024
       memory  = 2048
-      secrets = ["jwt_secret", "database_url"]
+      secrets = ["jwt_secret", "auth_redis_url", "database_url"]
       environment = {
         GPT_SERVICE_URL    = "http://gpt-service.${local.name}.local:8002"
         STORAGE_PROVIDER   = "s3"
@@ -53,7 +53,7 @@ locals {
       port    = 8004
       cpu     = 256
       memory  = 512
-      secrets = ["jwt_secret", "database_url", "smtp_password", "jira_api_token", "jira_webhook_secret", "slack_bot_token", "github_token", "google_service_account_json"]
+      secrets = ["jwt_secret", "auth_redis_url", "database_url", "smtp_password", "jira_api_token", "jira_webhook_secret", "slack_bot_token", "github_token", "google_service_account_json"]
       environment = {
         PUBLIC_BASE_URL = "https://bakery-service.${var.domain_name}"
         SMTP_STARTTLS   = "true"
@@ -63,7 +63,7 @@ locals {
       port        = 8005
       cpu         = 256
       memory      = 512
-      secrets     = ["jwt_secret", "mongo_url", "gcp_service_account_json"]
+      secrets     = ["jwt_secret", "auth_redis_url", "mongo_url", "gcp_service_account_json"]
       environment = { AUDIT_STORE = "mongo", AUDIT_CONSUMER = "off", JOBS_PROVIDER = "pubsub" }
     }
   }

@@ -1,7 +1,16 @@
 """Flask plumbing shared by every service: settings, logs, health, metrics, errors, auth, HTTP, OpenAPI."""
 
 from .app import create_app
-from .auth import SERVICE_SCOPE, USER_SCOPE, issue_token, public, require_scope, service_token, verify_token
+from .auth import (
+    SERVICE_SCOPE,
+    USER_SCOPE,
+    issue_token,
+    public,
+    require_role,
+    require_scope,
+    service_token,
+    verify_token,
+)
 from .errors import ApiProblem, ProblemModel, problem_response
 from .http import HttpClient
 from .metrics import counter, gauge, histogram
@@ -30,6 +39,7 @@ __all__ = [
     "parse_query",
     "problem_response",
     "public",
+    "require_role",
     "require_scope",
     "service_token",
     "verify_token",

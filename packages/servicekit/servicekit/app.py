@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -20,10 +21,13 @@ from .health import ReadinessCheck, health_blueprint
 from .logs import configure_logging, write_access_line
 from .metrics import HttpMetrics, setup_metrics
 from .openapi import register_openapi
+from .revocation import TokenVersions
 from .settings import ServiceSettings
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 REQUEST_ID_KEY = "servicekit.request_id"
+# app.extensions[REVOCATION_EXTENSION]: the app's TokenVersions (None when AUTH_REDIS_URL is unset).
+REVOCATION_EXTENSION = "servicekit.revocation"
 _UNLOGGED_PATHS = frozenset({"/healthz", "/metrics"})
 
 
@@ -94,9 +98,26 @@ class RequestPlumbing:
             write_access_line(method, path, rule.rule if rule else None, status, round(elapsed * 1000, 2), request_id)
 
 
+def _token_versions(settings: ServiceSettings) -> TokenVersions | None:
+    global _revocation_off_logged
+    if settings.auth_redis_url is None:
+        if not _revocation_off_logged:
+            _revocation_off_logged = True
+            logging.getLogger("servicekit.revocation").warning(
+                "AUTH_REDIS_URL is not set: person tokens are not checked for revocation"
+            )
+        return None
+    return TokenVersions(settings.auth_redis_url.get_secret_value(), grace_seconds=settings.auth_redis_grace_seconds)
+
+
+_revocation_off_logged = False
+
+
 def _install_plumbing(app: Flask, metrics: HttpMetrics, settings: ServiceSettings) -> None:
     app.wsgi_app = RequestPlumbing(app.wsgi_app, metrics)  # type: ignore[method-assign]
-    guard = token_guard(app, settings)
+    # Connects at the first person's token, not here: building an app opens no connection.
+    revocation = app.extensions[REVOCATION_EXTENSION] = _token_versions(settings)
+    guard = token_guard(app, settings, revocation)
 
     # One hook, not one per concern: Flask's dispatch of each hook costs about as much as the hook's work.
     @app.before_request

@@ -7,11 +7,11 @@ pinned, so a token with ``alg: none``, another key, another audience or an alter
 
 from __future__ import annotations
 
-import functools
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from flask import Flask, Request, g, request
@@ -19,6 +19,9 @@ from flask import Flask, Request, g, request
 from .errors import ApiProblem
 from .settings import ServiceSettings
 from .validation import spec_of
+
+if TYPE_CHECKING:
+    from .revocation import TokenVersions
 
 ALWAYS_PUBLIC = {
     "servicekit.healthz",
@@ -135,48 +138,98 @@ def public(view: Callable) -> Callable:
 
 
 def require_scope(scope: str) -> Callable:
-    """Restrict a view to tokens of one scope (e.g. ``service`` for service-to-service calls)."""
+    """Restrict a view to tokens of one scope (e.g. ``service`` for service-to-service calls).
+
+    The token guard checks it, before the view runs and so before its body is read or validated.
+    """
 
     def decorate(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if g.get("claims", {}).get("scope") != scope:
-                raise ApiProblem(403, "Forbidden", f"This endpoint needs a {scope} token.")
-            return view(*args, **kwargs)
-
-        spec = spec_of(wrapper)
-        inner = getattr(view, "__endpoint_spec__", None)
-        if inner:
-            spec.__dict__.update({k: v for k, v in inner.__dict__.items() if k != "scope"})
-        spec.scope = scope
-        return wrapper
+        spec_of(view).scope = scope
+        return view
 
     return decorate
 
 
-def token_guard(app: Flask, settings: ServiceSettings) -> Callable[[Request], None]:
-    """The check every request passes: a bearer token unless the endpoint is public (health, metrics, docs...)."""
-    # Whether an endpoint is public never changes once the app serves, so it is looked up once per endpoint.
-    public_endpoints: dict[str, bool] = {}
+def require_role(*roles: str) -> Callable:
+    """Restrict a view to people (``scope: user`` tokens) whose ``role`` claim is one of ``roles``.
 
-    def is_public(endpoint: str) -> bool:
-        known = public_endpoints.get(endpoint)
-        if known is None:
-            view = app.view_functions.get(endpoint)
-            known = endpoint in ALWAYS_PUBLIC or (view is not None and spec_of(view).public)
-            public_endpoints[endpoint] = known
-        return known
+    fleet-api's login puts the user's role in the token. The token guard checks it before the view runs, so a
+    caller without the role gets 403 before the body is read or validated: an ordinary user learns nothing about
+    the shape of an admin route. A token without a ``role`` claim has none of them.
+    """
+    if not roles:
+        raise ValueError("require_role needs at least one role")
+
+    def decorate(view: Callable) -> Callable:
+        spec_of(view).roles = frozenset(roles)
+        return view
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class _Access:
+    """What an endpoint asks of a caller, looked up once per endpoint."""
+
+    public: bool
+    scope: str | None = None
+    roles: frozenset[str] | None = None
+
+
+_PUBLIC = _Access(public=True)
+
+
+def _access_of(app: Flask, endpoint: str) -> _Access:
+    if endpoint in ALWAYS_PUBLIC:
+        return _PUBLIC
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        return _Access(public=False)
+    spec = spec_of(view)
+    return _PUBLIC if spec.public else _Access(public=False, scope=spec.scope, roles=spec.roles)
+
+
+def _has_role(claims: dict[str, Any], roles: frozenset[str]) -> bool:
+    role = claims.get("role")
+    # A signed token may still carry any JSON in a claim: only a string names a role.
+    return claims.get("scope") == USER_SCOPE and isinstance(role, str) and role in roles
+
+
+def _forbidden(detail: str) -> ApiProblem:
+    return ApiProblem(403, "Forbidden", detail)
+
+
+def token_guard(
+    app: Flask, settings: ServiceSettings, revocation: TokenVersions | None = None
+) -> Callable[[Request], None]:
+    """The check every request passes, before its view runs: a bearer token unless the endpoint is public (health,
+    metrics, docs...), not revoked (``revocation``: see servicekit/revocation.py), and of the scope and role the
+    endpoint asks for (``require_scope``, ``require_role``)."""
+    # What an endpoint asks never changes once the app serves, so it is looked up once per endpoint.
+    access_by_endpoint: dict[str, _Access] = {}
 
     def check(current: Request) -> None:
         rule = current.url_rule
-        if rule is None or current.method == "OPTIONS" or is_public(rule.endpoint):
+        if rule is None or current.method == "OPTIONS":
             return  # unknown routes and methods fall through to their 404/405
+        access = access_by_endpoint.get(rule.endpoint)
+        if access is None:
+            access = access_by_endpoint[rule.endpoint] = _access_of(app, rule.endpoint)
+        if access.public:
+            return
         token = _bearer(current.environ.get("HTTP_AUTHORIZATION", ""))
         if token is None:
             raise _unauthorized(
                 "Send an 'Authorization: Bearer <token>' header; tokens come from fleet-api's POST /auth/login."
             )
-        g.claims = verify_token(settings, token)
+        claims = verify_token(settings, token)
+        if revocation is not None:
+            revocation.check(claims)
+        g.claims = claims
+        if access.scope is not None and claims.get("scope") != access.scope:
+            raise _forbidden(f"This endpoint needs a {access.scope} token.")
+        if access.roles is not None and not _has_role(claims, access.roles):
+            raise _forbidden(f"This endpoint is for the {' or '.join(sorted(access.roles))} role only.")
 
     return check
 

@@ -33,7 +33,8 @@ def _param_schema(app: Flask, converter: str | None) -> dict[str, Any]:
 
 # Refusals servicekit itself sends, declared on the operations they can happen on.
 _MALFORMED = (400, "Malformed JSON, or JSON nested deeper than the service's limit")
-_UNAUTHORIZED = (401, "Missing or invalid token")
+_UNAUTHORIZED = (401, "Missing, invalid or revoked token")
+_FORBIDDEN = (403, "The token lacks the scope or role this endpoint needs")
 _NOT_FOUND = (404, "Not found")
 # gunicorn's own refusal of a request line over 4,094 bytes (servicekit.gunicorn_conf sends it as problem+json).
 _URI_TOO_LONG = (414, "The request line (path and query) is longer than the server accepts")
@@ -204,6 +205,8 @@ def build_openapi(app: Flask, title: str, version: str = "1.0.0") -> dict[str, A
                 errors.append(_URI_TOO_LONG)
             if not public:
                 errors.append(_UNAUTHORIZED)
+            if not public and (spec.scope is not None or spec.roles is not None):
+                errors.append(_FORBIDDEN)
             if spec.body is not None:
                 errors += [_MALFORMED, _TOO_LARGE, _NOT_JSON]
             if spec.body is not None or spec.query is not None:

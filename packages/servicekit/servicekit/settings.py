@@ -77,6 +77,11 @@ class ServiceSettings(EnvSettings):
     jwt_audience: str = "trucking-suite"
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_ttl_seconds: int = 3600
+    # Redis holding every user's token version, written by fleet-api (servicekit/revocation.py); every service of
+    # a deployment names the same one. Unset: person tokens are not checked for revocation (logged at start-up).
+    auth_redis_url: SecretStr | None = None
+    # How long a process decides from its last copy of the token versions while that Redis cannot be reached.
+    auth_redis_grace_seconds: float = Field(30.0, ge=0, le=3600)
     max_content_length: int = 1_048_576
     # Deeper JSON bodies are refused (400) before parsing; capped so that no recursive walk nears Python's limit.
     max_json_depth: int = Field(64, ge=1, le=256)

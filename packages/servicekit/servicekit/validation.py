@@ -23,6 +23,8 @@ class EndpointSpec:
     tags: list[str] = field(default_factory=list)
     public: bool = False
     scope: str | None = None
+    # The roles a person's token must carry (servicekit.auth.require_role); None: any valid token.
+    roles: frozenset[str] | None = None
     media_type: str = "application/json"
     # This route's own body limit in bytes (a number, or a function read at request time, e.g. a setting).
     max_body_bytes: int | Callable[[], int] | None = None
@@ -186,7 +188,7 @@ def endpoint(
         spec = spec_of(wrapper)
         inner = getattr(view, "__endpoint_spec__", None)
         if inner:
-            spec.public, spec.scope = inner.public, inner.scope
+            spec.public, spec.scope, spec.roles = inner.public, inner.scope, inner.roles
         spec.summary = summary or (view.__doc__ or "").strip().split("\n")[0] or None
         spec.body, spec.query, spec.tags, spec.media_type = body, query, tags or [], media_type
         spec.max_body_bytes = max_body_bytes

@@ -8,8 +8,8 @@ import time
 
 import jwt
 import pytest
-from servicekit import SERVICE_SCOPE, issue_token, require_scope, service_token
-from servicekit_sample import SECRET, Settings, build_app
+from servicekit import SERVICE_SCOPE, endpoint, issue_token, require_role, require_scope, service_token
+from servicekit_sample import SECRET, ItemIn, Settings, build_app
 
 
 def claims(**overrides):
@@ -103,3 +103,81 @@ def test_a_token_of_another_key_is_not_taken_from_the_cache(settings, tmp_path) 
     other = Settings(jwt_secret="a-completely-different-secret-key-for-another-deployment-000000", log_dir=tmp_path)
     response = build_app(other).test_client().get("/items", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+def _guarded_app(settings):
+    """Admin-only and service-only routes that take a body, with the decorators in either order."""
+    app = build_app(settings)
+
+    @app.post("/admin/items")
+    @require_role("admin")
+    @endpoint(body=ItemIn, status=201)
+    def admin_create(body: ItemIn):
+        return body.model_dump(), 201
+
+    @app.post("/admin/other-order")
+    @endpoint(body=ItemIn, status=201)
+    @require_role("admin")
+    def admin_other_order(body: ItemIn):
+        return body.model_dump(), 201
+
+    @app.post("/internal/items")
+    @endpoint(body=ItemIn, status=201)
+    @require_scope(SERVICE_SCOPE)
+    def internal_create(body: ItemIn):
+        return body.model_dump(), 201
+
+    return app
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("path", ["/admin/items", "/admin/other-order"])
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"json": {}},
+        {"json": {"name": "x"}},
+        {"data": "{not json", "content_type": "application/json"},
+        {"data": "name=x", "content_type": "text/plain"},
+        {"data": "[" * 1000, "content_type": "application/json"},
+    ],
+    ids=["empty", "partial", "malformed", "not-json", "deep"],
+)
+def test_the_role_is_checked_before_the_body_is_read(settings, path, request_body) -> None:
+    """R9: an ordinary user learns nothing of an admin route's body (403, never 400/415/422 naming fields)."""
+    client = _guarded_app(settings).test_client()
+    for token in (
+        issue_token(settings, "u", claims={"role": "user"})[0],
+        issue_token(settings, "u")[0],  # no role claim at all
+        issue_token(settings, "u", claims={"role": ["admin"]})[0],  # not a role, whatever it holds
+        service_token(settings),
+    ):
+        response = client.post(path, headers=_bearer(token), **request_body)
+        assert response.status_code == 403, response.get_json()
+        assert response.mimetype == "application/problem+json"
+        assert "errors" not in response.get_json() and "name" not in response.get_json()["detail"]
+    admin = _bearer(issue_token(settings, "a", claims={"role": "admin"})[0])
+    assert client.post(path, headers=admin, **request_body).status_code in (400, 415, 422)
+    assert client.post(path, headers=admin, json={"name": "x", "quantity": 1}).status_code == 201
+
+
+def test_the_scope_is_checked_before_the_body_is_read(settings) -> None:
+    client = _guarded_app(settings).test_client()
+    user = _bearer(issue_token(settings, "u", claims={"role": "admin"})[0])
+    assert client.post("/internal/items", headers=user, json={}).status_code == 403
+    assert client.post("/internal/items", headers=_bearer(service_token(settings)), json={}).status_code == 422
+
+
+def test_restricted_routes_document_their_403(settings) -> None:
+    paths = _guarded_app(settings).test_client().get("/openapi.json").get_json()["paths"]
+    for path in ("/admin/items", "/admin/other-order", "/internal/items"):
+        assert "403" in paths[path]["post"]["responses"], path
+    assert "403" not in paths["/items"]["post"]["responses"]
+
+
+def test_require_role_needs_a_role() -> None:
+    with pytest.raises(ValueError, match="at least one role"):
+        require_role()
