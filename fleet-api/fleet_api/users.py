@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -12,11 +13,15 @@ from .domain.models import UserCreate
 from .domain.roles import check_may_create_user, check_may_read_user
 from .wiring import Dependencies
 
+log = logging.getLogger("fleet_api.users")
+
 
 def create(deps: Dependencies, claims: Mapping[str, Any], body: UserCreate) -> Row:
     check_may_create_user(claims)
     password_hash = hash_password(body.password) if body.password else None
-    return deps.repo.create_user(body.name, body.email, password_hash, str(body.role))
+    user = deps.repo.create_user(body.name, body.email, password_hash, str(body.role))
+    log.info("user created", extra={"user_id": str(user["id"]), "role": str(body.role)})
+    return user
 
 
 def read(deps: Dependencies, claims: Mapping[str, Any], user_id: UUID) -> Row:
