@@ -562,10 +562,10 @@ def picture(site: Site, uid: str, out: Path, caption: str) -> Rendered:
     variables = board_variables(board)
     panels = [fetch(site.prometheus, p, window, variables) for p in board["panels"]]
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in board["panels"])
-    height = rows * 0.33 + 1.2  # inches: a grid row, plus the title above and the caption below
+    height = rows * 0.33 + 1.5  # inches: a grid row, plus the title above and the caption below
     figure = Figure(figsize=(14, height), dpi=90)
     grid = figure.add_gridspec(
-        rows, 24, left=0.07, right=0.985, top=1 - 0.75 / height, bottom=0.6 / height, hspace=1.4, wspace=0.6
+        rows, 24, left=0.07, right=0.985, top=1 - 0.75 / height, bottom=1.0 / height, hspace=1.4, wspace=0.6
     )
     for data in panels:
         pos = data.panel["gridPos"]

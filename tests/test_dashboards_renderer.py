@@ -137,7 +137,7 @@ def test_every_board_gets_a_page_with_its_panels_in_its_layout(tmp_path):
         assert titles == [p["title"].replace("&", "&amp;") for p in board["panels"]]
         first = board["panels"][0]["gridPos"]
         assert f"grid-column:{first['x'] + 1}/span {first['w']};grid-row:{first['y'] + 1}/span {first['h']}" in page
-        assert f'{len(board["panels"])} of {len(board["panels"])} panels have data' in page
+        assert f"{len(board['panels'])} of {len(board['panels'])} panels have data" in page
 
 
 def test_without_a_prometheus_the_command_says_so_and_the_index_too(tmp_path, capsys):
