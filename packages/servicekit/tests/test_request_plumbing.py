@@ -77,9 +77,12 @@ def test_every_route_s_success_status_is_at_zero_from_the_first_request(app, cli
     # Error statuses are not known in advance: none is made up.
     assert not [labels for labels in counts if dict(labels)["status"] >= "400"]
     client.get("/items", headers=auth)
-    assert _samples(app, "flask_http_request_duration_seconds_count")[
-        _labels(method="GET", endpoint="list_items", status="200")
-    ] == 1
+    assert (
+        _samples(app, "flask_http_request_duration_seconds_count")[
+            _labels(method="GET", endpoint="list_items", status="200")
+        ]
+        == 1
+    )
 
 
 def test_unknown_methods_share_one_label(app, client, auth) -> None:
