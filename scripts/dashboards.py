@@ -8,10 +8,11 @@ server and the README's picture.
     python scripts/dashboards.py serve [--port 3000] [--out DIR]     (the local stack's `dashboards` process)
     python scripts/dashboards.py picture [--board suite-overview] [--out PNG] [--caption TEXT]
 
-The time window is the dashboards' own (the last hour), cut to when the stack's Prometheus started, so a
-stack that has run for ten minutes is drawn over those ten minutes, not over fifty empty ones. Grafana's
-variables are filled as Grafana fills them: `$__rate_interval` is max(step + scrape interval, 4 x scrape
-interval), with the scrape interval read from that Prometheus; a dashboard variable takes its "All" value.
+The time window is the dashboards' own (the last hour), cut to when the stack's first process answered
+Prometheus, so a stack that has run for ten minutes is drawn over those ten minutes, not over fifty empty
+ones. Grafana's variables are filled as Grafana fills them: `$__rate_interval` is max(step + scrape interval,
+4 x scrape interval), with the scrape interval read from that Prometheus; a dashboard variable takes its
+"All" value.
 """
 
 from __future__ import annotations
@@ -168,9 +169,19 @@ class Prometheus:
             start = end - minutes * 60
         else:
             start = max(end - range_seconds, self.started_at() - scrape)
+            start = self._first_target_up(start, end, scrape) or start
             start = min(start, end - 60)  # a stack up for seconds is still drawn over a minute
         step = max(scrape, math.ceil((end - start) / MAX_POINTS))
         return Window(start=start, end=end, step=float(step), scrape=scrape)
+
+    def _first_target_up(self, start: float, end: float, scrape: float) -> float | None:
+        """When the first scraped process answered: before it, a starting stack has nothing to draw."""
+        probe = Window(
+            start=start, end=end, step=float(max(scrape, math.ceil((end - start) / MAX_POINTS))), scrape=scrape
+        )
+        result = self.query_range("count(up == 1)", probe)
+        stamps = [float(t) for series in result for t, _ in series["values"]]
+        return min(stamps) - probe.step if stamps else None
 
 
 def _seconds(duration: str) -> float:
