@@ -4,7 +4,8 @@ units, thresholds, legends, stacking and stat panels. Grafana cannot run where D
 show what its panels would show. One renderer for everything: the pages, the local stack's dashboards
 server and the README's picture.
 
-    python scripts/dashboards.py render [--prometheus URL] [--minutes N] [--out DIR]    (make dashboards)
+    python scripts/dashboards.py render [--prometheus URL] [--minutes N] [--out DIR] [--board UID ...]
+                                                                                    (make dashboards)
     python scripts/dashboards.py serve [--port 3000] [--out DIR]     (the local stack's `dashboards` process)
     python scripts/dashboards.py picture [--board suite-overview] [--out PNG] [--caption TEXT]
 
@@ -153,8 +154,10 @@ class Prometheus:
         return _seconds(config.get("global", {}).get("scrape_interval", "1m"))
 
     def started_at(self) -> float:
+        # RFC 3339 in UTC, with up to nanoseconds (more than fromisoformat takes) or none.
         stamp = self._get("/api/v1/status/runtimeinfo")["startTime"]
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")[:26] + "+00:00").timestamp()
+        whole, fraction = re.match(r"(.*?T\d\d:\d\d:\d\d)(\.\d+)?", stamp).groups()
+        return datetime.fromisoformat(whole + "+00:00").timestamp() + float(fraction or 0)
 
     def query_range(self, expr: str, window: Window) -> list[dict]:
         return self._get("/api/v1/query_range", query=expr, start=window.start, end=window.end, step=window.step)[
@@ -654,8 +657,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prometheus", default=PROMETHEUS)
     parser.add_argument("--minutes", type=float, help="draw the last N minutes (default: the stack's run, at most 1 h)")
     sub = parser.add_subparsers(dest="command", required=True)
-    render = sub.add_parser("render", help="every dashboard into --out")
+    render = sub.add_parser("render", help="every dashboard (or each --board) into --out")
     render.add_argument("--out", type=Path, default=OUT)
+    render.add_argument("--board", action="append", help="a dashboard's uid (file name); default: all")
     server = sub.add_parser("serve", help="serve --out, drawing each page again when it is asked for")
     server.add_argument("--out", type=Path, default=OUT)
     server.add_argument("--host", default="127.0.0.1")
@@ -676,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
             rendered = picture(site, args.board, args.out, args.caption)
             print(f"wrote {args.out}: {rendered.with_data} of {len(rendered.panels)} panels with data")
             return 0
-        results = site.render()
+        results = site.render(args.board)
     except PrometheusError as exc:
         print(f"make dashboards: {exc} (is the stack up? `make up`)", file=sys.stderr)
         return 1

@@ -146,3 +146,71 @@ def test_without_a_prometheus_the_command_says_so_and_the_index_too(tmp_path, ca
     assert "does not answer" in capsys.readouterr().err
     index = (tmp_path / "index.html").read_text()
     assert "does not answer" in index and "suite-overview.html" in index
+
+
+@pytest.fixture()
+def prometheus(tmp_path):
+    """A real Prometheus scraping itself every second: a stack of one target."""
+    import shutil
+    import time
+
+    from testkit.servers import start_process, stop_process
+
+    if not shutil.which("prometheus"):
+        pytest.skip("prometheus is not installed (make setup installs the Debian package)")
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+    )
+    proc = start_process(
+        [
+            "prometheus",
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        port=port,
+    )
+    url = f"http://127.0.0.1:{port}"
+    client = dashboards.Prometheus(url)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # until its first scrape (it answers 503 while its storage opens)
+        try:
+            if client._get("/api/v1/query", query="up")["result"]:
+                break
+        except dashboards.PrometheusError:
+            pass
+        time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        stop_process(proc)
+
+
+def test_the_window_fits_the_stack_s_run_and_the_pages_are_written(prometheus, tmp_path, capsys):
+    import time
+
+    client = dashboards.Prometheus(prometheus)
+    assert client.scrape_interval() == 1.0
+    started = client.started_at()
+    assert abs(started - time.time()) < 60
+    window = client.window()
+    # Cut to the first scrape, not an hour of nothing; a minute at least; a point per scrape interval or more.
+    assert window.end - window.start == pytest.approx(60, abs=1)
+    assert window.step >= 1.0 and window.rate_interval == "4s"
+    # One board (all seven are drawn in tests/test_observability_live.py, from the stack's data).
+    pages = tmp_path / "pages"
+    assert (
+        dashboards.main(["--prometheus", prometheus, "render", "--out", str(pages), "--board", "suite-overview"]) == 0
+    )
+    assert f"file://{pages}/index.html" in capsys.readouterr().out
+    assert sorted(p.name for p in pages.glob("*.html")) == ["index.html", "suite-overview.html"]
+    # The index lists every dashboard, drawn or not yet.
+    index = (pages / "index.html").read_text()
+    assert all(f'href="{b["uid"]}.html"' in index for b in dashboards.load_boards())
+    overview = (tmp_path / "pages" / "suite-overview.html").read_text()
+    # Prometheus' own target is up; the services are not there: their panels say so rather than draw zeros.
+    assert overview.count("<figure") == 10 and 'data-has-data="false"' in overview
+    assert len(list((tmp_path / "pages" / "suite-overview").glob("panel-*.svg"))) == 10
