@@ -11,7 +11,7 @@ SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo \
-	secrets clean compose-smoke build terraform-init terraform-apply day e2e
+	secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -127,8 +127,12 @@ day: ## generate a day's drivers and packages for dispatch-service (DATE, DRIVER
 	  $(PY) -m flask --app dispatch_service $(DAY_ARGS); \
 	fi
 
-demo: ## end-to-end demos against the running stack
+demo: ## end-to-end demos against the running stack (the walkthrough, then an extraction run)
 	@scripts/test_endpoints.sh
+	@scripts/demo_extraction.sh
+
+dashboards: sync ## every Grafana dashboard drawn from the running stack's Prometheus, as HTML pages in .local/dashboards
+	@$(PY) scripts/dashboards.py render --out $${SUITE_STATE_DIR:-$(STATE)}/dashboards
 
 secrets: ## create the missing secret files under secrets/ for docker compose
 	@scripts/make_secrets.sh

@@ -25,8 +25,9 @@ class Panel:
     targets: tuple[tuple[str, str], ...]  # (expr, legend)
     unit: str = "short"
     kind: str = "timeseries"  # or "stat"
-    # Thresholds as (value, colour) steps above green; empty for a panel where no value is bad by itself.
+    # Thresholds as (value, colour) steps above the base colour; empty for a panel where no value is bad by itself.
     thresholds: tuple[tuple[float, str], ...] = ()
+    base: str = "green"  # the colour below the first threshold
     description: str = ""
     width: int = 12
     stack: bool = False
@@ -109,6 +110,7 @@ def http_panels(job: str, calls_out: bool) -> tuple[Panel, ...]:
             one(f"sum(up{s})", "up"),
             kind="stat",
             thresholds=((1, "green"),),
+            base="red",
             description="Instances answering /metrics; red at 0.",
         )
     )
@@ -231,8 +233,9 @@ def automation_service() -> tuple[Panel, ...]:
         ),
         Panel(
             "Browser failures in the last hour by portal and kind",
+            # Only the pairs that happened: two portals by ten kinds, all at zero from the start.
             one(
-                zero(f"sum by (portal, outcome) (increase(automation_browser_failures_total{s}[1h]))"),
+                zero(f"sum by (portal, outcome) (increase(automation_browser_failures_total{s}[1h])) > 0"),
                 "{{portal}} {{outcome}}",
             ),
             thresholds=((1, "orange"),),
@@ -251,8 +254,10 @@ def gpt_service() -> tuple[Panel, ...]:
         ),
         Panel(
             "Fallbacks in the last hour by reason",
-            one(zero(f"sum by (reason) (increase(gpt_fallbacks_total{s}[1h]))"), "{{reason}}"),
+            # Only the reasons that happened: every reason's series exists from the start, at zero.
+            one(zero(f"sum by (reason) (increase(gpt_fallbacks_total{s}[1h])) > 0"), "{{reason}}"),
             thresholds=((1, "orange"),),
+            description="no_api_key is the configured state of a stack without an OpenAI key, not a fault.",
         ),
         Panel(
             "Tokens per second by kind",
@@ -269,6 +274,17 @@ def gpt_service() -> tuple[Panel, ...]:
             "Summary duration p95 by outcome",
             one(p95("gpt_summary_duration_seconds", s, "15m", "outcome"), "{{outcome}}"),
             "s",
+        ),
+        Panel(
+            "Model configured",
+            one(f"max(gpt_model_configured{s})", "configured"),
+            kind="stat",
+            thresholds=((1, "green"),),
+            base="blue",  # information, not a fault
+            description=(
+                "1 with an OpenAI API key. 0 is a documented state, not an alert: every summary is then the "
+                "deterministic answer (degraded: true, reason no_api_key)."
+            ),
         ),
     )
 
@@ -425,6 +441,7 @@ def overview() -> Board:
             one(f'up{{job=~"{jobs}|fleet-relay"}}', "{{job}}"),
             kind="stat",
             thresholds=((1, "green"),),
+            base="red",
         ),
     )
     return Board(
@@ -467,9 +484,7 @@ def boards() -> list[Board]:
 
 
 def _panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict:
-    steps = [{"color": "green", "value": None}] + [{"color": c, "value": v} for v, c in panel.thresholds]
-    if panel.kind == "stat" and panel.thresholds == ((1, "green"),):
-        steps = [{"color": "red", "value": None}, {"color": "green", "value": 1}]
+    steps = [{"color": panel.base, "value": None}] + [{"color": c, "value": v} for v, c in panel.thresholds]
     defaults: dict = {"unit": panel.unit, "thresholds": {"mode": "absolute", "steps": steps}}
     if panel.kind == "timeseries":
         defaults["custom"] = {

@@ -45,6 +45,7 @@ MAILDEV = ROOT / ".tools/maildev/node_modules/.bin/maildev"
 
 PG_PORT, REDIS_PORT, AWS_PORT, PROMETHEUS_PORT, LOADBOARD_SIM_PORT = 5432, 6379, 4566, 9090, 8010
 RELAY_METRICS_PORT = 9101
+DASHBOARDS_PORT = 3000  # Grafana's port under compose: the dashboards are at the same address either way
 SMTP_PORT, INBOX_PORT = 1025, 8025
 
 
@@ -143,6 +144,18 @@ def processes() -> list[Process]:
             f"{VENV_BIN / 'python'} -m fleet_api.relay",
             directory=ROOT / "fleet-api",
             env={"RELAY_METRICS_PORT": str(RELAY_METRICS_PORT), "RELAY_METRICS_ADDRESS": HOST},
+        ),
+        # The Grafana dashboards drawn from Prometheus (Grafana needs Docker): a page is drawn when asked for.
+        *(
+            [
+                Process(
+                    "dashboards",
+                    f"{VENV_BIN / 'python'} {ROOT / 'scripts/dashboards.py'} --prometheus http://{HOST}:{PROMETHEUS_PORT}"
+                    f" serve --host {HOST} --port {DASHBOARDS_PORT} --out {STATE / 'dashboards'}",
+                )
+            ]
+            if prometheus
+            else []
         ),
         # The two loadboard portals' stand-in, which the extraction runs log into.
         Process(
@@ -448,6 +461,8 @@ def infra_checks() -> list[tuple[str, str, bool]]:
     if shutil.which("prometheus"):
         url = f"http://{HOST}:{PROMETHEUS_PORT}"
         checks.append(("prometheus", url, http_status(f"{url}/-/ready") == 200))
+        url = f"http://{HOST}:{DASHBOARDS_PORT}"
+        checks.append(("dashboards", url, http_status(f"{url}/healthz") == 200))
     if MAILDEV.exists():
         url = f"http://{HOST}:{INBOX_PORT}"
         checks.append(("maildev (inbox)", url, http_status(f"{url}/api/healthz") == 200))
@@ -491,6 +506,10 @@ def urls_line() -> str:
     parts = []
     if shutil.which("prometheus"):
         parts.append(f"Prometheus: http://{HOST}:{PROMETHEUS_PORT}")
+        parts.append(
+            f"Dashboards: http://{HOST}:{DASHBOARDS_PORT}/ (the Grafana dashboards drawn from Prometheus;"
+            " `make dashboards` writes them to files)"
+        )
     if MAILDEV.exists():
         parts.append(f"mail inbox (MailDev): http://{HOST}:{INBOX_PORT} (SMTP {HOST}:{SMTP_PORT})")
     else:

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 if command -v docker >/dev/null 2>&1 && timeout 5 docker info >/dev/null 2>&1; then
     echo "Docker engine found: starting the suite with docker compose."
     scripts/make_secrets.sh
-    exec docker compose up -d --build --wait
+    docker compose up -d --build --wait
+    echo "Dashboards (Grafana): http://localhost:3000/   Prometheus: http://localhost:9090/"
+    exit 0
 fi
 exec .venv/bin/python scripts/localstack.py up

@@ -16,7 +16,7 @@ import requests
 from suite_support import ROOT, SERVICES
 
 pytestmark = pytest.mark.integration
-STACK_PORTS = [5432, 6379, 4566, 9090, 8010, *SERVICES.values()]
+STACK_PORTS = [5432, 6379, 4566, 9090, 3000, 8010, *SERVICES.values()]
 
 
 def supervised_pids(state_dir: Path) -> set[int]:

@@ -163,6 +163,14 @@ def test_one_assignment_is_followed_from_fleet_api_through_the_relay_to_the_audi
     # fleet-api: the access line, by route template, not by raw path.
     line = access_line(log_dir, "fleet-api", request_id, "POST", "/assignments")
     assert line["status"] == 201 and line["path"] == "/assignments"
+    # ...and the domain event's own line, with what it was about.
+    [made] = [x for x in lines_of(log_dir, "fleet-api", request_id) if x["message"] == "assignment made"]
+    assert made["logger"] == "fleet_api.assignments" and made["level"] == "info"
+    assert (made["assignment_id"], made["driver_id"], made["load_id"]) == (
+        answer.json()["id"],
+        driver["id"],
+        load["id"],
+    )
 
     # The outbox row carries the id as data, written in the request's transaction.
     with create_engine(migrated_db_url).connect() as conn:
@@ -197,6 +205,8 @@ def test_one_assignment_is_followed_from_fleet_api_through_the_relay_to_the_audi
     other_id = other.headers["X-Request-ID"]
     assert other_id != request_id
     assert access_line(log_dir, "fleet-api", other_id, "POST", "/loads")["status"] == 201
+    created = [x for x in lines_of(log_dir, "fleet-api", other_id) if x["message"] == "load created"]
+    assert [x["load_id"] for x in created] == [other.json()["id"]]
 
 
 def test_a_route_with_a_parameter_is_logged_by_its_template(fleet_stack, migrated_db_url):
@@ -312,6 +322,8 @@ def test_a_run_is_followed_from_automation_service_to_gpt_service(automation_sta
     ]
     assert summaries, read_lines(log_dir, "gpt-service")[-5:]
     assert summaries[0]["status"] == 200 and ACCESS_FIELDS <= set(summaries[0])
+    answered = [x for x in lines_of(log_dir, "gpt-service", request_id) if x["message"] == "summary answered"]
+    assert answered and answered[0]["outcome"] == "model", read_lines(log_dir, "gpt-service")[-5:]
     # A line of the run thread without the id would mean the context was lost on the way (the polling GETs
     # of /runs/<id> are requests of their own, with ids of their own).
     run_lines = [x for x in read_lines(log_dir, "automation-service") if x["logger"] == "automation_service.runner"]

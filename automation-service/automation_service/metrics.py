@@ -44,3 +44,5 @@ ARTIFACTS = counter(
 # Known outcomes start at zero, so dashboards and alerts see 0 rather than no series before the first run.
 for _outcome in ("succeeded", "partial", "failed"):
     RUNS.labels(_outcome)
+    RUN_SECONDS.labels(_outcome)
+RETRIES.labels("", "gpt-service")

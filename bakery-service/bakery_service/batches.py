@@ -9,6 +9,7 @@ either.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from .domain.records import amount_line, stored_amounts, to_stored
 from .metrics import BATCHES
 from .outbox import add_action
 from .settings import Settings
+
+log = logging.getLogger("bakery_service.batches")
 
 
 def batch_label(batch_id: int) -> str:
@@ -54,6 +57,7 @@ def create_batch(
     }
     add_action(conn, "jira", "create_ticket", payload)
     BATCHES.labels(trigger).inc()
+    log.info("batch created", extra={"batch_id": batch["id"], "trigger": trigger, "order_ids": order_ids})
     return batch, lines
 
 

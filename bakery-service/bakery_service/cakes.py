@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from .adapters import postgres as pg
 from .adapters.postgres import BakeryStore
 from .domain.amounts import parse_ingredients
@@ -10,6 +12,8 @@ from .domain.models import Cake, CakeCreate
 from .domain.naming import snake_case
 from .domain.records import cake_from_row
 from .metrics import CAKES
+
+log = logging.getLogger("bakery_service.cakes")
 
 
 def create_cake(store: BakeryStore, body: CakeCreate) -> Cake:
@@ -23,6 +27,7 @@ def create_cake(store: BakeryStore, body: CakeCreate) -> Cake:
             )
         row = pg.get_cake(conn, cake_id)
     CAKES.labels("created").inc()
+    log.info("cake created", extra={"cake_id": cake_id})
     return cake_from_row(row)
 
 
@@ -54,3 +59,4 @@ def delete_cake(store: BakeryStore, cake_id: str) -> None:
             )
         pg.delete_cake(conn, cake_id)
     CAKES.labels("deleted").inc()
+    log.info("cake deleted", extra={"cake_id": cake_id})

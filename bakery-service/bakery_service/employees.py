@@ -3,6 +3,8 @@ the permission, changing username or being fired removes the access (through the
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.engine import Connection
 
 from .adapters import postgres as pg
@@ -11,6 +13,8 @@ from .domain.errors import Conflict, NotFound
 from .domain.models import Employee, EmployeeCreate, EmployeePatch
 from .domain.records import employee_from_row
 from .outbox import add_action
+
+log = logging.getLogger("bakery_service.employees")
 
 
 def _access_changes(conn: Connection, before: tuple[str | None, bool], after: tuple[str | None, bool]) -> None:
@@ -40,6 +44,7 @@ def create_employee(store: BakeryStore, body: EmployeeCreate) -> Employee:
     with store.begin() as conn:
         row = pg.insert_employee(conn, body.first_name.strip(), body.last_name.strip(), body.github_username, developer)
         _access_changes(conn, (None, False), (body.github_username, developer))
+    log.info("employee added", extra={"employee_id": row["id"], "developer": developer})
     return employee_from_row(row)
 
 
@@ -76,6 +81,7 @@ def update_employee(store: BakeryStore, employee_id: int, body: EmployeePatch) -
             developer,
         )
         _access_changes(conn, (row["github_username"], row["developer"]), (username, developer))
+    log.info("employee updated", extra={"employee_id": employee_id, "developer": developer})
     return employee_from_row(updated)
 
 
@@ -86,3 +92,4 @@ def fire_employee(store: BakeryStore, employee_id: int) -> None:
             raise NotFound(f"No employee has the id {employee_id}.")
         _access_changes(conn, (row["github_username"], row["developer"]), (None, False))
         pg.delete_employee(conn, employee_id)
+    log.info("employee removed", extra={"employee_id": employee_id})

@@ -34,3 +34,9 @@ for _integration in NAMES:
         ACTIONS.labels(_integration, _outcome)
 for _channel in NOTIFICATION_CHANNELS:
     NOTIFICATIONS.labels(_channel)
+for _event in ("created", "deleted"):
+    CAKES.labels(_event)
+for _trigger in ("order", "api", "schedule"):
+    BATCHES.labels(_trigger)
+for _outcome in ("cancelled", "no_change", "ignored", "unauthorized"):
+    WEBHOOKS.labels(_outcome)

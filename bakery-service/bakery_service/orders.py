@@ -5,6 +5,7 @@ transaction as the change."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -22,6 +23,8 @@ from .domain.records import order_from_row, stored_amounts, to_stored
 from .metrics import ORDERS
 from .outbox import add_action
 from .settings import Settings
+
+log = logging.getLogger("bakery_service.orders")
 
 
 def place_order(store: BakeryStore, settings: Settings, body: OrderCreate) -> Order:
@@ -53,6 +56,7 @@ def place_order(store: BakeryStore, settings: Settings, body: OrderCreate) -> Or
             create_batch(conn, settings, "order", "order", [row])
             row = pg.get_order(conn, row["id"])
     ORDERS.labels("placed").inc()
+    log.info("order placed", extra={"order_id": row["id"], "recipe": row["recipe"], "quantity": row["quantity"]})
     return order_from_row(row)
 
 
@@ -98,6 +102,7 @@ def cancel_locked(conn: Connection, row: RowMapping) -> RowMapping:
         },
     )
     ORDERS.labels("cancelled").inc()
+    log.info("order cancelled", extra={"order_id": row["id"]})
     return row
 
 
@@ -130,6 +135,7 @@ def mark_ready(store: BakeryStore, clients: IntegrationClients, order_id: int) -
         else:
             add_action(conn, "email", "ready_notice", email_notice(row["id"], row["customer"], text))
     ORDERS.labels("ready").inc()
+    log.info("order ready", extra={"order_id": row["id"]})
     return order_from_row(row)
 
 

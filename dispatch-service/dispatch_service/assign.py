@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
 
 import numpy as np
@@ -33,6 +34,7 @@ from .domain.models import AssignRequest, AssignResponse
 from .wiring import Dependencies
 
 MAX_ROUNDS = 5
+log = logging.getLogger("dispatch_service.assign")
 
 _runs = counter("dispatch_assign_runs_total", "POST /assign runs by outcome", ["outcome"])
 _assigned = counter("dispatch_packages_assigned_total", "Packages assigned by /assign")
@@ -89,6 +91,7 @@ def assign(
     table = deps.assignments
     if table.run_complete(day, run_id):
         _runs.labels("replayed").inc()
+        log.info("assign run replayed", extra={"day": day, "run_id": run_id})
         return _response(request, package_ids, table.claims(day), run_id)
 
     drivers = [lists.manifest.drivers[lists.driver_index[d]] for d in request.driver_ids]
@@ -144,6 +147,10 @@ def assign(
     _seconds.labels("total").observe(time.perf_counter() - started)
     response = _response(request, package_ids, {**claims, **own}, run_id)
     _unassigned.inc(len(response.unassigned_packages))
+    log.info(
+        "assign run finished",
+        extra={"day": day, "run_id": run_id, "drivers": len(drivers), "assigned": len(own), "resumed": bool(earlier)},
+    )
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -14,7 +15,10 @@ from .domain.models import Manifest, ManifestStored
 from .domain.rules import PackageTable
 from .wiring import Dependencies
 
+log = logging.getLogger("dispatch_service.manifests")
 _uploads = counter("dispatch_manifests_stored_total", "Day lists stored", ["source"])
+for _source in ("upload", "generator"):
+    _uploads.labels(_source)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ def store(deps: Dependencies, day: dt.date, manifest: Manifest, source: str = "u
     body = manifest.model_dump_json(exclude_none=True).encode()
     key = deps.files.put_manifest(day.isoformat(), body)
     _uploads.labels(source).inc()
+    log.info(
+        "day lists stored",
+        extra={"day": day.isoformat(), "drivers": len(manifest.drivers), "packages": len(manifest.packages)},
+    )
     return ManifestStored(date=day, drivers=len(manifest.drivers), packages=len(manifest.packages), key=key)
 
 

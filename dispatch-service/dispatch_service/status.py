@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from servicekit import ApiProblem, counter
 
 from .adapters.assignments_table import ItemNotFound, TransitionRefused
 from .assign import now_iso
-from .domain.models import Assignment, UpdateRequest
+from .domain.models import Assignment, Status, UpdateRequest
 from .domain.transitions import ALLOWED, sources_of
 from .wiring import Dependencies
 
+log = logging.getLogger("dispatch_service.status")
 _updates = counter("dispatch_status_updates_total", "POST /update by target status and outcome", ["status", "outcome"])
+# Known label values start at zero, so Prometheus' increase() counts the first of each too.
+for _status in Status:
+    for _outcome in ("updated", "refused", "not_found"):
+        _updates.labels(_status.value, _outcome)
 
 
 def update(deps: Dependencies, request: UpdateRequest, request_id: str | None) -> Assignment:
@@ -51,4 +58,8 @@ def update(deps: Dependencies, request: UpdateRequest, request_id: str | None) -
         ],
     )
     _updates.labels(request.status.value, "updated").inc()
+    log.info(
+        "delivery status updated",
+        extra={"driver_id": assignment.driver_id, "package_id": assignment.package_id, "status": request.status.value},
+    )
     return assignment

@@ -7,6 +7,7 @@ action and outcome (the HTTP status it ends in).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from .domain.events import LoadEventMessage
 from .domain.models import AssignmentStatus, DriverStatus, LoadStatus
 from .wiring import Dependencies
 
+log = logging.getLogger("fleet_api.assignments")
 outcomes = counter(
     "fleet_assignment_requests_total", "Assignment attempts and transitions by outcome", ["action", "outcome"]
 )
@@ -29,8 +31,9 @@ rule_conflicts = counter("fleet_rule_conflicts_total", "Requests refused with 40
 # Known label values start at zero, so Prometheus' increase() counts the first of each too.
 for _rule in Conflict.RULES:
     rule_conflicts.labels(_rule)
-for _outcome in ("201", "409", "404", "error"):
-    outcomes.labels("assign", _outcome)
+for _action, _success in (("assign", "201"), ("completed", "200"), ("cancelled", "200")):
+    for _outcome in (_success, "409", "404", "error"):
+        outcomes.labels(_action, _outcome)
 
 
 @contextmanager
@@ -81,6 +84,7 @@ def assign(deps: Dependencies, driver_id: UUID, load_id: UUID) -> Row:
                 raise
             raise conflict from None
     deps.cache.invalidate()
+    log.info("assignment made", extra=_ids(assignment))
     return {**assignment, "driver": driver, "load": load}
 
 
@@ -101,7 +105,17 @@ def finish(deps: Dependencies, assignment_id: UUID, target: AssignmentStatus) ->
             event = rules.assignment_event(target, assignment, driver, load, assignment[column])
             _record(deps, conn, event)
     deps.cache.invalidate()
+    log.info("assignment %s", str(target).lower(), extra=_ids(assignment))
     return {**assignment, "driver": driver, "load": load}
+
+
+def _ids(assignment: Row) -> dict[str, str]:
+    """The log fields of an assignment's line (the request id comes with every line)."""
+    return {
+        "assignment_id": str(assignment["id"]),
+        "driver_id": str(assignment["driver_id"]),
+        "load_id": str(assignment["load_id"]),
+    }
 
 
 def _record(deps: Dependencies, conn: Connection, event: LoadEventMessage) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from .adapters.cache import CachedPage
@@ -12,12 +13,15 @@ from .domain.loads import cache_key_part
 from .domain.models import Load, LoadCreate, LoadListQuery, LoadPage, LoadUpdate
 from .wiring import Dependencies
 
+log = logging.getLogger("fleet_api.loads")
+
 
 def create(deps: Dependencies, body: LoadCreate) -> Row:
     with deps.repo.transaction() as conn:
         load = deps.repo.insert_load(conn, body)
         deps.repo.record_load_event(conn, load["id"], "load.created", {"status": load["status"]})
     deps.cache.invalidate()
+    log.info("load created", extra={"load_id": str(load["id"])})
     return load
 
 
@@ -35,6 +39,7 @@ def update(deps: Dependencies, load_id: UUID, body: LoadUpdate) -> Row:
         updated = repo.update_load(conn, load_id, changes)
         repo.record_load_event(conn, load_id, "load.updated", {"changes": changes, "previousStatus": load["status"]})
     deps.cache.invalidate()
+    log.info("load updated", extra={"load_id": str(load_id), "changed": sorted(changes)})
     return updated
 
 

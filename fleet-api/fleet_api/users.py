@@ -9,6 +9,7 @@ demotions take turns (an advisory lock), so concurrent ones can never leave the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -22,12 +23,15 @@ from .domain.roles import check_leaves_an_admin, check_may_manage_users, check_m
 from .wiring import Dependencies
 
 _USER_FIELDS = ("id", "name", "email", "role", "created_at")
+log = logging.getLogger("fleet_api.users")
 
 
 def create(deps: Dependencies, claims: Mapping[str, Any], body: UserCreate) -> Row:
     check_may_manage_users(claims)
     password_hash = hash_password(body.password) if body.password else None
-    return deps.repo.create_user(body.name, body.email, password_hash, str(body.role))
+    user = deps.repo.create_user(body.name, body.email, password_hash, str(body.role))
+    log.info("user created", extra={"user_id": str(user["id"]), "role": str(body.role)})
+    return user
 
 
 def read(deps: Dependencies, claims: Mapping[str, Any], user_id: UUID) -> Row:

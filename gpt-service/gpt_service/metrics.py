@@ -1,6 +1,10 @@
 """gpt-service's domain metrics (HTTP metrics come from servicekit)."""
 
-from servicekit import counter, histogram
+from typing import get_args
+
+from servicekit import counter, gauge, histogram
+
+from .domain.models import FallbackReason
 
 REQUESTS = counter(
     "gpt_summarize_requests_total", "Summaries answered, by outcome: model, fallback or cache.", ["outcome"]
@@ -25,6 +29,18 @@ SUMMARY_SECONDS = histogram(
     "gpt_summary_duration_seconds", "Time to answer one summary, model call included, by outcome.", ["outcome"]
 )
 
-# Every outcome starts at zero, so Prometheus' increase() counts the first summary of each kind too.
+# No key is a state, not a failure: without one every summary is the deterministic answer by design, and
+# the alert on fallbacks leaves reason="no_api_key" out. This says which state the service is in.
+MODEL_CONFIGURED = gauge(
+    "gpt_model_configured",
+    "1 when an OpenAI API key is configured, 0 when every summary is the deterministic answer by design",
+    multiprocess_mode="livemax",
+)
+
+# Known label values start at zero, so Prometheus' increase() counts the first summary (and the first
+# fallback of each reason) too.
 for _outcome in ("model", "fallback", "cache"):
     REQUESTS.labels(_outcome)
+    SUMMARY_SECONDS.labels(_outcome)
+for _reason in get_args(FallbackReason):
+    FALLBACKS.labels(_reason)

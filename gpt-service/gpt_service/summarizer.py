@@ -105,12 +105,19 @@ class Summarizer:
 
     def _fallback(self, loads, facts, reason: FallbackReason, started: float) -> SummaryResponse:
         FALLBACKS.labels(reason=reason).inc()
-        log.warning("answering without the model: %s", reason, extra={"reason": reason})
+        # Without a key this is the configured state (said once at start), not a fault worth a warning.
+        level = logging.INFO if reason == "no_api_key" else logging.WARNING
+        log.log(level, "answering without the model: %s", reason, extra={"reason": reason})
         return self._done(fallback_response(loads, facts, reason), "fallback", started)
 
     def _done(self, response: SummaryResponse, outcome: str, started: float) -> SummaryResponse:
+        seconds = time.perf_counter() - started
         REQUESTS.labels(outcome=outcome).inc()
-        SUMMARY_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - started)
+        SUMMARY_SECONDS.labels(outcome=outcome).observe(seconds)
+        log.info(
+            "summary answered",
+            extra={"outcome": outcome, "notes": len(response.notes), "duration_ms": round(seconds * 1000, 1)},
+        )
         return response
 
 

@@ -55,7 +55,7 @@ class AuditHandler:
             _lag.observe(max((self.clock() - event.occurred_at).total_seconds(), 0.0))
         if document.get("notifiedAt") is None:
             subject, body = notification(event)
-            self.notifier.notify(event.type, str(event.driver_id), str(event.load_id), subject, body)
+            self.notifier.notify(event.type, str(event.driver_id), str(event.load_id), subject, body, request_id)
             self.store.mark_notified(context.id, self.clock())
 
     def register(self, registry: jobs.JobRegistry) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from servicekit import counter
 
@@ -48,8 +49,11 @@ class Notifier:
             starttls=settings.smtp_starttls,
         )
 
-    def notify(self, event_type: str, driver_id: str, load_id: str, subject: str, body: str) -> None:
-        """Raises when the e-mail could not be handed over, so that the event is redelivered."""
+    def notify(
+        self, event_type: str, driver_id: str, load_id: str, subject: str, body: str, request_id: str | None = None
+    ) -> None:
+        """Raises when the e-mail could not be handed over, so that the event is redelivered. ``request_id``
+        (the fleet-api request that caused the event) goes into the message's ``X-Request-ID`` header."""
         log.info(
             "driver notified: %s", subject, extra={"event_type": event_type, "driver_id": driver_id, "load_id": load_id}
         )
@@ -60,6 +64,10 @@ class Notifier:
         message["From"] = self.sender
         message["To"] = self.recipient
         message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        if request_id:
+            message["X-Request-ID"] = request_id
         message.set_content(body)
         with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout) as smtp:
             if self.starttls:

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 EVENT_TYPES = ("load.assigned", "load.completed", "load.cancelled")
 
@@ -36,11 +37,21 @@ def audit_document(
         "type": event.type,
         "driverId": str(event.driver_id),
         "loadId": str(event.load_id),
-        "payload": event.model_dump(mode="json"),
+        "payload": camel_keys(event.model_dump(mode="json")),
         "occurredAt": event.occurred_at.astimezone(UTC),
         "recordedAt": recorded_at or datetime.now(UTC),
         "notifiedAt": None,
     }
+
+
+def camel_keys(value: Any) -> Any:
+    """The payload in the API's field style (``assignmentId``, ``cargoType``), at every depth. Documents
+    written before the audit used it have snake_case payloads: read through this, they answer the same."""
+    if isinstance(value, dict):
+        return {to_camel(key) if "_" in key else key: camel_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(item) for item in value]
+    return value
 
 
 _VERBS = {

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .audit import camel_keys
 
 
 class AuditQuery(BaseModel):
@@ -28,6 +30,11 @@ class AuditDocument(BaseModel):
     occurredAt: datetime
     recordedAt: datetime
     notifiedAt: datetime | None = None
+
+    @field_validator("payload")
+    @classmethod
+    def _api_style(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        return camel_keys(payload)
 
 
 class AuditPage(BaseModel):

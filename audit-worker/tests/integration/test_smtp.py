@@ -43,7 +43,9 @@ def test_an_assignment_sends_one_email(smtp, settings):
     configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": controller.port})
     dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
     AuditHandler(MemoryAuditStore(), Notifier.from_settings(configured)).register(dispatcher.registry)
-    job = jobs.Job(type="load.assigned", payload=fleet_event(), id=str(uuid.uuid4()))
+    job = jobs.Job(
+        type="load.assigned", payload=fleet_event(), id=str(uuid.uuid4()), attributes={"request_id": "req-assign-7"}
+    )
     dispatcher.deliver(job)
     dispatcher.deliver(job)  # redelivered: no second e-mail
     assert len(inbox.messages) == 1
@@ -51,6 +53,23 @@ def test_an_assignment_sends_one_email(smtp, settings):
     assert message["To"] == configured.notify_email_to
     assert message["Subject"] == "You have a new load: Austin -> Dallas"
     assert "Hello Ann Lee" in message.get_payload()
+    # The fleet-api request that made the assignment, so the e-mail is found from the request and back.
+    assert message["X-Request-ID"] == "req-assign-7"
+    assert message["Date"] and message["Message-ID"]
+
+
+def test_an_event_without_a_request_id_sends_no_empty_header(smtp, settings):
+    from audit_worker.adapters.consumer import AuditHandler
+    from audit_worker.adapters.notify import Notifier
+    from audit_worker.adapters.store import MemoryAuditStore
+
+    controller, inbox = smtp
+    configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": controller.port})
+    dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
+    AuditHandler(MemoryAuditStore(), Notifier.from_settings(configured)).register(dispatcher.registry)
+    dispatcher.deliver(jobs.Job(type="load.assigned", payload=fleet_event(), id=str(uuid.uuid4())))
+    [message] = inbox.messages
+    assert "X-Request-ID" not in message
 
 
 def test_smtp_down_fails_the_delivery_so_the_bus_retries(settings):

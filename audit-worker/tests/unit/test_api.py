@@ -49,6 +49,30 @@ def test_the_trail_is_filtered_by_load_driver_and_type(settings, store, auth):
     assert client.get("/audit-events", headers=auth).get_json()["count"] == 3
 
 
+def test_payloads_answer_in_the_api_field_style_old_snake_case_documents_too(settings, store, auth):
+    from audit_worker.domain.audit import FleetEvent, audit_document
+
+    new, old = fleet_event(), fleet_event()
+    _record(store, new)
+    # A document written before payloads were camelCase: the event as fleet-api sent it.
+    legacy = audit_document(str(uuid.uuid4()), FleetEvent.model_validate(old))
+    store.record({**legacy, "payload": old})
+    client = _app(settings, store).test_client()
+    for event in (new, old):
+        [item] = client.get(f"/audit-events?loadId={event['load_id']}", headers=auth).get_json()["items"]
+        payload = item["payload"]
+        assert payload["assignmentId"] == event["assignment_id"]
+        assert payload["assignmentStatus"] == "ASSIGNED" and payload["occurredAt"]
+        assert payload["driver"] == {
+            "id": event["driver_id"],
+            "name": "Ann Lee",
+            "licenseNumber": "TX-1",
+            "status": "ON_LOAD",
+        }
+        assert payload["load"]["cargoType"] == "steel"
+        assert not [key for key in (*payload, *payload["driver"], *payload["load"]) if "_" in key]
+
+
 def test_bad_queries_are_422_and_a_token_is_needed(settings, store, auth):
     client = _app(settings, store).test_client()
     assert client.get("/audit-events?loadId=nope", headers=auth).status_code == 422

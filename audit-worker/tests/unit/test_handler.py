@@ -18,7 +18,7 @@ class FakeNotifier:
         self.sent: list[tuple] = []
         self.failures = failures
 
-    def notify(self, event_type, driver_id, load_id, subject, body):
+    def notify(self, event_type, driver_id, load_id, subject, body, request_id=None):
         if self.failures:
             self.failures -= 1
             raise ConnectionRefusedError("smtp down")
@@ -51,6 +51,9 @@ def test_one_document_per_event_with_the_documented_fields(store):
     assert document["eventId"] == event_id and document["type"] == "load.assigned"
     assert document["driverId"] == event["driver_id"] and document["loadId"] == event["load_id"]
     assert document["payload"]["load"]["origin"] == "Austin"
+    # Stored in the API's field style, as GET /audit-events answers it.
+    assert document["payload"]["assignmentId"] == event["assignment_id"]
+    assert document["payload"]["load"]["cargoType"] == "steel"
     assert document["occurredAt"] and document["recordedAt"] and document["notifiedAt"]
     assert len(notifier.sent) == 1 and "Austin -> Dallas" in notifier.sent[0][3]
 

@@ -15,6 +15,12 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+# Every kind a portal failure can have (PortalFailure.kind), and "browser" for Chromium's own errors.
+FAILURE_KINDS = (
+    "login", "session", "layout", "navigation", "timeout", "http_429", "http_5xx", "xhr_error", "empty", "browser",
+)  # fmt: skip
+
+
 class PortalFailure(Exception):
     """A portal that could not be read; ``kind`` names why (login, layout, timeout, http_5xx...)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from flask import Blueprint
@@ -12,6 +13,7 @@ from ..wiring import deps
 from .responses import json_response
 
 bp = Blueprint("drivers", __name__)
+log = logging.getLogger("fleet_api.drivers")
 
 
 @bp.post("/drivers")
@@ -25,6 +27,7 @@ bp = Blueprint("drivers", __name__)
 )
 def create_driver(body: DriverCreate):
     driver = Driver.model_validate(deps().repo.create_driver(body))
+    log.info("driver created", extra={"driver_id": str(driver.id)})
     return json_response(driver, 201, {"Location": f"/drivers/{driver.id}"})
 
 

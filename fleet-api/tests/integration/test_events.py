@@ -169,7 +169,7 @@ def test_assignment_to_audit_trail_end_to_end(client, auth, settings, bus, redis
         items = response.get_json()["items"]
         assert [i["type"] for i in items] == ["load.assigned", "load.completed"]
         assert {i["driverId"] for i in items} == {driver["id"]}
-        assert items[0]["payload"]["assignment_id"] == assignment["id"]
+        assert items[0]["payload"]["assignmentId"] == assignment["id"]
 
         # Redelivery (a relay that died after publishing, before marking): same ids, no new documents.
         for job in list(_published_again(relay, provider)):

@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Iterable
 
+from . import metrics
 from .dispatcher import Dispatcher
 
 log = logging.getLogger("jobs.background")
@@ -30,6 +31,7 @@ class BackgroundConsumer:
         self.name = name
         self.stop_event = threading.Event()
         self._thread: threading.Thread | None = None
+        metrics.consuming(self.job_types, dispatcher.provider.name)
 
     def start(self) -> BackgroundConsumer:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from servicekit.metrics import counter, histogram
 
 LABELS = ("type", "provider")
@@ -21,3 +23,11 @@ duration = histogram(
     LABELS,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+
+
+def consuming(job_types: Iterable[str], provider: str) -> None:
+    """A consumer's series at zero from its start, so that increase() counts its first delivery (and its first
+    dead letter, which an alert reads) too."""
+    for job_type in job_types:
+        for family in (received, succeeded, failed, retried, dead_lettered):
+            family.labels(job_type, provider)

@@ -24,6 +24,7 @@ from flask import Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from . import metrics
 from .dispatcher import Dispatcher
 from .providers import build_provider
 from .registry import JobRegistry, default_registry
@@ -106,6 +107,7 @@ class Worker:
         if not self.job_types:
             raise SystemExit("no job handler is registered: pass --app module:function")
         provider.provision(self.job_types)
+        metrics.consuming(self.job_types, provider.name)
         self._server = make_server(self.settings.worker_host, self.settings.worker_port, self.http_app(), threaded=True)
         threading.Thread(target=self._server.serve_forever, name="jobs-http", daemon=True).start()
         if not provider.push_delivery:

@@ -57,12 +57,15 @@ class RequestPlumbing:
     matched is still on the request object kept in the environ.
     """
 
-    def __init__(self, wsgi_app: Callable, metrics: HttpMetrics):
+    def __init__(self, wsgi_app: Callable, metrics: HttpMetrics, app: Flask | None = None):
         self.wsgi_app = wsgi_app
         self.metrics = metrics
+        self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         started = perf_counter()
+        if not self.metrics.routes_at_zero and self.app is not None:
+            self.metrics.start_routes_at_zero(self.app)
         incoming = environ.get("HTTP_X_REQUEST_ID")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else _new_request_id()
         environ[REQUEST_ID_KEY] = request_id
@@ -114,7 +117,7 @@ _revocation_off_logged = False
 
 
 def _install_plumbing(app: Flask, metrics: HttpMetrics, settings: ServiceSettings) -> None:
-    app.wsgi_app = RequestPlumbing(app.wsgi_app, metrics)  # type: ignore[method-assign]
+    app.wsgi_app = RequestPlumbing(app.wsgi_app, metrics, app)  # type: ignore[method-assign]
     # Connects at the first person's token, not here: building an app opens no connection.
     revocation = app.extensions[REVOCATION_EXTENSION] = _token_versions(settings)
     guard = token_guard(app, settings, revocation)

@@ -43,6 +43,7 @@ _attempts = counter(
     "servicekit_http_client_requests_total", "Outgoing HTTP attempts by target and outcome", ["target", "outcome"]
 )
 _duration = histogram("servicekit_http_client_request_duration_seconds", "Outgoing HTTP attempt duration", ["target"])
+OUTCOMES = ("success", "client_error", "retryable_status", "connection_error", "deadline")
 
 
 def retry_after_seconds(response: requests.Response | None, cap: float) -> float | None:
@@ -102,6 +103,10 @@ class HttpClient:
         self.on_retry = on_retry  # called before each retry's wait, e.g. to count retries in a domain metric
         self.session = session or requests.Session()
         self._backoff = wait_random_exponential(multiplier=backoff_base, max=backoff_max)
+        # The target's series at zero from the start, so that increase() counts its first call too.
+        for outcome in OUTCOMES:
+            _attempts.labels(target, outcome)
+        _duration.labels(target)
 
     def _wait(self, state: RetryCallState) -> float:
         response = None

@@ -79,20 +79,38 @@ class HttpMetrics:
             registry=registry,
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.routes_at_zero = False
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
         if method not in _METHODS:
             method = "other"  # any word is a method to a client: the label set stays bounded
-        key = (method, endpoint, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.duration.labels(method, endpoint, str(status), self.service),
-                self.total.labels(method, str(status), self.service),
-            )
-            self._children[key] = children
+        children = self._children.get((method, endpoint, status)) or self._child(method, endpoint, status)
         children[0].observe(seconds)
         children[1].inc()
+
+    def _child(self, method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+        children = (
+            self.duration.labels(method, endpoint, str(status), self.service),
+            self.total.labels(method, str(status), self.service),
+        )
+        self._children[(method, endpoint, status)] = children
+        return children
+
+    def start_routes_at_zero(self, app: Flask) -> None:
+        """Every route's success statuses (those its endpoint declares below 400) at zero, so that rate() and
+        increase() count a route's first request too: a series born at 1 has no earlier sample to rise from.
+        Error statuses are not known in advance and stay created by their first request. Called at the first
+        request, when every blueprint is registered."""
+        self.routes_at_zero = True
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "servicekit.metrics":
+                continue  # not observed
+            spec = getattr(app.view_functions.get(rule.endpoint), "__endpoint_spec__", None)
+            statuses = [s for s in (spec.responses if spec else {200: None}) if s < 400]
+            for method in sorted((rule.methods or set()) & _METHODS - {"HEAD", "OPTIONS"}):
+                for status in statuses:
+                    if (method, rule.endpoint, status) not in self._children:
+                        self._child(method, rule.endpoint, status)
 
 
 def setup_metrics(app: Flask, service: str) -> HttpMetrics:

@@ -67,6 +67,24 @@ def test_latency_histogram_is_per_route_and_skips_metrics_scrapes(app, client, a
     assert totals[_labels(method="GET", status="200")] == 3
 
 
+def test_every_route_s_success_status_is_at_zero_from_the_first_request(app, client, auth) -> None:
+    """A series born at 1 has no earlier sample: rate() and increase() would not see the request that made it."""
+    client.get("/healthz")
+    counts = _samples(app, "flask_http_request_duration_seconds_count")
+    assert counts[_labels(method="GET", endpoint="list_items", status="200")] == 0
+    assert counts[_labels(method="GET", endpoint="servicekit.healthz", status="200")] == 1
+    assert not any(("endpoint", "servicekit.metrics") in labels for labels in counts)
+    # Error statuses are not known in advance: none is made up.
+    assert not [labels for labels in counts if dict(labels)["status"] >= "400"]
+    client.get("/items", headers=auth)
+    assert (
+        _samples(app, "flask_http_request_duration_seconds_count")[
+            _labels(method="GET", endpoint="list_items", status="200")
+        ]
+        == 1
+    )
+
+
 def test_unknown_methods_share_one_label(app, client, auth) -> None:
     client.open("/items", method="BREW", headers=auth)
     client.open("/items", method="PROPFIND", headers=auth)

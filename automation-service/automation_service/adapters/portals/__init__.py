@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from ... import metrics
+from ...domain.runs import FAILURE_KINDS
 from ...settings import Settings
 from .base import Credentials, Portal
 from .jbhunt import JBHuntPortal
 from .landstar import LandstarPortal
 
 ADAPTERS: dict[str, type[Portal]] = {"jbhunt": JBHuntPortal, "landstar": LandstarPortal}
-# Every portal's count starts at zero, so Prometheus' increase() counts a run's first loads too.
+# Every portal's counts start at zero, so Prometheus' increase() counts a run's first loads (and first
+# failure, first retry) too.
 for _name in ADAPTERS:
     metrics.LOADS_EXTRACTED.labels(_name)
+    metrics.PAGE_SECONDS.labels(_name)
+    for _target in ("login", "navigation"):
+        metrics.RETRIES.labels(_name, _target)
+    for _kind in FAILURE_KINDS:
+        metrics.BROWSER_FAILURES.labels(_name, _kind)
 
 
 def build_portals(settings: Settings) -> list[Portal]:
