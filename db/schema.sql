@@ -174,9 +174,18 @@ CREATE TABLE fleet.job_outbox (
     payload jsonb NOT NULL,
     attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    published_at timestamp with time zone,
+    done_at timestamp with time zone,
     attempts integer DEFAULT 0 NOT NULL,
-    last_error text
+    last_error text,
+    state text DEFAULT 'pending'::text NOT NULL,
+    channel text DEFAULT 'default'::text NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_token bigint DEFAULT 0 NOT NULL,
+    leased_until timestamp with time zone,
+    started_at timestamp with time zone,
+    result jsonb,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT job_outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'held'::text, 'done'::text, 'dead'::text])))
 );
 
 ALTER TABLE fleet.job_outbox ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
@@ -411,7 +420,11 @@ CREATE UNIQUE INDEX assignments_one_active_per_load ON fleet.driver_load_assignm
 
 CREATE INDEX drivers_created_at_idx ON fleet.drivers USING btree (created_at DESC, id);
 
-CREATE INDEX ix_job_outbox_pending ON fleet.job_outbox USING btree (seq) WHERE (published_at IS NULL);
+CREATE INDEX ix_job_outbox_done_at ON fleet.job_outbox USING btree (done_at) WHERE (state = 'done'::text);
+
+CREATE INDEX ix_job_outbox_due ON fleet.job_outbox USING btree (channel, seq) WHERE (state = 'pending'::text);
+
+CREATE INDEX ix_job_outbox_parked ON fleet.job_outbox USING btree (channel, state, updated_at) WHERE (state = ANY (ARRAY['held'::text, 'dead'::text]));
 
 CREATE INDEX load_events_load_idx ON fleet.load_events USING btree (load_id, created_at);
 
