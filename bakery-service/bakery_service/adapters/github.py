@@ -13,7 +13,7 @@ import requests
 from github import Auth, Github, GithubException
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +27,20 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         # 403 and 429 with a rate limit message are GitHub's (secondary) rate limits: wait, then try again.
         rate_limited = status == 429 or (status == 403 and "rate limit" in (message or "").lower())
         retryable = rate_limited or status >= 500
-        error = IntegrationError(
-            f"GitHub {action} failed: HTTP {status}" + (f" {message}" if message else ""), retryable=retryable
+        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        return IntegrationError(
+            f"GitHub {action} failed: HTTP {status}" + (f" {message}" if message else ""),
+            retryable=retryable,
+            throttled=rate_limited,
+            retry_after=retry_after_seconds(headers.get("retry-after")),
         )
-        retry_after = (exc.headers or {}).get("retry-after") or (exc.headers or {}).get("Retry-After")
-        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
-        return error
     return IntegrationError(f"GitHub {action} failed: {type(exc).__name__}", retryable=True)
 
 
 class GithubAccess:
-    def __init__(self, settings: Settings, *, timeout: int = 10) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout
+        self._timeout = timeout if timeout is not None else settings.integration_timeout_seconds
         self._github: Github | None = None
 
     @property

@@ -77,7 +77,9 @@ def outbox(engine: sa.Engine, registry: JobRegistry) -> Outbox:
 
 def write(engine: sa.Engine, registry: JobRegistry, *ns: int, channel: str = "default") -> list[str]:
     with engine.begin() as conn:
-        return [enqueue(conn, "thing.happened", {"n": n}, schema=SCHEMA, registry=registry, channel=channel) for n in ns]
+        return [
+            enqueue(conn, "thing.happened", {"n": n}, schema=SCHEMA, registry=registry, channel=channel) for n in ns
+        ]
 
 
 class Recorder:

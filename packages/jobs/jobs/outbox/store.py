@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Connection, Engine
 
 from ..registry import JobRegistry
@@ -231,9 +232,7 @@ class Outbox:
             result = conn.execute(sa.update(t).where(self._fenced(claim)).values(started_at=_now(), updated_at=_now()))
         return result.rowcount == 1
 
-    def complete(
-        self, claim: Claim, result: Any = None, then: Callable[[Connection], None] | None = None
-    ) -> bool:
+    def complete(self, claim: Claim, result: Any = None, then: Callable[[Connection], None] | None = None) -> bool:
         """Done. ``then(conn)`` runs in the same transaction, only when the settle took (not stale)."""
         t = self.table
         with self.engine.begin() as conn:
@@ -336,9 +335,7 @@ class Outbox:
             .where(
                 sa.or_(
                     t.c.state.in_(("dead", "held")),
-                    sa.and_(
-                        t.c.state == "pending", sa.or_(t.c.leased_until.is_(None), t.c.leased_until <= _now())
-                    ),
+                    sa.and_(t.c.state == "pending", sa.or_(t.c.leased_until.is_(None), t.c.leased_until <= _now())),
                 )
             )
             .values(
@@ -419,7 +416,7 @@ class Outbox:
         query = (
             sa.select(t)
             .where(t.c.attempts > 0)
-            .distinct(t.c.channel)
+            .ext(distinct_on(t.c.channel))
             .order_by(t.c.channel, t.c.updated_at.desc(), t.c.seq.desc())
         )
         with self.engine.connect() as conn:
