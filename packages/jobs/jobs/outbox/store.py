@@ -70,7 +70,7 @@ def enqueue(
         "type": job_type,
         "channel": channel,
         "payload": data,
-        "attributes": with_request_id(attributes),
+        "attributes": with_request_id(attributes, job_type),
     }
     if delay_seconds:
         values["next_attempt_at"] = _now() + _seconds(delay_seconds)
