@@ -102,17 +102,14 @@ class BakerySender:
         return self.handlers[claim.type](action, attempt)
 
     # -- shared ----------------------------------------------------------------------------------------
-    def lookup_wait(self, attempt: Attempt) -> float:
+    def lookup_wait(self, attempt: Attempt, client: Any) -> float:
         """Seconds until a lookup can be trusted to show an effect the earlier attempt may have made: that
-        attempt's call has ended (its timeout) and the vendor's search has caught up (the lag)."""
+        attempt's call has ended (the client's timeout) and the vendor's search has caught up (the lag)."""
         started = attempt.earlier_start
         if started is None:
             return 0.0
-        trusted = (
-            started.timestamp()
-            + self.settings.integration_timeout_seconds
-            + self.settings.integration_lookup_lag_seconds
-        )
+        timeout = getattr(client, "timeout", self.settings.integration_timeout_seconds)
+        trusted = started.timestamp() + timeout + self.settings.integration_lookup_lag_seconds
         return max(0.0, trusted - datetime.now(UTC).timestamp())
 
     def not_yet(self, what: str, wait: float) -> Deferred:
@@ -159,7 +156,7 @@ class BakerySender:
             keys = jira.find_tickets_by_label(a.label)
             if keys:
                 return self.ticket_found(a, keys)
-            wait = self.lookup_wait(attempt)
+            wait = self.lookup_wait(attempt, jira)
             if wait > 0:
                 raise self.not_yet("created the ticket", wait)
             created_again = True
@@ -220,7 +217,7 @@ class BakerySender:
                     {"slack_user": user_id, "ts": ts, "found": True},
                     self.notice_recorded(a.order_id, "slack", user_id, correction),
                 )
-            wait = self.lookup_wait(attempt)
+            wait = self.lookup_wait(attempt, slack)
             if wait > 0:
                 raise self.not_yet("posted the notice", wait)
         if order["state"] == "cancelled":
@@ -266,7 +263,7 @@ class BakerySender:
             ts = slack.find_notice(channel, attempt.id)
             if ts:
                 return Outcome({"slack_user": a.user_id, "ts": ts, "found": True})
-            wait = self.lookup_wait(attempt)
+            wait = self.lookup_wait(attempt, slack)
             if wait > 0:
                 raise self.not_yet("posted the correction", wait)
         text = messages.cancelled_text(order["customer"], order["id"], order["recipe_name"])

@@ -62,6 +62,8 @@ class Settings(ServiceSettings):
     github_repository: str | None = None  # owner/name
     github_api_url: str = "https://api.github.com"
     github_permission: Literal["pull", "triage", "push", "maintain", "admin"] = "push"
+    # GitHub asks integrators to space writes at least a second apart, against its secondary rate limits.
+    github_seconds_between_writes: float = Field(default=1.0, ge=0)
 
     # Outbox of outside actions: retried with exponential backoff up to this many attempts, then the dead letter.
     integration_max_attempts: int = Field(default=8, ge=1)

@@ -8,6 +8,7 @@ GitHub asks for to avoid secondary rate limits, stays.
 from __future__ import annotations
 
 import logging
+import math
 
 import requests
 from github import Auth, Github, GithubException
@@ -40,7 +41,8 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
 class GithubAccess:
     def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout if timeout is not None else settings.integration_timeout_seconds
+        # PyGithub takes whole seconds (it asserts an int): rounded up, never to 0.
+        self.timeout = max(1, math.ceil(timeout if timeout is not None else settings.integration_timeout_seconds))
         self._github: Github | None = None
 
     @property
@@ -55,8 +57,9 @@ class GithubAccess:
             self._github = Github(
                 auth=Auth.Token(self._settings.github_token.get_secret_value()),
                 base_url=self._settings.github_api_url.rstrip("/"),
-                timeout=self._timeout,
+                timeout=self.timeout,
                 retry=None,
+                seconds_between_writes=self._settings.github_seconds_between_writes,
                 lazy=True,  # the repository object without a GET of it first
             )
         return self._github.get_repo(self._settings.github_repository)

@@ -15,6 +15,7 @@ and linked to the first (``flag_duplicate``).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -113,7 +114,8 @@ class JiraClient:
 
     def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout if timeout is not None else settings.integration_timeout_seconds
+        # atlassian-python-api keeps its timeout in whole seconds (int()): rounded up, never to 0.
+        self.timeout = max(1, math.ceil(timeout if timeout is not None else settings.integration_timeout_seconds))
         self._jira: Jira | None = None
 
     @property
@@ -132,7 +134,7 @@ class JiraClient:
                 password=s.jira_api_token.get_secret_value(),
                 cloud=True,
                 api_version="3",
-                timeout=self._timeout,
+                timeout=self.timeout,
                 advanced_mode=False,
                 # It would sleep through one Retry-After itself, holding the outbox's worker for that long.
                 retry_with_header=False,

@@ -71,7 +71,7 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
 class SlackClient:
     def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout if timeout is not None else settings.integration_timeout_seconds
+        self.timeout = timeout if timeout is not None else settings.integration_timeout_seconds
         self._web: WebClient | None = None
 
     @property
@@ -86,7 +86,7 @@ class SlackClient:
             self._web = WebClient(
                 token=self._settings.slack_bot_token.get_secret_value(),
                 base_url=self._settings.slack_api_url,
-                timeout=self._timeout,
+                timeout=self.timeout,
                 retry_handlers=[],
             )
         return self._web
