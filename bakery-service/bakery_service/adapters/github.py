@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import requests
 from github import Auth, Github, GithubException
@@ -29,11 +30,16 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         rate_limited = status == 429 or (status == 403 and "rate limit" in (message or "").lower())
         retryable = rate_limited or status >= 500
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        retry_after = retry_after_seconds(headers.get("retry-after"))
+        if retry_after is None and rate_limited and headers.get("x-ratelimit-remaining") == "0":
+            # The primary rate limit says when its window resets (epoch seconds) instead of Retry-After.
+            reset = retry_after_seconds(headers.get("x-ratelimit-reset"))
+            retry_after = max(0.0, reset - time.time()) if reset is not None else None
         return IntegrationError(
             f"GitHub {action} failed: HTTP {status}" + (f" {message}" if message else ""),
             retryable=retryable,
             throttled=rate_limited,
-            retry_after=retry_after_seconds(headers.get("retry-after")),
+            retry_after=retry_after,
         )
     return IntegrationError(f"GitHub {action} failed: {type(exc).__name__}", retryable=True)
 
