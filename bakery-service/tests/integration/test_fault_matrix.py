@@ -36,7 +36,7 @@ SLACK_TOKEN = "xoxb-matrix-token"
 GITHUB_TOKEN, REPO = "ghp_matrixTOKEN", "bakery/automation"
 CLIENT_TIMEOUT = 0.3
 # Longer than the fakes' lag, as INTEGRATION_LOOKUP_LAG_SECONDS must be longer than the vendor's.
-LOOKUP_LAG = 0.35
+LOOKUP_LAG = 0.5
 FAKE_LAG = 0.25
 POISON = "Mr Poison"
 
@@ -372,13 +372,18 @@ def test_every_action_through_every_fault_happens_once_or_is_in_the_dead_letter(
     triggers = [
         scenario(service, vendors, poison) for poison in ([True, False] if fault == "refuse_payload" else [False])
     ]
+    # Past the client's timeout (Jira's and GitHub's clients count whole seconds: at least one).
+    timeout = 1.0 if integration in ("jira", "github") else CLIENT_TIMEOUT
     fake.faults = Faults.of(
         fault,
         refuse=refusal(integration, poisoned),
-        # Past the client's timeout (Jira's and GitHub's clients count whole seconds: at least one).
-        stall_seconds=1.1 if integration in ("jira", "github") else CLIENT_TIMEOUT + 0.2,
+        stall_seconds=timeout + 0.1,
         index_lag=FAKE_LAG,
     )
+    if fault == "timeout_after_acting":
+        # As with the real Jira, the search lags longer than the client waited: the retry must not trust a
+        # first empty answer (the lag stays within what INTEGRATION_LOOKUP_LAG_SECONDS allows for).
+        fake.faults.index_lag = timeout + 0.3
     try:
         made = [trigger() for trigger in triggers]
         poisoned["orders"] = {made[0].order_id} if fault == "refuse_payload" else set()
@@ -428,3 +433,42 @@ def test_a_duplicate_made_when_the_search_lags_beyond_the_window_is_flagged_and_
     assert {"type": "Duplicate", "inward": double, "outward": kept} in vendors.jira.links
     [flagged] = [r for r in service.outbox("jira.flag_duplicates") if r.id == flag.id]
     assert flagged.result == {"original": kept, "duplicates": [double]}
+
+
+def test_processors_racing_on_leases_shorter_than_a_call_make_each_ticket_once(bakery, vendors: Vendors) -> None:
+    """The worst interleaving: four processors, a lease (0.4 s) shorter than a call, every create timing out
+    after Jira made the ticket, Jira's search lagging. Workers take each other's actions mid-call; every
+    ticket still exists once, and every order carries the one ticket of its label."""
+    import threading
+
+    service = bakery("jira")
+    settings = service.deps.settings.model_copy(update={"integration_lease_seconds": 0.4})
+    from bakery_service.effects import ActionProcessor
+
+    orders = [place(service, f"Ms Race {n}") for n in range(8)]
+    rows = [r for r in service.outbox("jira.create_ticket")]
+    vendors.jira.faults = Faults(timeouts_after_acting=len(orders), stall_seconds=1.1, index_lag=1.3)
+    stop = threading.Event()
+
+    def work() -> None:
+        processor = ActionProcessor(service.deps.store, service.deps.clients, settings)
+        while not stop.is_set():
+            processor.run_once()
+            time.sleep(0.02)
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        service.processor = ActionProcessor(service.deps.store, service.deps.clients, settings)
+        service.settle([r.id for r in rows], timeout=30)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(10)
+        vendors.jira.faults = Faults()
+    for row, order_id in zip(rows, orders, strict=True):
+        [key] = vendors.jira.with_label(row.payload["label"])
+        assert service.client.get(f"/orders/{order_id}").get_json()["ticket_key"] == key
+    assert all(r.state == "done" for r in service.outbox("jira.create_ticket"))
+    assert service.outbox("jira.flag_duplicates") == [], "no second ticket was ever made"
