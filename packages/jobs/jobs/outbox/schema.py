@@ -95,14 +95,18 @@ _V2_COLUMNS = (
 )
 
 
+def _rows(schema: str, *columns: str) -> sa.TableClause:
+    """A lightweight table of some columns, for the data steps of a migration."""
+    return sa.table(TABLE_NAME, *(sa.column(name) for name in columns), schema=schema)
+
+
 def _upgrade_1_to_2(op: Any, schema: str) -> None:
     op.drop_index(f"ix_{TABLE_NAME}_pending", table_name=TABLE_NAME, schema=schema)
     op.alter_column(TABLE_NAME, "published_at", new_column_name="done_at", schema=schema)
     for name, type_, options in _V2_COLUMNS:
         op.add_column(TABLE_NAME, sa.Column(name, type_, **options), schema=schema)
-    op.execute(
-        f"UPDATE {schema}.{TABLE_NAME} SET state = 'done', updated_at = done_at WHERE done_at IS NOT NULL"  # noqa: S608 - schema is the migration's constant
-    )
+    rows = _rows(schema, "state", "done_at", "updated_at")
+    op.execute(sa.update(rows).where(rows.c.done_at.is_not(None)).values(state="done", updated_at=rows.c.done_at))
     op.create_check_constraint(f"{TABLE_NAME}_state_check", TABLE_NAME, f"state IN {STATES!r}", schema=schema)
     # The relay's question: which pending rows of these channels are due, in the order they were written.
     op.create_index(
@@ -131,9 +135,8 @@ def _downgrade_2_to_1(op: Any, schema: str) -> None:
         op.drop_index(f"ix_{TABLE_NAME}_{name}", table_name=TABLE_NAME, schema=schema)
     op.drop_constraint(f"{TABLE_NAME}_state_check", TABLE_NAME, schema=schema)
     # Version 1 knows published or not: a row that is not done is pending again (dead and held included).
-    op.execute(
-        f"UPDATE {schema}.{TABLE_NAME} SET done_at = NULL WHERE state <> 'done'"  # noqa: S608 - schema is the migration's constant
-    )
+    rows = _rows(schema, "state", "done_at")
+    op.execute(sa.update(rows).where(rows.c.state != "done").values(done_at=None))
     for name, _, _ in reversed(_V2_COLUMNS):
         op.drop_column(TABLE_NAME, name, schema=schema)
     op.alter_column(TABLE_NAME, "done_at", new_column_name="published_at", schema=schema)
