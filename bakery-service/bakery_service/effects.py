@@ -108,7 +108,9 @@ class BakerySender:
         started = attempt.earlier_start
         if started is None:
             return 0.0
-        timeout = getattr(client, "timeout", self.settings.integration_timeout_seconds)
+        timeout = getattr(client, "timeout", None)
+        if not isinstance(timeout, int | float):
+            timeout = self.settings.integration_timeout_seconds
         trusted = started.timestamp() + timeout + self.settings.integration_lookup_lag_seconds
         return max(0.0, trusted - datetime.now(UTC).timestamp())
 
