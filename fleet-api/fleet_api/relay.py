@@ -3,7 +3,7 @@
 A process of its own (not a thread in the web workers): it runs once however many gunicorn workers
 serve the API, and it keeps publishing while the API restarts. Several relays may run: rows are claimed
 with leases and settled fenced (jobs.outbox). An event the bus refuses for good, or that fails
-``JOBS_MAX_ATTEMPTS`` times while the bus answers, goes to the dead letter (``python -m jobs.outbox
+``RELAY_MAX_ATTEMPTS`` times while the bus answers, goes to the dead letter (``python -m jobs.outbox
 --schema fleet dead``, ``... replay <id>``) without holding up the events behind it.
 """
 
@@ -25,6 +25,7 @@ from .adapters import events
 from .settings import Settings
 
 log = logging.getLogger("fleet_api.relay")
+RELAY_MAX_ATTEMPTS = 12
 
 _pending = gauge(
     "fleet_outbox_pending_events", "Outbox rows not yet published (grows while the bus is down)", (), "livemax"
@@ -62,8 +63,10 @@ def build_relay(settings: Settings, dispatcher: jobs.Dispatcher | None = None, *
 
         dispatcher = jobs.Dispatcher(events.event_registry(), build_provider())
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=1)
-    # JOBS_MAX_ATTEMPTS: the publishes a row may fail, while the bus answers, before the dead letter.
-    options.setdefault("max_attempts", jobs.JobsSettings().max_attempts)
+    # A row is dead-lettered after this many failed publishes while the bus answers its probe: with backoffs
+    # from 0.5 s doubling up to 5 minutes, some 10 to 20 minutes of trouble (an outage of the bus itself
+    # uses up no attempt).
+    options.setdefault("max_attempts", RELAY_MAX_ATTEMPTS)
     return MeasuredRelay(engine, events.SCHEMA, dispatcher, **options)
 
 
