@@ -37,6 +37,12 @@ CREATE TABLE bakery.cakes (
     CONSTRAINT cakes_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
 );
 
+CREATE TABLE bakery.drive_documents (
+    customer_slug text NOT NULL,
+    file_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE bakery.employees (
     id bigint NOT NULL,
     first_name text NOT NULL,
@@ -71,6 +77,36 @@ CREATE TABLE bakery.ingredient_batches (
 
 ALTER TABLE bakery.ingredient_batches ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME bakery.ingredient_batches_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE bakery.job_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    done_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    state text DEFAULT 'pending'::text NOT NULL,
+    channel text DEFAULT 'default'::text NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_token bigint DEFAULT 0 NOT NULL,
+    leased_until timestamp with time zone,
+    started_at timestamp with time zone,
+    result jsonb,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT job_outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'held'::text, 'done'::text, 'dead'::text])))
+);
+
+ALTER TABLE bakery.job_outbox ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME bakery.job_outbox_seq_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -113,32 +149,6 @@ ALTER TABLE bakery.orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE TABLE bakery.outbox (
-    id bigint NOT NULL,
-    integration text NOT NULL,
-    action text NOT NULL,
-    payload jsonb NOT NULL,
-    state text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_error text,
-    result jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    request_id text,
-    CONSTRAINT outbox_integration_check CHECK ((integration = ANY (ARRAY['jira'::text, 'slack'::text, 'email'::text, 'drive'::text, 'github'::text]))),
-    CONSTRAINT outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text])))
-);
-
-ALTER TABLE bakery.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME bakery.outbox_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
 CREATE TABLE bakery.schedule_runs (
     day date NOT NULL,
     batch_id bigint,
@@ -174,9 +184,18 @@ CREATE TABLE fleet.job_outbox (
     payload jsonb NOT NULL,
     attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    published_at timestamp with time zone,
+    done_at timestamp with time zone,
     attempts integer DEFAULT 0 NOT NULL,
-    last_error text
+    last_error text,
+    state text DEFAULT 'pending'::text NOT NULL,
+    channel text DEFAULT 'default'::text NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_token bigint DEFAULT 0 NOT NULL,
+    leased_until timestamp with time zone,
+    started_at timestamp with time zone,
+    result jsonb,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT job_outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'held'::text, 'done'::text, 'dead'::text])))
 );
 
 ALTER TABLE fleet.job_outbox ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
@@ -334,17 +353,23 @@ ALTER TABLE ONLY bakery.cake_ingredients
 ALTER TABLE ONLY bakery.cakes
     ADD CONSTRAINT cakes_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY bakery.drive_documents
+    ADD CONSTRAINT drive_documents_pkey PRIMARY KEY (customer_slug);
+
 ALTER TABLE ONLY bakery.employees
     ADD CONSTRAINT employees_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY bakery.ingredient_batches
     ADD CONSTRAINT ingredient_batches_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY bakery.job_outbox
+    ADD CONSTRAINT job_outbox_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY bakery.job_outbox
+    ADD CONSTRAINT job_outbox_seq_key UNIQUE (seq);
+
 ALTER TABLE ONLY bakery.orders
     ADD CONSTRAINT orders_pkey PRIMARY KEY (id);
-
-ALTER TABLE ONLY bakery.outbox
-    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY bakery.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (day);
@@ -391,6 +416,12 @@ CREATE INDEX audit_events_load_trail ON audit.audit_events USING btree (load_id,
 
 CREATE INDEX audit_events_trail ON audit.audit_events USING btree (occurred_at, recorded_at);
 
+CREATE INDEX ix_job_outbox_done_at ON bakery.job_outbox USING btree (done_at) WHERE (state = 'done'::text);
+
+CREATE INDEX ix_job_outbox_due ON bakery.job_outbox USING btree (channel, seq) WHERE (state = 'pending'::text);
+
+CREATE INDEX ix_job_outbox_parked ON bakery.job_outbox USING btree (channel, state, updated_at) WHERE (state = ANY (ARRAY['held'::text, 'dead'::text]));
+
 CREATE INDEX orders_batch_id_idx ON bakery.orders USING btree (batch_id);
 
 CREATE INDEX orders_recipe_open_idx ON bakery.orders USING btree (recipe) WHERE (state = 'placed'::text);
@@ -398,10 +429,6 @@ CREATE INDEX orders_recipe_open_idx ON bakery.orders USING btree (recipe) WHERE 
 CREATE INDEX orders_ticket_key_idx ON bakery.orders USING btree (ticket_key);
 
 CREATE INDEX orders_unbatched_idx ON bakery.orders USING btree (id) WHERE ((batch_id IS NULL) AND (state <> 'cancelled'::text));
-
-CREATE INDEX outbox_due_idx ON bakery.outbox USING btree (integration, next_attempt_at, id) WHERE (state = 'pending'::text);
-
-CREATE INDEX outbox_integration_updated_idx ON bakery.outbox USING btree (integration, updated_at DESC, id DESC);
 
 CREATE INDEX assignments_driver_idx ON fleet.driver_load_assignments USING btree (driver_id, assigned_at DESC);
 
@@ -413,7 +440,11 @@ CREATE UNIQUE INDEX assignments_one_active_per_load ON fleet.driver_load_assignm
 
 CREATE INDEX drivers_created_at_idx ON fleet.drivers USING btree (created_at DESC, id);
 
-CREATE INDEX ix_job_outbox_pending ON fleet.job_outbox USING btree (seq) WHERE (published_at IS NULL);
+CREATE INDEX ix_job_outbox_done_at ON fleet.job_outbox USING btree (done_at) WHERE (state = 'done'::text);
+
+CREATE INDEX ix_job_outbox_due ON fleet.job_outbox USING btree (channel, seq) WHERE (state = 'pending'::text);
+
+CREATE INDEX ix_job_outbox_parked ON fleet.job_outbox USING btree (channel, state, updated_at) WHERE (state = ANY (ARRAY['held'::text, 'dead'::text]));
 
 CREATE INDEX load_events_load_idx ON fleet.load_events USING btree (load_id, created_at);
 

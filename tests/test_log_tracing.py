@@ -82,7 +82,7 @@ def fleet_stack(migrated_db_url: str, redis_url: str, tmp_path: Path) -> Iterato
     }
     with create_engine(migrated_db_url).begin() as conn:
         # Rows left pending by other tests would be published to this test's streams too; harmless, but noise.
-        conn.execute(text("UPDATE fleet.job_outbox SET published_at = now() WHERE published_at IS NULL"))
+        conn.execute(text("UPDATE fleet.job_outbox SET state = 'done', done_at = now() WHERE state = 'pending'"))
     fleet_port, audit_port = free_port(), free_port()
     procs: list[subprocess.Popen] = []
     try:

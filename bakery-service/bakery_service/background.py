@@ -1,7 +1,8 @@
 """The work each worker process does besides requests: the outbox processor and the daily Jira batch.
 
-Several workers (and replicas) may run these loops at once: the processor's rows are claimed with
-``SKIP LOCKED`` and the day's scheduled batch is claimed once in Postgres, so running them everywhere is safe.
+Several workers (and replicas) may run these loops at once: the processor's actions are claimed with
+leases and settled fenced (jobs.outbox), and the day's scheduled batch is claimed once in Postgres, so
+running them everywhere is safe.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .batches import run_batch
-from .processor import OutboxProcessor
+from .effects import ActionProcessor
 
 if TYPE_CHECKING:
     from .wiring import Dependencies
@@ -29,7 +30,7 @@ def next_run(now: datetime, hour: int) -> datetime:
 class Background:
     def __init__(self, deps: Dependencies) -> None:
         self.deps = deps
-        self.processor = OutboxProcessor(deps.store, deps.clients, deps.settings)
+        self.processor = ActionProcessor(deps.store, deps.clients, deps.settings)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 

@@ -2,8 +2,8 @@
 
 A batch takes the orders no ticket covers yet, under row locks, and writes the Jira action in the same
 transaction: running it again finds nothing to take, so the same orders never get two tickets. The
-action finds its ticket by the batch's label before creating one, so a retry after a crash does not
-either.
+ticket carries the batch's label, unique to it: a retry after an attempt that may have created the ticket
+looks for that label (over Jira's search lag) before creating one, so a retry does not either (effects.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from .actions import CreateTicket, add_action
 from .adapters import postgres as pg
 from .adapters.postgres import BakeryStore
 from .domain import messages
@@ -23,7 +23,6 @@ from .domain.amounts import sum_ingredients
 from .domain.models import BatchResult
 from .domain.records import amount_line, stored_amounts, to_stored
 from .metrics import BATCHES
-from .outbox import add_action
 from .settings import Settings
 
 log = logging.getLogger("bakery_service.batches")
@@ -46,16 +45,16 @@ def create_batch(
         summary, description = messages.order_ticket(order_ids[0], lines, f"{base}/orders/{order_ids[0]}")
     else:
         summary, description = messages.batch_ticket(today.isoformat(), order_ids, lines, base)
-    payload: dict[str, Any] = {
-        "batch_id": batch["id"],
-        "label": batch_label(batch["id"]),
-        "summary": summary,
-        "description": description,
+    ticket = CreateTicket(
+        batch_id=batch["id"],
+        label=batch_label(batch["id"]),
+        summary=summary,
+        description=description,
         # The providers deliver the next day.
-        "due_date": (today + timedelta(days=1)).isoformat(),
-        "labels": [batch_label(batch["id"]), "bakery-order"],
-    }
-    add_action(conn, "jira", "create_ticket", payload)
+        due_date=today + timedelta(days=1),
+        labels=[batch_label(batch["id"]), "bakery-order"],
+    )
+    add_action(conn, ticket)
     BATCHES.labels(trigger).inc()
     log.info("batch created", extra={"batch_id": batch["id"], "trigger": trigger, "order_ids": order_ids})
     return batch, lines

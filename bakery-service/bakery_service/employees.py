@@ -7,26 +7,28 @@ import logging
 
 from sqlalchemy.engine import Connection
 
+from .actions import GithubGrant, GithubRevoke, add_action
 from .adapters import postgres as pg
 from .adapters.postgres import BakeryStore
 from .domain.errors import Conflict, NotFound
 from .domain.models import Employee, EmployeeCreate, EmployeePatch
 from .domain.records import employee_from_row
-from .outbox import add_action
 
 log = logging.getLogger("bakery_service.employees")
 
 
-def _access_changes(conn: Connection, before: tuple[str | None, bool], after: tuple[str | None, bool]) -> None:
+def _access_changes(
+    conn: Connection, employee_id: int, before: tuple[str | None, bool], after: tuple[str | None, bool]
+) -> None:
     """GitHub actions that take access from the ``before`` state to the ``after`` one."""
     old_user, old_dev = before
     new_user, new_dev = after
     had = old_user if old_dev else None
     has = new_user if new_dev else None
     if had and had != has:
-        add_action(conn, "github", "revoke", {"username": had})
+        add_action(conn, GithubRevoke(username=had, employee_id=employee_id))
     if has and has != had:
-        add_action(conn, "github", "grant", {"username": has})
+        add_action(conn, GithubGrant(username=has, employee_id=employee_id))
 
 
 def _require_username(username: str | None, developer: bool) -> None:
@@ -43,7 +45,7 @@ def create_employee(store: BakeryStore, body: EmployeeCreate) -> Employee:
     _require_username(body.github_username, developer)
     with store.begin() as conn:
         row = pg.insert_employee(conn, body.first_name.strip(), body.last_name.strip(), body.github_username, developer)
-        _access_changes(conn, (None, False), (body.github_username, developer))
+        _access_changes(conn, row["id"], (None, False), (body.github_username, developer))
     log.info("employee added", extra={"employee_id": row["id"], "developer": developer})
     return employee_from_row(row)
 
@@ -80,7 +82,7 @@ def update_employee(store: BakeryStore, employee_id: int, body: EmployeePatch) -
             username,
             developer,
         )
-        _access_changes(conn, (row["github_username"], row["developer"]), (username, developer))
+        _access_changes(conn, employee_id, (row["github_username"], row["developer"]), (username, developer))
     log.info("employee updated", extra={"employee_id": employee_id, "developer": developer})
     return employee_from_row(updated)
 
@@ -90,6 +92,6 @@ def fire_employee(store: BakeryStore, employee_id: int) -> None:
         row = pg.get_employee(conn, employee_id, for_update=True)
         if row is None:
             raise NotFound(f"No employee has the id {employee_id}.")
-        _access_changes(conn, (row["github_username"], row["developer"]), (None, False))
         pg.delete_employee(conn, employee_id)
+        _access_changes(conn, employee_id, (row["github_username"], row["developer"]), (None, False))
     log.info("employee removed", extra={"employee_id": employee_id})

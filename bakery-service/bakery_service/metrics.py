@@ -9,7 +9,7 @@ ORDERS = counter("bakery_orders_total", "Orders by event: placed, ready, cancell
 BATCHES = counter("bakery_batches_total", "Ingredient batches (Jira tickets asked for), by trigger", ["trigger"])
 ACTIONS = counter(
     "bakery_integration_actions_total",
-    "Outbox actions tried, by integration and outcome (done, retry, failed)",
+    "Outbox actions tried, by integration and outcome (done, retry, failed = into the dead letter)",
     ["integration", "outcome"],
 )
 NOTIFICATIONS = counter("bakery_notifications_total", "Customer notifications sent, by channel", ["channel"])
@@ -18,9 +18,13 @@ WEBHOOKS = counter("bakery_jira_webhooks_total", "Jira webhook deliveries, by ou
 PENDING = gauge(
     "bakery_pending_actions", "Outbox actions waiting to be sent, by integration", ["integration"], "livemax"
 )
+# Actions of an integration without credentials ("disabled"): kept apart, sent once it is configured.
+HELD = gauge(
+    "bakery_held_actions", "Outbox actions held while their integration is not configured", ["integration"], "livemax"
+)
 OLDEST_PENDING = gauge(
     "bakery_oldest_pending_action_age_seconds",
-    "Age of the oldest action still waiting, by integration (0 when none waits)",
+    "Age of the oldest action still waiting to be sent, by integration (0 when none waits; held ones apart)",
     ["integration"],
     "livemax",
 )

@@ -1,6 +1,6 @@
 """Orders: place (required ingredients computed exactly), cancel (idempotent, noted in Drive), mark ready
 (Slack message, or e-mail when Slack is not set up). Every outside action goes to the outbox in the same
-transaction as the change."""
+transaction as the change; a cancellation after the ready notice reached the customer sends a correction."""
 
 from __future__ import annotations
 
@@ -10,6 +10,14 @@ from datetime import UTC
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from .actions import (
+    DriveAppendLine,
+    EmailCancelledNotice,
+    EmailReadyNotice,
+    SlackCancelledNotice,
+    SlackReadyNotice,
+    add_action,
+)
 from .adapters import postgres as pg
 from .adapters.integrations import IntegrationClients
 from .adapters.postgres import BakeryStore
@@ -21,7 +29,6 @@ from .domain.models import Order, OrderCreate, OrderPage, OrderQuery
 from .domain.naming import customer_email, snake_case
 from .domain.records import order_from_row, stored_amounts, to_stored
 from .metrics import ORDERS
-from .outbox import add_action
 from .settings import Settings
 
 log = logging.getLogger("bakery_service.orders")
@@ -89,18 +96,23 @@ def cancel_locked(conn: Connection, row: RowMapping) -> RowMapping:
     """Cancel an order already locked by the caller; a cancelled order is returned unchanged."""
     if row["state"] == "cancelled":
         return row
+    notified = row["ready_notified_at"] is not None
     row = pg.cancel_order(conn, row["id"])
     add_action(
         conn,
-        "drive",
-        "append_line",
-        {
-            "order_id": row["id"],
-            "customer_slug": snake_case(row["customer"]),
-            "title": messages.cancelled_title(row["customer"]),
-            "line": messages.cancelled_line(row["id"], row["recipe_name"], row["cancelled_at"].astimezone(UTC)),
-        },
+        DriveAppendLine(
+            order_id=row["id"],
+            customer_slug=snake_case(row["customer"]),
+            title=messages.cancelled_title(row["customer"]),
+            line=messages.cancelled_line(row["id"], row["recipe_name"], row["cancelled_at"].astimezone(UTC)),
+        ),
     )
+    if notified:
+        # The customer was told it is ready: they hear it is not, on the channel that told them.
+        if row["ready_channel"] == "slack":
+            add_action(conn, SlackCancelledNotice(order_id=row["id"], user_id=row["ready_recipient"]))
+        else:
+            add_action(conn, EmailCancelledNotice(order_id=row["id"], to=row["ready_recipient"]))
     ORDERS.labels("cancelled").inc()
     log.info("order cancelled", extra={"order_id": row["id"]})
     return row
@@ -127,22 +139,11 @@ def mark_ready(store: BakeryStore, clients: IntegrationClients, order_id: int) -
         if row["state"] == "ready":
             return order_from_row(row)
         row = pg.mark_ready(conn, order_id)
-        text = messages.ready_text(row["customer"], row["id"], row["recipe_name"])
         # Slack first when the bakery has one; the Slack action falls back to e-mail for an unknown name.
         if clients.configured("slack"):
-            notice = {"order_id": row["id"], "customer": row["customer"], "text": text}
-            add_action(conn, "slack", "ready_notice", notice)
+            add_action(conn, SlackReadyNotice(order_id=row["id"], customer=row["customer"]))
         else:
-            add_action(conn, "email", "ready_notice", email_notice(row["id"], row["customer"], text))
+            add_action(conn, EmailReadyNotice(order_id=row["id"], to=customer_email(row["customer"])))
     ORDERS.labels("ready").inc()
     log.info("order ready", extra={"order_id": row["id"]})
     return order_from_row(row)
-
-
-def email_notice(order_id: int, customer: str, text: str) -> dict:
-    return {
-        "order_id": order_id,
-        "to": customer_email(customer),
-        "subject": messages.ready_subject(order_id),
-        "body": text,
-    }

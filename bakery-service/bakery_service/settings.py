@@ -1,7 +1,7 @@
 """bakery-service settings: servicekit's base plus the service's own (environment or *_FILE).
 
-Each integration is switched on by its credentials: without them it reports "not configured" and keeps its
-actions pending in the outbox, to be replayed once they exist.
+Each integration is switched on by its credentials: without them it is "disabled" and its actions are held
+in the outbox, counted apart from the pending ones, and sent once the credentials exist.
 """
 
 from typing import Literal
@@ -47,6 +47,11 @@ class Settings(ServiceSettings):
     smtp_from: str = "bakery@example.com"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Who the customer's e-mails come from (the sender's display name), and where and when to collect an order.
+    bakery_name: str = Field(default="The Bakery", min_length=1, max_length=100)
+    bakery_pickup_address: str = Field(default="1 Market Street, Springfield", min_length=1, max_length=300)
+    bakery_opening_hours: str = Field(default="Monday to Saturday, 7:00 to 19:00", min_length=1, max_length=300)
+
     # Google Drive (service account JSON key; the Orders/ folder's id, shared with the service account).
     google_service_account_json: SecretStr | None = None
     google_drive_orders_folder_id: str | None = None
@@ -57,11 +62,20 @@ class Settings(ServiceSettings):
     github_repository: str | None = None  # owner/name
     github_api_url: str = "https://api.github.com"
     github_permission: Literal["pull", "triage", "push", "maintain", "admin"] = "push"
+    # GitHub asks integrators to space writes at least a second apart, against its secondary rate limits.
+    github_seconds_between_writes: float = Field(default=1.0, ge=0)
 
-    # Outbox of outside actions: retried with exponential backoff up to this many attempts, then "failed".
+    # Outbox of outside actions: retried with exponential backoff up to this many attempts, then the dead letter.
     integration_max_attempts: int = Field(default=8, ge=1)
     integration_retry_base_seconds: float = Field(default=2.0, gt=0)
     integration_retry_max_seconds: float = Field(default=600.0, gt=0)
     integration_poll_seconds: float = Field(default=2.0, gt=0)
-    # How long a processor holds an action it is sending before another may take it over.
+    # How long a processor holds an action it is sending before another may take it over (well above the
+    # timeout of one call, so that a call still under way is never made twice).
     integration_lease_seconds: float = Field(default=120.0, gt=0)
+    # How long one call to an outside API may take.
+    integration_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How long Jira's search (and Slack's history) may take to show an effect just made: after an attempt
+    # that may have acted, a retry looks it up until this long after that attempt's call ended before
+    # ever making it again.
+    integration_lookup_lag_seconds: float = Field(default=30.0, ge=0, le=3600)

@@ -1,8 +1,10 @@
 """Jira's webhook: a ticket closed with the label ``missing-ingredients`` cancels the orders on it.
 
 The body is trusted only when its HMAC-SHA256 under the shared secret matches ``X-Hub-Signature``
-(``sha256=<hex>``), computed over the raw bytes as received. Cancelling is what DELETE /orders/<id> does,
-and an order already cancelled stays as it is, so a redelivered webhook changes nothing.
+(``sha256=<hex>``), computed over the raw bytes as received. Any other header (missing, another scheme, not
+64 hexadecimal digits, non-ASCII, repeated parts) is refused the same way: 401, never an error of ours.
+Cancelling is what DELETE /orders/<id> does, and an order already cancelled stays as it is, so a redelivered
+webhook changes nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from .adapters import postgres as pg
@@ -22,14 +25,18 @@ from .settings import Settings
 
 MISSING_INGREDIENTS = "missing-ingredients"
 CLOSED_STATUSES = {"closed", "done", "resolved"}
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def verify_signature(secret: str | None, body: bytes, header: str | None) -> None:
     if not secret:
         raise Unauthorized("The Jira webhook secret is not configured (JIRA_WEBHOOK_SECRET); deliveries are refused.")
     scheme, _, given = (header or "").partition("=")
+    given = given.strip().lower()
+    # Checked for shape first: compare_digest refuses non-ASCII text with a TypeError.
+    well_formed = scheme.strip().lower() == "sha256" and _HEX_DIGEST.fullmatch(given) is not None
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if scheme.strip().lower() != "sha256" or not hmac.compare_digest(given.strip().lower(), expected):
+    if not well_formed or not hmac.compare_digest(given.encode("ascii"), expected.encode("ascii")):
         raise Unauthorized("The X-Hub-Signature header is missing or does not match the body.")
 
 

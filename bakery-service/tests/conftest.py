@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 JWT_SECRET = "bakery-test-secret-long-enough-for-hs256-0123456789"
 WEBHOOK_SECRET = "jira-webhook-test-secret"
 BAKERY_TABLES = (
-    "bakery.outbox",
+    "bakery.job_outbox",
+    "bakery.drive_documents",
     "bakery.orders",
     "bakery.schedule_runs",
     "bakery.ingredient_batches",
@@ -77,8 +78,8 @@ class FakeClient:
         self.errors: list[Exception] = []
         self.answers: dict[str, Any] = {}
 
-    def _call(self, name: str, *args: Any) -> Any:
-        self.calls.append((name, args))
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append((name, args))  # keyword arguments (metadata and the like) are not recorded
         if self.errors:
             raise self.errors.pop(0)
         answer = self.answers.get(name)
@@ -87,7 +88,7 @@ class FakeClient:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *args: self._call(name, *args)
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
 
     def named(self, name: str) -> list[tuple]:
         return [args for called, args in self.calls if called == name]
@@ -100,8 +101,10 @@ def fakes():
 
     doubles = {name: FakeClient() for name in ("jira", "slack", "email", "drive", "github")}
     tickets = iter(range(1, 1000))
-    doubles["jira"].answers.update(find_ticket_by_label=None, create_ticket=lambda *a: f"BAKE-{next(tickets)}")
-    doubles["drive"].answers["append_line"] = "doc-1"
+    doubles["jira"].answers.update(find_tickets_by_label=[], create_ticket=lambda *a: f"BAKE-{next(tickets)}")
+    doubles["slack"].answers.update(open_conversation=lambda user: f"D-{user}", post_notice=lambda *a: "1764489600.1")
+    doubles["email"].answers["send"] = lambda email: f"<{email.key}@bakery.example>"
+    doubles["drive"].answers.update(generate_id="doc-1", document_text="", append_line=True)
     return IntegrationClients(**doubles)
 
 
@@ -141,18 +144,22 @@ def client(app, token):
 
 @pytest.fixture()
 def processor(deps):
-    from bakery_service.processor import OutboxProcessor
+    from bakery_service.effects import ActionProcessor
 
-    return OutboxProcessor(deps.store, deps.clients, deps.settings, jitter=lambda: 1.0)
+    return ActionProcessor(deps.store, deps.clients, deps.settings, jitter=lambda: 1.0)
 
 
 @pytest.fixture()
 def outbox(deps):
-    """The outbox rows, optionally of one integration, oldest first."""
-    from bakery_service.adapters import postgres as pg
+    """The outbox rows, optionally of one integration, oldest first (with ``integration`` and ``action``)."""
+    from dataclasses import asdict
+
+    from jobs.outbox import Outbox
 
     def rows(integration: str | None = None) -> list[dict]:
-        with deps.store.read() as conn:
-            return [dict(r) for r in pg.actions(conn, integration)]
+        return [
+            {**asdict(r), "integration": r.channel, "action": r.type.split(".", 1)[1]}
+            for r in Outbox(deps.store.engine, "bakery").rows(integration)
+        ]
 
     return rows

@@ -1,8 +1,10 @@
 """``python -m fleet_api.relay``: publishes committed fleet events from the outbox to the bus.
 
 A process of its own (not a thread in the web workers): it runs once however many gunicorn workers
-serve the API, and it keeps publishing while the API restarts. Several relays may run; rows are
-taken with ``FOR UPDATE SKIP LOCKED``.
+serve the API, and it keeps publishing while the API restarts. Several relays may run: rows are claimed
+with leases and settled fenced (jobs.outbox). An event the bus refuses for good, or that fails
+``RELAY_MAX_ATTEMPTS`` times while the bus answers, goes to the dead letter (``python -m jobs.outbox
+--schema fleet dead``, ``... replay <id>``) without holding up the events behind it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 
 import jobs
 import sqlalchemy as sa
-from jobs.outbox import OutboxRelay
+from jobs.outbox import OutboxRelay, PassReport
 from prometheus_client import start_http_server
 from servicekit import counter, gauge, load_settings
 from servicekit.db import make_engine
@@ -23,30 +25,35 @@ from .adapters import events
 from .settings import Settings
 
 log = logging.getLogger("fleet_api.relay")
+RELAY_MAX_ATTEMPTS = 12
 
 _pending = gauge(
     "fleet_outbox_pending_events", "Outbox rows not yet published (grows while the bus is down)", (), "livemax"
 )
+_dead = gauge("fleet_outbox_dead_events", "Outbox rows in the dead letter (refused by the bus for good)", (), "livemax")
 _published = counter("fleet_outbox_published_events_total", "Outbox rows published to the bus by this relay")
 
 
 class MeasuredRelay(OutboxRelay):
-    """The outbox relay, counting what it publishes and measuring the backlog after every batch."""
+    """The outbox relay, counting what it publishes and measuring the backlog after every pass."""
 
-    def run_once(self) -> int:
+    def run_pass(self, limit: int | None = None) -> PassReport:
         try:
-            published = super().run_once()
+            report = super().run_pass(limit)
         finally:
             # Measured even when publishing failed: a backlog matters most while the bus is down.
             self.measure_backlog()
-        _published.inc(published)
-        return published
+        _published.inc(report.done)
+        return report
 
     def measure_backlog(self) -> None:
         try:
-            _pending.set(self.pending())
+            counts = self.outbox.counts().get(events.CHANNEL, {})
         except sa.exc.SQLAlchemyError:
             log.debug("outbox backlog not measured: the database did not answer", exc_info=True)
+            return
+        _pending.set(counts.get("pending", 0))
+        _dead.set(counts.get("dead", 0))
 
 
 def build_relay(settings: Settings, dispatcher: jobs.Dispatcher | None = None, **options) -> MeasuredRelay:
@@ -56,6 +63,10 @@ def build_relay(settings: Settings, dispatcher: jobs.Dispatcher | None = None, *
 
         dispatcher = jobs.Dispatcher(events.event_registry(), build_provider())
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=1)
+    # A row is dead-lettered after this many failed publishes while the bus answers its probe: with backoffs
+    # from 0.5 s doubling up to 5 minutes, some 10 to 20 minutes of trouble (an outage of the bus itself
+    # uses up no attempt).
+    options.setdefault("max_attempts", RELAY_MAX_ATTEMPTS)
     return MeasuredRelay(engine, events.SCHEMA, dispatcher, **options)
 
 

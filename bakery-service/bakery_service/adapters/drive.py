@@ -23,7 +23,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,14 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         status = exc.status_code or getattr(exc.resp, "status", 0)
         retryable = status in (408, 429) or status >= 500
         message = f"Google {action} failed: HTTP {status} {exc.reason or ''}".strip()
-        error = IntegrationError(message, retryable=retryable)
-        retry_after = exc.resp.get("retry-after") if exc.resp is not None else None
-        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
-        return error
+        # Drive also says "rate limit exceeded" with a 403 (userRateLimitExceeded): wait, then try again.
+        throttled = status == 429 or (status == 403 and "rate limit" in str(exc.reason or "").lower())
+        return IntegrationError(
+            message,
+            retryable=retryable or throttled,
+            throttled=throttled,
+            retry_after=retry_after_seconds(exc.resp.get("retry-after") if exc.resp is not None else None),
+        )
     if isinstance(exc, RefreshError):
         # The token endpoint refused the key (revoked, wrong account): only a new key helps; unless it said
         # it was a passing failure.
@@ -71,9 +75,9 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
 
 
 class DriveDocs:
-    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout
+        self._timeout = timeout if timeout is not None else settings.integration_timeout_seconds
         self._credentials: service_account.Credentials | None = None
         self._local = threading.local()
 
@@ -118,14 +122,12 @@ class DriveDocs:
         except (HttpError, GoogleAuthError, httplib2.HttpLib2Error, OSError) as exc:
             raise _failure(action, exc) from exc
 
-    def append_line(self, customer_slug: str, title: str, line: str) -> str:
-        """Append ``line`` to the document named ``customer_slug`` in the Orders folder, creating it (with
-        ``title`` as its first paragraph) if missing; returns the document's id. A line already in the document
-        is not written twice, so a retried action changes nothing."""
-        drive, docs = self._clients()
+    def find_document(self, name: str) -> str | None:
+        """The oldest Google Doc called ``name`` in the Orders folder (Drive's search: it may lag a creation)."""
+        drive, _ = self._clients()
         folder = self._settings.google_drive_orders_folder_id
         query = (
-            f"name = {_q_string(customer_slug)} and {_q_string(folder)} in parents "
+            f"name = {_q_string(name)} and {_q_string(folder)} in parents "
             f"and mimeType = '{GOOGLE_DOC}' and trashed = false"
         )
         found = self._run(
@@ -140,23 +142,49 @@ class DriveDocs:
             ),
         )
         files = found.get("files") or []
-        if files:
-            document_id = files[0]["id"]
-            text = _document_text(self._run("read document", docs.documents().get(documentId=document_id)))
-        else:
-            created = self._run(
-                "create document",
-                drive.files().create(
-                    body={"name": customer_slug, "mimeType": GOOGLE_DOC, "parents": [folder]},
-                    fields="id",
-                    supportsAllDrives=True,
-                ),
-            )
-            document_id = created["id"]
-            text = ""
-        lines = [existing.strip() for existing in text.splitlines()]
-        if line.strip() in lines:
-            return document_id
+        return files[0]["id"] if files else None
+
+    def generate_id(self) -> str:
+        """An id for a file not created yet (Drive's ``files.generateIds``)."""
+        drive, _ = self._clients()
+        answer = self._run("generate an id", drive.files().generateIds(count=1, space="drive", type="files"))
+        return answer["ids"][0]
+
+    def document_text(self, document_id: str) -> str | None:
+        """The document's text, or None when no document has this id (not created yet, or deleted)."""
+        _, docs = self._clients()
+        try:
+            document = docs.documents().get(documentId=document_id).execute(num_retries=0)
+        except HttpError as exc:
+            if (exc.status_code or getattr(exc.resp, "status", 0)) == 404:
+                return None
+            raise _failure("read document", exc) from exc
+        except (GoogleAuthError, httplib2.HttpLib2Error, OSError) as exc:
+            raise _failure("read document", exc) from exc
+        return _document_text(document)
+
+    def create_document(self, document_id: str, name: str) -> None:
+        """Create the empty Google Doc ``name`` in the Orders folder with the id given; one that exists
+        already (an earlier attempt created it) is not an error."""
+        drive, _ = self._clients()
+        folder = self._settings.google_drive_orders_folder_id
+        body = {"id": document_id, "name": name, "mimeType": GOOGLE_DOC, "parents": [folder]}
+        try:
+            drive.files().create(body=body, fields="id", supportsAllDrives=True).execute(num_retries=0)
+        except HttpError as exc:
+            if (exc.status_code or getattr(exc.resp, "status", 0)) == 409:
+                return
+            raise _failure("create document", exc) from exc
+        except (GoogleAuthError, httplib2.HttpLib2Error, OSError) as exc:
+            raise _failure("create document", exc) from exc
+        log.info("drive document created", extra={"drive_document": document_id, "customer": name})
+
+    def append_line(self, document_id: str, title: str, line: str, text: str) -> bool:
+        """Append ``line`` to the document whose current text is ``text`` (with ``title`` first when it is
+        empty); False when the line is there already (a retried action changes nothing)."""
+        _, docs = self._clients()
+        if line.strip() in [existing.strip() for existing in text.splitlines()]:
+            return False
         requests = []
         if not text.strip():
             # A new (or still empty) document: the title first, styled as the document's title.
@@ -177,5 +205,5 @@ class DriveDocs:
             "append line",
             docs.documents().batchUpdate(documentId=document_id, body={"requests": requests}),
         )
-        log.info("drive document updated", extra={"drive_document": document_id, "customer": customer_slug})
-        return document_id
+        log.info("drive document updated", extra={"drive_document": document_id})
+        return True

@@ -8,12 +8,14 @@ GitHub asks for to avoid secondary rate limits, stays.
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 import requests
 from github import Auth, Github, GithubException
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +29,26 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         # 403 and 429 with a rate limit message are GitHub's (secondary) rate limits: wait, then try again.
         rate_limited = status == 429 or (status == 403 and "rate limit" in (message or "").lower())
         retryable = rate_limited or status >= 500
-        error = IntegrationError(
-            f"GitHub {action} failed: HTTP {status}" + (f" {message}" if message else ""), retryable=retryable
+        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        retry_after = retry_after_seconds(headers.get("retry-after"))
+        if retry_after is None and rate_limited and headers.get("x-ratelimit-remaining") == "0":
+            # The primary rate limit says when its window resets (epoch seconds) instead of Retry-After.
+            reset = retry_after_seconds(headers.get("x-ratelimit-reset"))
+            retry_after = max(0.0, reset - time.time()) if reset is not None else None
+        return IntegrationError(
+            f"GitHub {action} failed: HTTP {status}" + (f" {message}" if message else ""),
+            retryable=retryable,
+            throttled=rate_limited,
+            retry_after=retry_after,
         )
-        retry_after = (exc.headers or {}).get("retry-after") or (exc.headers or {}).get("Retry-After")
-        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
-        return error
     return IntegrationError(f"GitHub {action} failed: {type(exc).__name__}", retryable=True)
 
 
 class GithubAccess:
-    def __init__(self, settings: Settings, *, timeout: int = 10) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout
+        # PyGithub takes whole seconds (it asserts an int): rounded up, never to 0.
+        self.timeout = max(1, math.ceil(timeout if timeout is not None else settings.integration_timeout_seconds))
         self._github: Github | None = None
 
     @property
@@ -54,8 +63,9 @@ class GithubAccess:
             self._github = Github(
                 auth=Auth.Token(self._settings.github_token.get_secret_value()),
                 base_url=self._settings.github_api_url.rstrip("/"),
-                timeout=self._timeout,
+                timeout=self.timeout,
                 retry=None,
+                seconds_between_writes=self._settings.github_seconds_between_writes,
                 lazy=True,  # the repository object without a GET of it first
             )
         return self._github.get_repo(self._settings.github_repository)

@@ -4,11 +4,18 @@ atlassian-python-api rather than `jira`: its Cloud client speaks v3 (Atlassian D
 searches with `/rest/api/3/search/jql`, the endpoint Jira Cloud kept when it removed `/search` (410 Gone since
 late 2025; pycontribs/jira#2369 reports `jira` 3.10.5 still calling it). Retrying is left to the outbox (its
 backoff, its attempt count), so the client makes one attempt per call.
+
+Jira offers no idempotency key for creating an issue. The bakery gives every ticket a label of its own
+(``bakery-batch-<id>``) and, before creating one again after an attempt that may have created it, looks for
+that exact label (``find_tickets_by_label``); Jira's search index lags creation by seconds, so that lookup is
+repeated until the lag has passed (effects.py). A second ticket made anyway is labelled ``bakery-duplicate``
+and linked to the first (``flag_duplicate``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -17,11 +24,12 @@ import requests
 from atlassian import Jira
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 INTEGRATION = "jira"
+DUPLICATE_LABEL = "bakery-duplicate"
 _URL = re.compile(r"(https?://\S+)")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -92,19 +100,22 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         status = exc.response.status_code
         retryable = status in (408, 429) or status >= 500
         detail = str(exc) if status < 500 else ""
-        error = IntegrationError(f"Jira {action} failed: HTTP {status} {detail}".strip(), retryable=retryable)
-        retry_after = exc.response.headers.get("Retry-After")
-        error.retry_after = float(retry_after) if retry_after and retry_after.isdigit() else None
-        return error
+        return IntegrationError(
+            f"Jira {action} failed: HTTP {status} {detail}".strip(),
+            retryable=retryable,
+            throttled=status == 429,
+            retry_after=retry_after_seconds(exc.response.headers.get("Retry-After")),
+        )
     return IntegrationError(f"Jira {action} failed: {type(exc).__name__}", retryable=True)
 
 
 class JiraClient:
     """Tickets in one Jira Cloud project, with basic auth (account e-mail + API token)."""
 
-    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout
+        # atlassian-python-api keeps its timeout in whole seconds (int()): rounded up, never to 0.
+        self.timeout = max(1, math.ceil(timeout if timeout is not None else settings.integration_timeout_seconds))
         self._jira: Jira | None = None
 
     @property
@@ -123,7 +134,7 @@ class JiraClient:
                 password=s.jira_api_token.get_secret_value(),
                 cloud=True,
                 api_version="3",
-                timeout=self._timeout,
+                timeout=self.timeout,
                 advanced_mode=False,
                 # It would sleep through one Retry-After itself, holding the outbox's worker for that long.
                 retry_with_header=False,
@@ -152,17 +163,31 @@ class JiraClient:
         log.info("jira ticket created", extra={"jira_key": key})
         return key
 
-    def find_ticket_by_label(self, label: str) -> str | None:
-        """The newest ticket of the project carrying ``label``, or None. Jira's search index lags issue creation
-        by a few seconds, so a ticket created just now may not be found yet."""
+    def find_tickets_by_label(self, label: str) -> list[str]:
+        """Every ticket of the project carrying exactly ``label``, oldest first. Jira's search index lags issue
+        creation by a few seconds, so a ticket created just now may not be found yet."""
         jql = f"project = {_jql_string(self._settings.jira_project_key)} AND labels = {_jql_string(label)}"
         jira = self._client()
         try:
-            found = jira.enhanced_jql(f"{jql} ORDER BY created DESC", fields="labels", limit=1)
+            found = jira.enhanced_jql(f"{jql} ORDER BY created ASC", fields="labels", limit=50)
         except (requests.RequestException, ValueError) as exc:
             raise _failure("search", exc) from exc
         issues = (found or {}).get("issues") or []
-        return issues[0]["key"] if issues else None
+        # JQL's label match is exact already; checking again costs nothing and guards against a loose search.
+        return [i["key"] for i in issues if label in ((i.get("fields") or {}).get("labels") or [label])]
+
+    def flag_duplicate(self, key: str, original: str) -> None:
+        """Label ``key`` as a duplicate and link it to ``original`` ("Duplicate": key duplicates original), so
+        that whoever reads the tickets sees one order and its double, never two orders."""
+        jira = self._client()
+        try:
+            jira.edit_issue(key, {"labels": [{"add": DUPLICATE_LABEL}]})
+            jira.create_issue_link(
+                {"type": {"name": "Duplicate"}, "inwardIssue": {"key": key}, "outwardIssue": {"key": original}}
+            )
+        except (requests.RequestException, ValueError) as exc:
+            raise _failure("flag duplicate", exc) from exc
+        log.warning("jira duplicate ticket flagged", extra={"jira_key": key, "jira_original": original})
 
     def issue_labels(self, key: str) -> list[str]:
         jira = self._client()

@@ -321,99 +321,35 @@ def delete_employee(conn: Connection, employee_id: int) -> None:
     conn.execute(sa.text("DELETE FROM bakery.employees WHERE id = :id"), {"id": employee_id})
 
 
-# --- outbox ----------------------------------------------------------------------------------------------
-def enqueue(conn: Connection, integration: str, action: str, payload_json: str, request_id: str | None = None) -> int:
+# --- what the outside actions check when they are made -----------------------------------------------
+def orders_of_batch(conn: Connection, batch_id: int) -> list[RowMapping]:
+    return _all(conn, "SELECT id, state FROM bakery.orders WHERE batch_id = :id ORDER BY id", id=batch_id)
+
+
+def developer_with_account(conn: Connection, username: str) -> bool:
+    """Whether some employee is a developer with this GitHub account now (GitHub logins ignore case)."""
     row = _one(
         conn,
-        "INSERT INTO bakery.outbox (integration, action, payload, request_id) "
-        "VALUES (:i, :a, CAST(:p AS jsonb), :r) RETURNING id",
-        i=integration,
-        a=action,
-        p=payload_json,
-        r=request_id,
+        "SELECT 1 AS yes FROM bakery.employees WHERE developer AND lower(github_username) = lower(:u) LIMIT 1",
+        u=username,
     )
-    assert row is not None
-    return row["id"]
+    return row is not None
 
 
-def claim_due(conn: Connection, integrations: list[str], lease_seconds: float) -> RowMapping | None:
-    """The oldest due action of these integrations, leased: another processor skips it until the lease ends
-    (if this one dies mid-call, the action becomes due again by itself)."""
-    return _one(
-        conn,
-        """UPDATE bakery.outbox SET attempts = attempts + 1, updated_at = now(),
-                  next_attempt_at = now() + make_interval(secs => :lease)
-           WHERE id = (SELECT id FROM bakery.outbox
-                       WHERE state = 'pending' AND integration = ANY(:integrations) AND next_attempt_at <= now()
-                       ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-           RETURNING *""",
-        integrations=integrations,
-        lease=lease_seconds,
-    )
+def drive_document(conn: Connection, customer_slug: str) -> str | None:
+    row = _one(conn, "SELECT file_id FROM bakery.drive_documents WHERE customer_slug = :s", s=customer_slug)
+    return row["file_id"] if row else None
 
 
-def finish(conn: Connection, action_id: int, result_json: str) -> None:
+def claim_drive_document(conn: Connection, customer_slug: str, file_id: str) -> str:
+    """Store ``file_id`` as the customer's document unless one is stored already; returns the one stored."""
     conn.execute(
         sa.text(
-            "UPDATE bakery.outbox SET state = 'done', result = CAST(:r AS jsonb), last_error = NULL, "
-            "updated_at = now() WHERE id = :id"
+            "INSERT INTO bakery.drive_documents (customer_slug, file_id) VALUES (:s, :f) "
+            "ON CONFLICT (customer_slug) DO NOTHING"
         ),
-        {"id": action_id, "r": result_json},
+        {"s": customer_slug, "f": file_id},
     )
-
-
-def retry_later(conn: Connection, action_id: int, delay_seconds: float, error: str, *, failed: bool) -> None:
-    conn.execute(
-        sa.text(
-            "UPDATE bakery.outbox SET state = :state, last_error = :error, updated_at = now(), "
-            "next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
-        ),
-        {"id": action_id, "state": "failed" if failed else "pending", "error": error[:2000], "delay": delay_seconds},
-    )
-
-
-def outbox_counts(conn: Connection) -> dict[str, dict[str, int]]:
-    rows = _all(conn, "SELECT integration, state, count(*) AS n FROM bakery.outbox GROUP BY integration, state")
-    counts: dict[str, dict[str, int]] = {}
-    for r in rows:
-        counts.setdefault(r["integration"], {})[r["state"]] = r["n"]
-    return counts
-
-
-def pending_backlog(conn: Connection) -> dict[str, tuple[int, float]]:
-    """Per integration: actions still pending, and the age in seconds of the oldest."""
-    rows = _all(
-        conn,
-        "SELECT integration, count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at)) AS age "
-        "FROM bakery.outbox WHERE state = 'pending' GROUP BY integration",
-    )
-    return {r["integration"]: (int(r["n"]), float(r["age"])) for r in rows}
-
-
-def last_results(conn: Connection) -> dict[str, RowMapping]:
-    rows = _all(
-        conn,
-        "SELECT DISTINCT ON (integration) integration, action, state, updated_at, last_error FROM bakery.outbox "
-        "WHERE attempts > 0 ORDER BY integration, updated_at DESC, id DESC",
-    )
-    return {r["integration"]: r for r in rows}
-
-
-def replay(conn: Connection, integration: str) -> int:
-    result = conn.execute(
-        sa.text(
-            "UPDATE bakery.outbox SET state = 'pending', next_attempt_at = now(), updated_at = now(), "
-            "attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END "
-            "WHERE integration = :i AND state IN ('pending', 'failed')"
-        ),
-        {"i": integration},
-    )
-    return result.rowcount or 0
-
-
-def actions(conn: Connection, integration: str | None = None) -> list[RowMapping]:
-    return _all(
-        conn,
-        "SELECT * FROM bakery.outbox WHERE (CAST(:i AS text) IS NULL OR integration = :i) ORDER BY id",
-        i=integration,
-    )
+    stored = drive_document(conn, customer_slug)
+    assert stored is not None
+    return stored

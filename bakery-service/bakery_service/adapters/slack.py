@@ -1,6 +1,12 @@
-"""The bakery's Slack workspace, through slack_sdk's WebClient (a bot token with users:read, im:write, chat:write).
+"""The bakery's Slack workspace, through slack_sdk's WebClient (a bot token with users:read, im:write, chat:write,
+im:history).
 
 The client makes one attempt per call (no retry handlers): retrying, with backoff, is the outbox's job.
+
+Slack has no idempotency key for posting a message, but a message carries metadata (an event type and a
+payload, returned by ``conversations.history`` with ``include_all_metadata``): each notice carries its
+action's id there, so that a retry after an attempt that may have posted looks in the conversation first
+(``find_notice``) and never posts it twice.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +29,7 @@ PAGE_SIZE = 200  # users.list: Slack recommends at most 200 a page
 # Slack's own error codes that a later attempt can get past; every other one (invalid_auth, missing_scope,
 # user_not_found...) will come back the same.
 RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+HISTORY_PAGE = 100  # the conversation's latest messages searched for a notice already posted
 
 
 def normalize_name(name: str) -> str:
@@ -51,17 +58,20 @@ def _failure(action: str, exc: Exception) -> IntegrationError:
         code = exc.response.get("error") if isinstance(exc.response.data, dict) else None
         retryable = status == 429 or status >= 500 or code in RETRYABLE_ERRORS
         message = f"Slack {action} failed: HTTP {status}" + (f" {code}" if code else "")
-        error = IntegrationError(message, retryable=retryable)
-        retry_after = (exc.response.headers or {}).get("Retry-After") or (exc.response.headers or {}).get("retry-after")
-        error.retry_after = float(retry_after) if retry_after and str(retry_after).isdigit() else None
-        return error
+        headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+        return IntegrationError(
+            message,
+            retryable=retryable,
+            throttled=status == 429 or code == "ratelimited",
+            retry_after=retry_after_seconds(headers.get("retry-after")),
+        )
     return IntegrationError(f"Slack {action} failed: {type(exc).__name__}", retryable=True)
 
 
 class SlackClient:
-    def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self._settings = settings
-        self._timeout = timeout
+        self.timeout = timeout if timeout is not None else settings.integration_timeout_seconds
         self._web: WebClient | None = None
 
     @property
@@ -76,7 +86,7 @@ class SlackClient:
             self._web = WebClient(
                 token=self._settings.slack_bot_token.get_secret_value(),
                 base_url=self._settings.slack_api_url,
-                timeout=self._timeout,
+                timeout=self.timeout,
                 retry_handlers=[],
             )
         return self._web
@@ -106,11 +116,31 @@ class SlackClient:
             if not cursor:
                 return None
 
-    def send_direct_message(self, user_id: str, text: str) -> str:
-        """Open (or reuse) the direct conversation with ``user_id`` and post ``text``; returns the message's ts."""
-        web = self._client()
-        opened = self._call("conversations.open", web.conversations_open, users=user_id)
-        channel = opened["channel"]["id"]
-        posted = self._call("chat.postMessage", web.chat_postMessage, channel=channel, text=text)
-        log.info("slack direct message sent", extra={"slack_user": user_id, "slack_channel": channel})
+    def open_conversation(self, user_id: str) -> str:
+        """The direct conversation with ``user_id`` (opened, or the existing one): its channel id."""
+        opened = self._call("conversations.open", self._client().conversations_open, users=user_id)
+        return opened["channel"]["id"]
+
+    def find_notice(self, channel: str, action_id: str) -> str | None:
+        """The ts of the message in ``channel`` whose metadata names ``action_id``, or None."""
+        page = self._call(
+            "conversations.history",
+            self._client().conversations_history,
+            channel=channel,
+            limit=HISTORY_PAGE,
+            include_all_metadata=True,
+        )
+        for message in page.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("action_id") == action_id:
+                return message.get("ts")
+        return None
+
+    def post_notice(self, channel: str, text: str, *, event_type: str, action_id: str, order_id: int) -> str:
+        """Post ``text`` with metadata naming the action it makes; returns the message's ts."""
+        metadata = {"event_type": event_type, "event_payload": {"action_id": action_id, "order_id": order_id}}
+        posted = self._call(
+            "chat.postMessage", self._client().chat_postMessage, channel=channel, text=text, metadata=metadata
+        )
+        log.info("slack message posted", extra={"slack_channel": channel, "action_id": action_id})
         return posted.get("ts") or ""

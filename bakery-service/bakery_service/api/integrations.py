@@ -1,12 +1,12 @@
-"""``/integrations``: each outside API's state (never a credential) and replaying its outbox."""
+"""``/integrations``: each outside API's state (never a credential), its dead letter, and replaying."""
 
 from __future__ import annotations
 
 from flask import Blueprint
-from servicekit import endpoint
+from servicekit import ProblemModel, endpoint
 
 from .. import integrations
-from ..domain.models import IntegrationList, ReplayResult
+from ..domain.models import ActionReplayResult, IntegrationList, ReplayResult
 from ..wiring import deps
 from .responses import json_response
 
@@ -15,7 +15,8 @@ bp = Blueprint("integrations", __name__)
 
 @bp.get("/integrations")
 @endpoint(
-    summary="Jira, Slack, e-mail, Drive, GitHub: configured or not, pending/failed/done actions, last result",
+    summary="Jira, Slack, e-mail, Drive, GitHub: enabled or disabled, pending/held/failed/done actions, "
+    "last result, the dead letter",
     response=IntegrationList,
     tags=["integrations"],
 )
@@ -26,9 +27,20 @@ def list_integrations():
 
 @bp.post("/integrations/<name>/replay")
 @endpoint(
-    summary="Make every pending or failed action of an integration due now",
+    summary="Make every pending, held or dead-lettered action of an integration due now",
     response=ReplayResult,
     tags=["integrations"],
 )
 def replay(name: str):
     return json_response(integrations.replay(deps().store, name))
+
+
+@bp.post("/integrations/actions/<action_id>/replay")
+@endpoint(
+    summary="Send one action again by its id (from the dead letter, or held)",
+    response=ActionReplayResult,
+    responses={404: ProblemModel},
+    tags=["integrations"],
+)
+def replay_action(action_id: str):
+    return json_response(integrations.replay_action(deps().store, action_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -268,18 +268,32 @@ IntegrationName = Literal["jira", "slack", "email", "drive", "github"]
 
 class LastResult(BaseModel):
     action: str
-    state: Literal["pending", "done", "failed"]
+    state: Literal["pending", "held", "done", "failed"]
     at: datetime
     error: str | None = None
+
+
+class DeadLetter(BaseModel):
+    id: str = Field(description="The action's id: POST /integrations/actions/<id>/replay sends it again.")
+    action: str
+    attempts: int
+    error: str | None = Field(description="The last error: why it is here.")
+    at: datetime
+    payload: dict[str, Any]
 
 
 class IntegrationStatus(BaseModel):
     name: IntegrationName
     configured: bool
-    pending: int
-    failed: int
+    status: Literal["enabled", "disabled"] = Field(
+        description="disabled: no credentials; its actions are held (not pending) and go out once it is configured."
+    )
+    pending: int = Field(description="Actions waiting to be sent (due, or waiting out a retry).")
+    held: int = Field(description="Actions kept while the integration is disabled.")
+    failed: int = Field(description="Actions in the dead letter (refused for good, or out of attempts).")
     done: int
     last_result: LastResult | None = None
+    dead_letters: list[DeadLetter] = Field(description="The newest actions of the dead letter (20 at most).")
 
 
 class IntegrationList(BaseModel):
@@ -288,7 +302,14 @@ class IntegrationList(BaseModel):
 
 class ReplayResult(BaseModel):
     name: IntegrationName
-    requeued: int = Field(description="Pending and failed actions made due now.")
+    requeued: int = Field(description="Pending, held and dead-lettered actions made due now.")
+
+
+class ActionReplayResult(BaseModel):
+    id: str
+    integration: IntegrationName
+    action: str
+    requeued: bool
 
 
 class WebhookResult(BaseModel):

@@ -41,4 +41,4 @@ def test_the_loops_send_actions_and_run_the_days_batch_once(make_settings, fakes
             worker.stop()
         store.engine.dispose()
     assert len(outbox("jira")) == 1 and len(fakes.jira.named("create_ticket")) == 1
-    assert fakes.drive.named("append_line")[0][0] == "mr_cakelover"
+    assert fakes.drive.named("generate_id") == [()] and fakes.drive.named("append_line")[0][0] == "doc-1"

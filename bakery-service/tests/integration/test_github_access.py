@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from bakery_service.adapters.github import GithubAccess
@@ -106,6 +107,17 @@ def test_rate_limits_and_server_errors_are_retryable(github, caplog, status, bod
     assert github.invitations == {}
     assert len(github.server.log) == 1
     assert_secret_hidden(TOKEN, caplog, caught.value)
+
+
+def test_the_primary_rate_limit_waits_until_its_window_resets(github) -> None:
+    reset = int(time.time()) + 120
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    fail_next(
+        github.server, COLLABORATOR, status=403, body={"message": "API rate limit exceeded for user."}, headers=headers
+    )
+    with pytest.raises(IntegrationError) as caught:
+        access(github).grant("jharrot")
+    assert caught.value.throttled and 100 < caught.value.retry_after <= 120
 
 
 def test_a_timeout_is_retryable(github, caplog) -> None:

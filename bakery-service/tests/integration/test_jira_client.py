@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 
 import pytest
@@ -80,17 +81,36 @@ def test_a_ticket_without_due_date_has_no_duedate_field(jira) -> None:
     assert to_adf("")["content"] == [{"type": "paragraph"}]
 
 
-def test_find_ticket_by_label_and_read_its_labels(jira) -> None:
+def test_find_tickets_by_label_and_read_their_labels(jira) -> None:
     jira_client = client(jira)
-    assert jira_client.find_ticket_by_label("bakery-batch-2026-11-30") is None
+    assert jira_client.find_tickets_by_label("bakery-batch-2026-11-30") == []
     jira_client.create_ticket("Batch 1", "x", None, ["bakery-batch-2026-11-29"])
     key = jira_client.create_ticket("Batch 2", "x", None, ["bakery-batch-2026-11-30", "missing-ingredients"])
 
-    assert jira_client.find_ticket_by_label("bakery-batch-2026-11-30") == key
+    assert jira_client.find_tickets_by_label("bakery-batch-2026-11-30") == [key]
     assert jira_client.issue_labels(key) == ["bakery-batch-2026-11-30", "missing-ingredients"]
     search = jira.server.log[-2][0]
     assert search.path == SEARCH
-    assert search.args["jql"] == 'project = "BAKE" AND labels = "bakery-batch-2026-11-30" ORDER BY created DESC'
+    assert search.args["jql"] == 'project = "BAKE" AND labels = "bakery-batch-2026-11-30" ORDER BY created ASC'
+
+
+def test_the_search_lags_creation_as_jiras_does(jira) -> None:
+    jira.faults.index_lag = 0.3
+    jira_client = client(jira)
+    key = jira_client.create_ticket("Batch 3", "x", None, ["bakery-batch-3"])
+    assert jira_client.find_tickets_by_label("bakery-batch-3") == []
+    time.sleep(0.35)
+    assert jira_client.find_tickets_by_label("bakery-batch-3") == [key]
+
+
+def test_a_duplicate_is_labelled_and_linked_to_the_first(jira) -> None:
+    jira_client = client(jira)
+    first = jira_client.create_ticket("Batch 4", "x", None, ["bakery-batch-4"])
+    second = jira_client.create_ticket("Batch 4", "x", None, ["bakery-batch-4"])
+    jira_client.flag_duplicate(second, first)
+    jira_client.flag_duplicate(second, first)  # again: nothing more
+    assert jira.issues[second]["fields"]["labels"] == ["bakery-batch-4", "bakery-duplicate"]
+    assert jira.links == [{"type": "Duplicate", "inward": second, "outward": first}]
 
 
 def test_not_configured_without_a_token_and_nothing_is_sent(jira) -> None:
@@ -122,10 +142,10 @@ def test_rate_limits_and_server_errors_are_retryable(jira, caplog, status, heade
 
 def test_a_timeout_is_retryable(jira, caplog) -> None:
     capture_everything(caplog)
-    fail_next(jira.server, re.compile(f"^{SEARCH}$"), status=200, body={"issues": []}, delay=1.0)
+    fail_next(jira.server, re.compile(f"^{SEARCH}$"), status=200, body={"issues": []}, delay=1.6)
     with pytest.raises(IntegrationError) as caught:
-        client(jira, timeout=0.3).find_ticket_by_label("x")
-    assert caught.value.retryable
+        client(jira, timeout=0.3).find_tickets_by_label("x")  # atlassian-python-api waits whole seconds: 1
+    assert caught.value.retryable and "Timeout" in str(caught.value)
     assert_secret_hidden(TOKEN, caplog, caught.value)
 
 

@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from bakery_service.adapters.integration_errors import IntegrationError, NotConfigured
-from bakery_service.adapters.mailer import Mailer
+from bakery_service.adapters.mailer import Mailer, OutgoingEmail
 from bakery_service.settings import Settings
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,24 +33,57 @@ def settings(**overrides) -> Settings:
     return Settings(jwt_secret="s" * 64, database_url="postgresql://unused/none", **overrides)
 
 
+def email(subject: str, text: str, *, key: str = "5f0c2a9e-action", request_id: str | None = None) -> OutgoingEmail:
+    return OutgoingEmail(TO, subject, text, f"<p>{text}</p>", key=key, request_id=request_id)
+
+
 def test_a_message_reaches_the_inbox(maildev, caplog) -> None:
     capture_everything(caplog)
     mailer = Mailer(settings(smtp_host=maildev.smtp_host, smtp_port=maildev.smtp_port, smtp_from="bakery@example.com"))
     assert mailer.configured
-    message_id = mailer.send(TO, "Your order 21 is ready", "Hello Mr Cakelover,\n\nYour Chocolate Cake is ready.")
+    message_id = mailer.send(
+        email("Your order 21 is ready", "Hello Mr Cakelover,\n\nYour Chocolate Cake is ready.", request_id="req-21")
+    )
 
     [received] = maildev.wait_for(TO)
     assert received["subject"] == "Your order 21 is ready"
-    assert received["from"][0]["address"] == "bakery@example.com"
+    assert received["from"][0] == {"address": "bakery@example.com", "name": "The Bakery"}
     assert "Your Chocolate Cake is ready." in received["text"]
-    assert received["headers"]["message-id"] == message_id
+    assert "Your Chocolate Cake is ready." in received["html"]
+    assert received["headers"]["message-id"] == message_id == "<5f0c2a9e-action@example.com>"
+    assert received["headers"]["x-request-id"] == "req-21"
+
+
+def test_the_ready_email_is_dated_named_and_says_where_and_when_to_collect(tmp_path) -> None:
+    from email import message_from_bytes, policy
+    from email.utils import parsedate_to_datetime
+
+    from bakery_service.domain.messages import Pickup, ready_email
+
+    configured = settings(smtp_host="127.0.0.1", bakery_name="Chez Léa", smtp_from="orders@lea.example")
+    letter = ready_email(
+        "Mr Cakelover", 21, "Chocolate Cake", Pickup("Chez Léa", "3 Rue du Four, Paris", "8:00 to 18:00")
+    )
+    message = Mailer(configured).compose(
+        OutgoingEmail(TO, letter.subject, letter.text, letter.html, key="abc", request_id="req-1")
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert str(parsed["From"]) == "Chez Léa <orders@lea.example>"
+    assert parsed["Message-ID"] == "<abc@lea.example>" and parsed["X-Request-ID"] == "req-1"
+    assert abs((parsedate_to_datetime(parsed["Date"]) - datetime.now(UTC)).total_seconds()) < 60
+    assert parsed.get_content_type() == "multipart/alternative"
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "3 Rue du Four, Paris" in part and "8:00 to 18:00" in part and "#21" in part and "Chocolate Cake" in part
+    assert "<p>" in html and "<p>" not in text
 
 
 def test_not_configured_without_a_host() -> None:
     mailer = Mailer(settings())
     assert not mailer.configured
     with pytest.raises(NotConfigured) as caught:
-        mailer.send(TO, "s", "b")
+        mailer.send(email("s", "b"))
     assert caught.value.retryable
 
 
@@ -69,7 +102,7 @@ def test_login_when_a_username_is_set(authenticating_maildev, caplog) -> None:
             smtp_host=server.smtp_host, smtp_port=server.smtp_port, smtp_username="baker", smtp_password="sm7p-5ecr3t"
         )
     )
-    mailer.send(TO, "Logged in", "body")
+    mailer.send(email("Logged in", "body"))
     assert [m["subject"] for m in server.wait_for(TO)] == ["Logged in"]
     assert_secret_hidden("sm7p-5ecr3t", caplog)
 
@@ -83,7 +116,7 @@ def test_a_wrong_password_is_not_retryable_and_not_shown(authenticating_maildev,
         )
     )
     with pytest.raises(IntegrationError) as caught:
-        mailer.send(TO, "s", "b")
+        mailer.send(email("s", "b"))
     assert not caught.value.retryable
     assert "535" in str(caught.value)
     assert_secret_hidden("wr0ng-pw", caplog, caught.value)
@@ -91,7 +124,7 @@ def test_a_wrong_password_is_not_retryable_and_not_shown(authenticating_maildev,
 
 def test_no_server_listening_is_retryable() -> None:
     with pytest.raises(IntegrationError) as caught:
-        Mailer(settings(smtp_host="127.0.0.1", smtp_port=free_port())).send(TO, "s", "b")
+        Mailer(settings(smtp_host="127.0.0.1", smtp_port=free_port())).send(email("s", "b"))
     assert caught.value.retryable
 
 
@@ -101,7 +134,7 @@ def test_a_server_that_never_answers_is_a_retryable_timeout() -> None:
         listener.listen()
         port = listener.getsockname()[1]
         with pytest.raises(IntegrationError) as caught:
-            Mailer(settings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=0.3)).send(TO, "s", "b")
+            Mailer(settings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=0.3)).send(email("s", "b"))
     assert caught.value.retryable
     assert "timed out" in str(caught.value)
 
@@ -129,7 +162,7 @@ def test_a_refused_recipient_is_retryable_only_when_the_refusal_is_temporary(rep
     controller.start()
     try:
         with pytest.raises(IntegrationError) as caught:
-            Mailer(settings(smtp_host="127.0.0.1", smtp_port=controller.port)).send(TO, "s", "b")
+            Mailer(settings(smtp_host="127.0.0.1", smtp_port=controller.port)).send(email("s", "b"))
     finally:
         controller.stop()
     assert caught.value.retryable is retryable
@@ -202,10 +235,10 @@ def test_starttls_then_login(tls_certificate, caplog) -> None:
             smtp_username="baker",
             smtp_password="tl5-5ecr3t",
         )
-        Mailer(configured).send(TO, "Over TLS", "body")
+        Mailer(configured).send(email("Over TLS", "body"))
         without_tls = configured.model_copy(update={"smtp_starttls": False})
         with pytest.raises(IntegrationError) as caught:
-            Mailer(without_tls).send(TO, "In clear", "body")
+            Mailer(without_tls).send(email("In clear", "body"))
     finally:
         controller.stop()
     assert inbox.messages == [(True, [TO])]

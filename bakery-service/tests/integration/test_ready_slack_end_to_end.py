@@ -29,7 +29,7 @@ def two_orders(settings):
 
 
 def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
-    from bakery_service.processor import OutboxProcessor
+    from bakery_service.effects import ActionProcessor
 
     slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
     settings = make_settings(
@@ -41,11 +41,12 @@ def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
     deps, client, known, unknown = two_orders(settings)
     client.post(f"/orders/{known['id']}/ready")
     client.post(f"/orders/{unknown['id']}/ready")
-    processor = OutboxProcessor(deps.store, deps.clients, settings)
+    processor = ActionProcessor(deps.store, deps.clients, settings)
     assert processor.run_once() == 3  # two Slack look-ups, then the e-mail the second one queued
 
     [message] = slack.messages
     assert message["channel"] == slack.channels["U0CAKE"] and f"#{known['id']}" in message["text"]
+    assert message["metadata"]["event_payload"]["order_id"] == known["id"]
     ready = client.get(f"/orders/{known['id']}").get_json()["ready"]
     assert (ready["state"], ready["channel"], ready["recipient"]) == ("sent", "slack", "U0CAKE")
 
@@ -63,19 +64,22 @@ def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_i
     import json
 
     import sqlalchemy as sa
-    from bakery_service.processor import OutboxProcessor
+    from bakery_service.effects import ActionProcessor
 
     slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
-    # No SMTP: the e-mail fallback stays pending, and its row shows whose request it belongs to.
+    # No SMTP: the e-mail fallback is held, and its row shows whose request it belongs to.
     settings = make_settings(slack_bot_token=SLACK_TOKEN, slack_api_url=slack.url, log_dir=tmp_path / "logs")
     deps, client, known, unknown = two_orders(settings)
     client.post(f"/orders/{known['id']}/ready", headers={"X-Request-ID": "req-ready-known"})
     client.post(f"/orders/{unknown['id']}/ready", headers={"X-Request-ID": "req-ready-unknown"})
-    assert OutboxProcessor(deps.store, deps.clients, settings).run_once() == 2
+    assert ActionProcessor(deps.store, deps.clients, settings).run_once() == 2
 
     with deps.store.engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT integration, request_id FROM bakery.outbox WHERE request_id LIKE 'req-ready-%' ORDER BY id")
+            sa.text(
+                "SELECT channel, attributes->>'request_id' FROM bakery.job_outbox "
+                "WHERE attributes->>'request_id' LIKE 'req-ready-%' ORDER BY seq"
+            )
         ).all()
     # The e-mail the Slack look-up queued for the unknown customer belongs to that customer's request.
     assert [tuple(r) for r in rows] == [
@@ -84,7 +88,10 @@ def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_i
         ("email", "req-ready-unknown"),
     ]
     lines = [json.loads(line) for line in (tmp_path / "logs" / "bakery-service.log").read_text().splitlines()]
-    done = {x["request_id"]: x["message"] for x in lines if x["logger"] == "bakery_service.processor"}
-    assert set(done) == {"req-ready-known", "req-ready-unknown"}
-    assert all(message.endswith("(slack.ready_notice) done") for message in done.values())
+    done = {x["request_id"]: x["message"] for x in lines if x.get("action_type") == "slack.ready_notice"}
+    assert done == {
+        "req-ready-known": "outside action done: slack.ready_notice",
+        "req-ready-unknown": "outside action done: slack.ready_notice",
+    }
+    assert [x["request_id"] for x in lines if x["message"] == "slack message posted"] == ["req-ready-known"]
     deps.store.engine.dispose()

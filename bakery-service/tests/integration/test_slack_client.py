@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from bakery_service.adapters.integration_errors import IntegrationError, NotConfigured
 from bakery_service.adapters.slack import SlackClient, normalize_name
@@ -66,13 +68,36 @@ def test_find_user_follows_the_cursor(slack) -> None:
     assert all(request.headers["Authorization"] == f"Bearer {TOKEN}" for request, _ in slack.server.log)
 
 
-def test_send_direct_message_opens_the_conversation_and_posts(slack, caplog) -> None:
+def send(slack_client: SlackClient, user_id: str, text: str, action_id: str = "act-1") -> str:
+    channel = slack_client.open_conversation(user_id)
+    return slack_client.post_notice(channel, text, event_type="bakery_ready_notice", action_id=action_id, order_id=21)
+
+
+def test_a_notice_goes_to_the_direct_conversation_with_its_action_in_the_metadata(slack, caplog) -> None:
     capture_everything(caplog)
-    ts = client(slack).send_direct_message("U00CAKELO", "Your Chocolate Cake is ready!")
-    assert slack.messages == [
-        {"channel": slack.channels["U00CAKELO"], "text": "Your Chocolate Cake is ready!", "ts": ts}
-    ]
+    ts = send(client(slack), "U00CAKELO", "Your Chocolate Cake is ready!")
+    [message] = slack.messages
+    assert (message["channel"], message["text"], message["ts"]) == (
+        slack.channels["U00CAKELO"],
+        "Your Chocolate Cake is ready!",
+        ts,
+    )
+    assert message["metadata"] == {
+        "event_type": "bakery_ready_notice",
+        "event_payload": {"action_id": "act-1", "order_id": 21},
+    }
     assert_secret_hidden(TOKEN, caplog)
+
+
+def test_a_posted_notice_is_found_by_its_action_once_the_history_shows_it(slack) -> None:
+    slack.faults.index_lag = 0.3
+    slack_client = client(slack)
+    ts = send(slack_client, "U00CAKELO", "Ready!", action_id="act-7")
+    channel = slack.channels["U00CAKELO"]
+    assert slack_client.find_notice(channel, "act-7") is None  # not in the history yet
+    time.sleep(0.35)
+    assert slack_client.find_notice(channel, "act-7") == ts
+    assert slack_client.find_notice(channel, "act-8") is None
 
 
 def test_not_configured_without_a_token_and_nothing_is_sent(slack) -> None:
@@ -81,7 +106,7 @@ def test_not_configured_without_a_token_and_nothing_is_sent(slack) -> None:
     with pytest.raises(NotConfigured):
         unconfigured.find_user("Anna Lee")
     with pytest.raises(NotConfigured):
-        unconfigured.send_direct_message("U0000ANNA", "hi")
+        unconfigured.open_conversation("U0000ANNA")
     assert slack.server.log == []
 
 
@@ -96,7 +121,7 @@ def test_rate_limited_is_retryable_with_its_retry_after(slack, caplog) -> None:
     )
     with pytest.raises(IntegrationError) as caught:
         client(slack).find_user("Anna Lee")
-    assert caught.value.retryable
+    assert caught.value.retryable and caught.value.throttled
     assert caught.value.retry_after == 7
     assert "429" in str(caught.value)
     assert len(slack.server.log) == 1
@@ -106,7 +131,7 @@ def test_rate_limited_is_retryable_with_its_retry_after(slack, caplog) -> None:
 def test_a_server_error_is_retryable(slack) -> None:
     fail_next(slack.server, "/api/chat.postMessage", status=500, body={"ok": False, "error": "internal_error"})
     with pytest.raises(IntegrationError) as caught:
-        client(slack).send_direct_message("U0000ANNA", "Ready!")
+        send(client(slack), "U0000ANNA", "Ready!")
     assert caught.value.retryable
     assert slack.messages == []
 
@@ -122,7 +147,7 @@ def test_a_timeout_is_retryable(slack, caplog) -> None:
 
 def test_an_unknown_user_is_not_retryable(slack) -> None:
     with pytest.raises(IntegrationError) as caught:
-        client(slack).send_direct_message("U404", "Ready!")
+        send(client(slack), "U404", "Ready!")
     assert not caught.value.retryable
     assert "user_not_found" in str(caught.value)
 
@@ -139,5 +164,5 @@ def test_a_wrong_token_is_not_retryable_and_not_shown(slack, caplog) -> None:
 def test_a_4xx_is_not_retryable(slack) -> None:
     fail_next(slack.server, "/api/conversations.open", status=403, body={"ok": False, "error": "missing_scope"})
     with pytest.raises(IntegrationError) as caught:
-        client(slack).send_direct_message("U0000ANNA", "Ready!")
+        send(client(slack), "U0000ANNA", "Ready!")
     assert not caught.value.retryable

@@ -51,6 +51,17 @@ def test_closed_with_missing_ingredients_cancels_the_orders_once(app, client, ti
     assert len(outbox("drive")) == 2  # one Drive line per order, not per delivery
 
 
+@pytest.mark.parametrize(
+    "header", ["sha256=é", "sha256=" + "é" * 64, "sha256=" + "f" * 100_000, "sha256=", "md5=00", "sha256=0x00"]
+)
+def test_a_malformed_signature_header_is_401_problem_json(app, header: str) -> None:
+    raw = json.dumps(closed_event("BAKE-1", ["missing-ingredients"])).encode()
+    answer = app.test_client().post(
+        "/webhooks/jira", data=raw, headers={"X-Hub-Signature": header, "Content-Type": "application/json"}
+    )
+    assert answer.status_code == 401 and answer.headers["Content-Type"] == "application/problem+json"
+
+
 def test_other_ticket_events_change_nothing(app, client, ticketed_orders) -> None:
     for event in (closed_event("BAKE-1", ["late"]), closed_event("BAKE-404", ["missing-ingredients"])):
         raw, headers = signed(event)

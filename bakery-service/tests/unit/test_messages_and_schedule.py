@@ -11,6 +11,8 @@ from bakery_service.domain import messages
 from bakery_service.domain.amounts import Amount
 from bakery_service.domain.errors import Unauthorized
 from bakery_service.webhooks import closed_with_missing_ingredients, verify_signature
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def test_cancelled_line_is_the_briefs_template() -> None:
@@ -39,6 +41,35 @@ def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
         verify_signature(None, body, good)
     with pytest.raises(Unauthorized):
         verify_signature("secret", body + b" ", good)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["sha256=é", "sha256=" + "é" * 64, "sha256=" + "0" * 6400, "sha256==", "=", "sha256", "sha256=zz" * 32, "\x00"],
+)
+def test_a_malformed_signature_is_a_refusal_not_an_error(header: str) -> None:
+    with pytest.raises(Unauthorized):
+        verify_signature("secret", b"{}", header)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    header=st.one_of(
+        st.text(),
+        st.builds(lambda s: "sha256=" + s, st.text()),
+        st.builds(lambda s: "sha256=" + s, st.text(alphabet="0123456789abcdefABCDEFé ", min_size=60, max_size=70)),
+    ),
+    body=st.binary(max_size=64),
+)
+def test_the_webhook_verifier_refuses_any_header_with_401s_error(header: str, body: bytes) -> None:
+    """Whatever the header holds, Unauthorized (401) and nothing else: compare_digest raised TypeError on
+    non-ASCII text, a 500."""
+    good = "sha256=" + hmac.new(b"secret", body, hashlib.sha256).hexdigest()
+    if header.strip().lower() == good:
+        verify_signature("secret", body, header)
+        return
+    with pytest.raises(Unauthorized):
+        verify_signature("secret", body, header)
 
 
 @pytest.mark.parametrize(

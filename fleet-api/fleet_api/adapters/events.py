@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from jobs import JobRegistry
-from jobs.outbox import enqueue
+from jobs.outbox import DEFAULT_CHANNEL, enqueue
 from sqlalchemy import Connection
 
 from ..domain.events import EVENT_TYPES, LoadEventMessage
 
 SCHEMA = "fleet"
+#: Every fleet event goes to the one bus.
+CHANNEL = DEFAULT_CHANNEL
 
 _DESCRIPTIONS = {
     "load.assigned": "A load was assigned to a driver",

@@ -28,6 +28,10 @@ class RecordingProvider(jobs.JobProvider):
             raise ConnectionError("bus unreachable")
         self.published.append(job)
 
+    def ping(self):
+        if self.down:
+            raise ConnectionError("bus unreachable")
+
     def consume(self, job_types, deliver, stop):
         raise NotImplementedError
 
@@ -183,8 +187,8 @@ def test_assignment_to_audit_trail_end_to_end(client, auth, settings, bus, redis
 def _published_again(relay, provider):
     import sqlalchemy as sa
 
-    table = relay.table
-    with relay.engine.connect() as conn:
+    table = relay.outbox.table
+    with relay.outbox.engine.connect() as conn:
         for row in conn.execute(sa.select(table.c.id, table.c.type, table.c.payload).order_by(table.c.seq)):
             yield jobs.Job(type=row.type, payload=row.payload, id=str(row.id))
 

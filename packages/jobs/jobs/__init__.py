@@ -25,6 +25,8 @@ from pydantic import BaseModel
 from .background import BackgroundConsumer
 from .dispatcher import Dispatcher
 from .errors import (
+    Deferred,
+    EffectError,
     InvalidPayload,
     JobsError,
     PermanentJobError,
@@ -96,7 +98,9 @@ def dispatch(
 
 __all__ = [
     "BackgroundConsumer",
+    "Deferred",
     "Dispatcher",
+    "EffectError",
     "Handler",
     "InvalidPayload",
     "Job",

@@ -49,7 +49,9 @@ class Dispatcher:
         """
         definition = self.registry.get(job_type)
         data = definition.validate(payload).model_dump(mode="json")
-        job = Job(type=job_type, payload=data, id=job_id or new_job_id(), attributes=with_request_id(attributes))
+        job = Job(
+            type=job_type, payload=data, id=job_id or new_job_id(), attributes=with_request_id(attributes, job_type)
+        )
         self.send(job, definition)
         return job.id
 

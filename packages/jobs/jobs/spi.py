@@ -29,10 +29,27 @@ def new_job_id() -> str:
     return str(uuid.uuid4())
 
 
-def with_request_id(attributes: Mapping[str, str] | None) -> dict[str, str]:
-    """The attributes plus the current request's id (unless they carry one already or there is none)."""
+def with_request_id(attributes: Mapping[str, str] | None, job_type: str = "") -> dict[str, str]:
+    """The attributes plus the current request's id (unless they carry one already or there is none).
+
+    Attribute keys are lowercase letters, digits, ``.`` and ``_``, so that every provider can carry them
+    (as HTTP header names on the push providers): anything else is `InvalidPayload`."""
     from servicekit.logs import current_request_id
 
+    from .errors import InvalidPayload
+    from .relay_signature import valid_attribute_key
+
+    bad = [key for key in (attributes or {}) if not valid_attribute_key(key)]
+    if bad:
+        errors = [
+            {
+                "type": "value_error",
+                "loc": ["attributes", key],
+                "msg": "an attribute key is lowercase letters, digits, '.' and '_'",
+            }
+            for key in bad
+        ]
+        raise InvalidPayload(job_type, errors)
     result = dict(attributes or {})
     if REQUEST_ID_ATTRIBUTE not in result and (request_id := current_request_id()):
         result[REQUEST_ID_ATTRIBUTE] = request_id

@@ -91,11 +91,13 @@ def _qstash(request: pytest.FixtureRequest) -> Harness:
     # mounted once the harness' dispatcher exists.
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
-    provider = QStashProvider(fake.token, base_url, qstash_url=fake.url, max_attempts=MAX_ATTEMPTS)
+    provider = QStashProvider(fake.token, base_url, RELAY_SECRET, qstash_url=fake.url, max_attempts=MAX_ATTEMPTS)
 
     def start_push(dispatcher: Dispatcher) -> Callable[[], None]:
         holder["d"] = dispatcher
-        app.register_blueprint(push_blueprint(dispatcher, QStashVerifier(fake.current_key, fake.next_key)))
+        app.register_blueprint(
+            push_blueprint(dispatcher, QStashVerifier(fake.current_key, fake.next_key, RELAY_SECRET))
+        )
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         return server.shutdown

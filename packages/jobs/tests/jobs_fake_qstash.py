@@ -1,7 +1,9 @@
 """A small QStash for the tests: the real `qstash` SDK publishes to it over HTTP, and it pushes each
 message to its destination signed as QStash documents it (an HS256 JWT in `Upstash-Signature` with
 `iss=Upstash`, `sub`=destination URL and `body`=base64url(SHA-256(body))), retrying non-2xx answers
-and moving exhausted messages to a DLQ. It is not part of the product.
+and moving exhausted messages to a DLQ. Its `faults` (testkit.faults) make it misbehave as the real API can:
+a publish taken and its answer stalled past the client's timeout, 429 with the burst rate limit's reset, a
+500, one payload refused for good (400). It is not part of the product.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 import jwt
 import requests
+from testkit.faults import Faults
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -54,6 +57,8 @@ class FakeQStash:
         self.retry_delay = retry_delay
         self.token = "qstash-test-token"
         self.down = False
+        self.faults = Faults()
+        self.published: list[Message] = []  # every message taken (deduplicated publishes are not new ones)
         self.dlq: list[Message] = []
         self.deliveries: list[tuple[str, int]] = []  # (message id, status)
         self._dedup: dict[str, str] = {}
@@ -89,6 +94,14 @@ class FakeQStash:
 
     def _publish(self, request: Request) -> Response:
         destination = request.full_path.split("/v2/publish/", 1)[1].rstrip("?")
+        if self.faults.refuses(request.get_data()):
+            return Response('{"error":"invalid destination or body"}', 400, mimetype="application/json")
+        if self.faults.throttles():
+            reset = str(int(time.time() + self.faults.retry_after))
+            headers = {"Burst-RateLimit-Limit": "100", "Burst-RateLimit-Remaining": "0", "Burst-RateLimit-Reset": reset}
+            return Response('{"error":"Exceeded burst rate limit"}', 429, headers=headers, mimetype="application/json")
+        if self.faults.fails():
+            return Response('{"error":"internal server error"}', 500, mimetype="application/json")
         dedup = request.headers.get("Upstash-Deduplication-Id")
         with self._lock:
             if dedup and dedup in self._dedup:
@@ -109,7 +122,10 @@ class FakeQStash:
         message = Message(
             message_id, destination, request.get_data(), headers, int(request.headers.get("Upstash-Retries", "3"))
         )
+        with self._lock:
+            self.published.append(message)
         threading.Thread(target=self._deliver, args=(message,), daemon=True).start()
+        self.faults.after_acting()
         return Response(json.dumps({"messageId": message_id}), 201, mimetype="application/json")
 
     def _deliver(self, message: Message) -> None:

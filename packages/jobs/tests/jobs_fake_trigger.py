@@ -6,7 +6,9 @@ body that fails the schema, 404 for an unknown task or run, 422 for a refused tr
 limiter). Runs execute a Python `executor` in place of the deployed task (see jobs_trigger_relay.py), with
 Trigger.dev's semantics: attempts numbered from 1, a thrown error retried up to `maxAttempts`, `AbortRun`
 failing the run at once, idempotency keys returning the existing run unless it failed or expired, delay, TTL
-and cancel. It is not part of the product.
+and cancel. Its `faults` (testkit.faults) make it misbehave as the real API can: a trigger that creates the
+run and then stalls past the client's timeout, 429 with Retry-After and x-ratelimit-reset, a 500, a runs
+listing that lags, one payload refused for good (422). It is not part of the product.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from testkit.faults import Faults
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -143,6 +146,7 @@ class FakeTriggerDev:
         self.queues = set(queues)
         self.retry_delay = retry_delay
         self.executor: Executor | None = None
+        self.faults = Faults()
         self.paused = False  # runs stay QUEUED, as when no worker takes them
         self.rate_limited = 0  # the next N authenticated requests answer 429
         self.rate_limit_retry_after: float | None = 1.0  # None: only x-ratelimit-reset, as the webapp sends
@@ -184,6 +188,10 @@ class FakeTriggerDev:
         if self.rate_limited > 0:
             self.rate_limited -= 1
             return self._rate_limited()
+        if self.faults.throttles():
+            return self._rate_limited(self.faults.retry_after)
+        if self.faults.fails():
+            return self._json({"error": "Internal Server Error"}, 500)
         if authorization != f"Bearer {self.secret_key}":
             return self._json({"error": "Invalid API Key"}, 401)
         path, method = request.path, request.method
@@ -218,7 +226,9 @@ class FakeTriggerDev:
         }
         return Response(json.dumps(body, indent=2), status, mimetype="application/problem+json")
 
-    def _rate_limited(self) -> Response:
+    def _rate_limited(self, retry_after: float | None = None) -> Response:
+        if retry_after is not None:
+            self.rate_limit_retry_after = retry_after
         wait = self.rate_limit_retry_after if self.rate_limit_retry_after is not None else 1.0
         reset = int((time.time() + wait) * 1000)
         response = self._problem(
@@ -264,8 +274,16 @@ class FakeTriggerDev:
     def _trigger(self, task: str, body: Any) -> Response:
         if refused := self._refusal(task, body):
             return refused
+        if isinstance(body, dict) and self.faults.refuses(body.get("payload")):
+            return self._json({"error": "Payload refused by a task's schema"}, 422)
         run, cached = self._create(task, body)
+        self.faults.after_acting()
         return self._json({"id": run.id, "isCached": cached})
+
+    def runs_for(self, idempotency_key: str) -> list[Run]:
+        """Every run ever created for an idempotency key (the truth, not the lagging listing)."""
+        with self._lock:
+            return [r for r in self.runs.values() if r.options.get("idempotencyKey") == idempotency_key]
 
     def _batch(self, task: str, body: Any) -> Response:
         items = body.get("items") if isinstance(body, dict) else None
@@ -312,6 +330,7 @@ class FakeTriggerDev:
             if (not tags or tags & set(r.tags))
             and (not statuses or r.status in statuses)
             and (not tasks or r.task in tasks)
+            and self.faults.visible(r.created_at)
         ]
         return self._json({"data": matching[:size], "pagination": {}})
 

@@ -1,6 +1,7 @@
 """A Python stand-in for the Trigger.dev relay task (packages/jobs/trigger/src/relay.ts and
 src/trigger/deliver.ts), run by jobs_fake_trigger.FakeTriggerDev in place of the deployed task: the same
-request (JSON body as JSON.stringify writes it, X-Job-Id, X-Job-Attempt, X-Job-Attr-*, X-Jobs-Signature),
+request (JSON body as JSON.stringify writes it, X-Job-Id, X-Job-Attempt, X-Job-Attr-<Key>, X-Jobs-Signature
+over the type, id, attributes and body),
 the same outcome (a non-2xx answer fails the attempt; 422 and 489 abort the run). test_trigger_relay_ts.py
 runs the TypeScript itself against the push endpoint, so that the two cannot drift apart unnoticed.
 """
@@ -32,12 +33,13 @@ def push_url(job: dict[str, Any], push_base_url: str | None = None) -> str:
 
 def relay(job: dict[str, Any], *, secret: str, attempt: int, push_base_url: str | None = None) -> int:
     body = json.dumps(job["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+    attributes = job.get("attributes") or {}
     headers = {
         "Content-Type": "application/json",
         "X-Job-Id": job["id"],
         "X-Job-Attempt": str(attempt),
-        relay_signature.SIGNATURE_HEADER: relay_signature.sign(secret, job["type"], job["id"], body),
-        **{f"X-Job-Attr-{k}": v for k, v in (job.get("attributes") or {}).items()},
+        relay_signature.SIGNATURE_HEADER: relay_signature.sign(secret, job["type"], job["id"], body, attributes),
+        **relay_signature.attribute_headers(attributes),
     }
     response = requests.post(push_url(job, push_base_url), data=body, headers=headers, timeout=60)
     if response.ok:

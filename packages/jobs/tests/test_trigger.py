@@ -171,11 +171,11 @@ def test_settings_select_and_configure_the_provider(trigger_server: FakeTriggerD
         verifier_from_settings(JobsSettings(provider="trigger"))
     with pytest.raises(ProviderNotConfigured, match="QSTASH_CURRENT_SIGNING_KEY"):
         verifier_from_settings(JobsSettings(provider="qstash"))
+    keys = {"qstash_current_signing_key": "c" * 32, "qstash_next_signing_key": "n" * 32}
+    with pytest.raises(ProviderNotConfigured, match="JOBS_RELAY_SECRET"):  # it signs the job's id and attributes
+        verifier_from_settings(JobsSettings(provider="qstash", **keys))
     assert isinstance(
-        verifier_from_settings(
-            JobsSettings(provider="qstash", qstash_current_signing_key="c" * 32, qstash_next_signing_key="n" * 32)
-        ),
-        QStashVerifier,
+        verifier_from_settings(JobsSettings(provider="qstash", relay_secret=RELAY_SECRET, **keys)), QStashVerifier
     )
 
 

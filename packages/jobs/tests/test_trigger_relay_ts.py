@@ -109,14 +109,42 @@ def _job(url: str, order_id: int, job_id: str = "job-ts-1") -> dict:
         "id": job_id,
         "type": "bakery.batch",
         "payload": {"order_id": order_id, "note": "crème brûlée"},
-        "attributes": {"source": "bakery-service"},
+        "attributes": ATTRIBUTES,
     }
+
+
+# An underscore in a key, characters encodeURIComponent leaves alone and text beyond ASCII: the relay's
+# headers and signature must give back exactly these.
+ATTRIBUTES = {"source": "bakery-service", "request_id": "req-(1)!*'~ é/ü&=", "trigger.delay": "10s"}
 
 
 def test_the_compiled_relay_pushes_what_the_push_endpoint_verifies(compiled: Path, receiver) -> None:
     url, handled = receiver
     assert _run_relay(compiled, _job(url, 7), attempt=2) == {"status": 200}
-    assert handled == [("job-ts-1", 2, {"source": "bakery-service"}, 7)]
+    assert handled == [("job-ts-1", 2, ATTRIBUTES, 7)]
+
+
+def test_the_typescript_and_python_signatures_agree_byte_for_byte(compiled: Path) -> None:
+    from jobs import relay_signature
+
+    body = json.dumps({"order_id": 7, "note": "crème brûlée"}, separators=(",", ":"), ensure_ascii=False)
+    script = f"""
+import {{ signRelay, attributeHeader, encodeValue }} from {json.dumps(str(compiled / "src" / "signature.js"))};
+const attributes = {json.dumps(ATTRIBUTES)};
+console.log(JSON.stringify({{
+  signature: signRelay(
+    "secret-0123456789abcdef", "bakery.batch", "job-1", {json.dumps(body)}, attributes, 1796022000000
+  ),
+  headers: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [attributeHeader(k), encodeValue(v)])),
+}}));
+"""
+    result = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    made = json.loads(result.stdout)
+    assert made["signature"] == relay_signature.sign(
+        "secret-0123456789abcdef", "bakery.batch", "job-1", body.encode(), ATTRIBUTES, now=1796022000
+    )
+    assert made["headers"] == relay_signature.attribute_headers(ATTRIBUTES)
 
 
 def test_the_compiled_relay_fails_the_attempt_or_aborts_as_the_answer_says(compiled: Path, receiver) -> None:

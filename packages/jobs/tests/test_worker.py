@@ -18,7 +18,7 @@ from jobs.providers.pubsub import PubSubProvider
 from jobs.providers.redis_streams import RedisStreamsProvider
 from jobs.registry import JobRegistry
 from jobs_fake_pubsub import FakePubSub
-from jobs_support import wait_until
+from jobs_support import RELAY_SECRET, wait_until
 from testkit.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
@@ -152,11 +152,12 @@ def test_qstash_worker_serves_the_push_endpoint(redis_url: str, spawn, qstash_se
         QSTASH_URL=qstash_server.url,
         QSTASH_CURRENT_SIGNING_KEY=qstash_server.current_key,
         QSTASH_NEXT_SIGNING_KEY=qstash_server.next_key,
+        JOBS_RELAY_SECRET=RELAY_SECRET,
         JOBS_PUSH_BASE_URL=base,
     )
     assert requests.get(f"{base}/readyz", timeout=5).status_code == 200  # no consumer loop needed
 
-    provider = QStashProvider(qstash_server.token, base, qstash_url=qstash_server.url)
+    provider = QStashProvider(qstash_server.token, base, RELAY_SECRET, qstash_url=qstash_server.url)
     job_id = Dispatcher(_registry(), provider).dispatch("sample.work", {"sleep": 0})
 
     store = redis.Redis.from_url(redis_url, decode_responses=True)

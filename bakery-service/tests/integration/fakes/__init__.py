@@ -2,7 +2,9 @@
 
 Each speaks the vendor's documented request and response shapes for the calls the adapters make, checks the
 credentials the way the vendor does, keeps state (tickets, users, documents, collaborators) so that tests assert
-on effects, and can answer the next call with a failure (``fail_next``).
+on effects, can answer the next call with a failure (``fail_next``), and misbehaves as its ``faults``
+(testkit.faults) say: times out after acting, answers 429 with Retry-After, answers a 5xx, lags its search,
+refuses one payload for good.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import time
 
 from pytest_httpserver import HTTPServer
+from testkit.faults import Faults
 from werkzeug import Request, Response
 
 
@@ -46,3 +49,15 @@ def assert_secret_hidden(secret: str, caplog, error: BaseException | None = None
 
 def capture_everything(caplog) -> None:
     caplog.set_level(logging.DEBUG)
+
+
+def injected(faults: Faults, payload, *, refused: Response, throttled_body=None, failed_body=None) -> Response | None:
+    """The answer a fault gives before the fake acts (a refusal, a 429, a 5xx), or None to go on."""
+    if payload is not None and faults.refuses(payload):
+        return refused
+    if faults.throttles():
+        body = throttled_body if throttled_body is not None else {"message": "rate limited"}
+        return json_response(body, 429, {"Retry-After": str(faults.retry_after)})
+    if faults.fails():
+        return json_response(failed_body if failed_body is not None else {"message": "internal error"}, 503)
+    return None

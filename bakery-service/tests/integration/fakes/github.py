@@ -12,9 +12,10 @@ import itertools
 import re
 
 from pytest_httpserver import HTTPServer
+from testkit.faults import Faults
 from werkzeug import Request, Response
 
-from . import json_response
+from . import injected, json_response
 
 PERMISSIONS = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
 
@@ -27,6 +28,9 @@ class FakeGithub:
         self.accounts = accounts
         self.collaborators: dict[str, str] = {}  # login -> permission
         self.invitations: dict[int, dict] = {}
+        self.faults = Faults()
+        self.invited: list[str] = []  # every invitation ever created, by login
+        self.removed: list[str] = []  # every removal answered, by login
         self._ids = itertools.count(1001)
         base = f"/repos/{repository}"
         collaborator = re.compile(rf"^{re.escape(base)}/collaborators/([^/]+)$")
@@ -48,21 +52,27 @@ class FakeGithub:
                 self.collaborators[login] = invitation["permissions"]
                 del self.invitations[invitation_id]
 
-    def _denied(self, request: Request) -> Response | None:
+    def _denied(self, request: Request, payload=None) -> Response | None:
         if request.headers.get("Authorization") not in (f"token {self.token}", f"Bearer {self.token}"):
             return json_response(
                 {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"},
                 401,
             )
-        return None
+        return injected(
+            self.faults,
+            payload,
+            refused=json_response({"message": "Validation Failed", "status": "422"}, 422),
+            throttled_body={"message": "You have exceeded a secondary rate limit.", "status": "429"},
+            failed_body={"message": "Server Error", "status": "503"},
+        )
 
     def _user(self, login: str) -> dict:
         return {"login": login, "id": abs(hash(login)) % 10**7, "type": "User", "url": f"{self.url}/users/{login}"}
 
     def _add(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
         login = request.path.rsplit("/", 1)[1]
+        if denied := self._denied(request, {"login": login, **(request.get_json(silent=True) or {})}):
+            return denied
         if login not in self.accounts:
             return json_response({"message": "Not Found", "status": "404"}, 404)
         permission = PERMISSIONS.get((request.get_json(silent=True) or {}).get("permission", "push"))
@@ -89,12 +99,17 @@ class FakeGithub:
             "html_url": f"https://github.com/{self.repository}/invitations",
         }
         self.invitations[invitation_id] = invitation
+        self.invited.append(login)
+        self.faults.after_acting()
         return json_response(invitation, 201)
 
     def _remove(self, request: Request) -> Response:
-        if denied := self._denied(request):
+        login = request.path.rsplit("/", 1)[1]
+        if denied := self._denied(request, {"login": login}):
             return denied
-        self.collaborators.pop(request.path.rsplit("/", 1)[1], None)
+        self.collaborators.pop(login, None)
+        self.removed.append(login)
+        self.faults.after_acting()
         return Response(status=204)
 
     def _invitations(self, request: Request) -> Response:

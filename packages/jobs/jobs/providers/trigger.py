@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from servicekit.http import HttpClient
+from servicekit.http import HttpClient, retry_after_seconds
 
 from ..errors import ProviderNotConfigured, PublishError
 from ..settings import JobsSettings
@@ -205,8 +205,15 @@ class TriggerDevProvider(JobProvider):
             response = self.http.request(method, path, **kwargs)
         except requests.RequestException as exc:
             raise PublishError(f"trigger.dev unreachable for {what}: {exc}") from exc
-        if response.status_code >= 400:
-            raise PublishError(f"trigger.dev refused {what}: HTTP {response.status_code} {_error_text(response)}")
+        status = response.status_code
+        if status >= 400:
+            raise PublishError(
+                f"trigger.dev refused {what}: HTTP {status} {_error_text(response)}",
+                # 400 (the body fails the schema) and 422 (refused: a tag, a queue) will not change.
+                permanent=status in (400, 422),
+                throttled=status == 429,
+                retry_after=retry_after_seconds(response, cap=3600.0),
+            )
         try:
             return response.json()
         except ValueError:

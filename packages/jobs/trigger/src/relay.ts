@@ -1,6 +1,6 @@
 // One push of a relayed job to the suite's `POST /jobs/<type>`, apart from the task so that it can be run and
 // tested without the Trigger.dev runtime.
-import { SIGNATURE_HEADER, signRelay } from "./signature.js";
+import { SIGNATURE_HEADER, attributeHeader, encodeValue, signRelay } from "./signature.js";
 
 /** The run payload the Python provider (jobs.providers.trigger) sends for each job. */
 export interface RelayedJob {
@@ -43,14 +43,16 @@ export function pushUrl(job: RelayedJob, pushBaseUrl?: string): string {
 
 export async function relay(job: RelayedJob, options: RelayOptions): Promise<number> {
   const body = JSON.stringify(job.payload);
+  const attributes = job.attributes ?? {};
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
     "X-Job-Id": job.id,
     "X-Job-Attempt": String(options.attempt),
-    [SIGNATURE_HEADER]: signRelay(options.secret, job.type, job.id, body),
+    [SIGNATURE_HEADER]: signRelay(options.secret, job.type, job.id, body, attributes),
   };
-  for (const [key, value] of Object.entries(job.attributes ?? {})) {
-    headers[`X-Job-Attr-${key}`] = value;
+  // The signature covers the attributes, so a push whose request id was changed on the way is refused.
+  for (const [key, value] of Object.entries(attributes)) {
+    headers[attributeHeader(key)] = encodeValue(value);
   }
   const response = await fetch(pushUrl(job, options.pushBaseUrl), {
     method: "POST",
