@@ -20,7 +20,7 @@ import zlib
 from typing import IO, Any
 
 from flask import Flask, Request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import get_content_length
 
@@ -57,7 +57,13 @@ class _AtMost(io.RawIOBase):
             size = min(size, self._limit + 1 - self._count)
         if size <= 0:
             return 0
-        data = self._source.read(size)
+        try:
+            data = self._source.read(size)
+        except HTTPException:
+            raise
+        except Exception:  # noqa: BLE001 - whatever the server's reader raises, the body could not be read
+            # The server could not read the body as framed (a malformed chunk, a client gone): not our fault.
+            raise BadRequest("The request body could not be read as sent (malformed framing, or cut off).") from None
         if not data:
             return 0
         self._count += len(data)

@@ -39,6 +39,12 @@ DEFAULT_READ_TIMEOUT_SECONDS = 10.0
 DEFAULT_BODY_LIMIT = 1_048_576
 _RECV_SIZE = 64 * 1024
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# A closing connection is read from (and what it sends dropped) for this long at most, as gunicorn does.
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 64 * 1024
+# A body the application left unread is dropped from what was collected; one still arriving ends the
+# connection rather than hold the thread (gunicorn would read on for up to 5 s).
+DRAIN_SECONDS = 0.05
 # RFC 9112 section 3.2 / RFC 3986 section 3.2.2: uri-host [ ":" port ], an IP literal or a reg-name.
 _HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?")
 
@@ -167,8 +173,9 @@ class DeadlineUnreader(SocketUnreader):
 
 
 class _Conn(TConn):
-    def __init__(self, *args):
+    def __init__(self, worker: GuardedThreadWorker, *args):
         super().__init__(*args)
+        self.worker = worker
         self.reader: RequestReader | None = None
         self.deadline = 0.0
         self.early = b""
@@ -184,6 +191,14 @@ class _Conn(TConn):
         self.parser.unreader.arm(self.deadline, self.early)
         self.early = b""
 
+    def close(self, graceful=False):
+        if graceful:
+            # gunicorn's graceful close reads what the client still sends for up to 2 s, in the event loop:
+            # a client trickling bytes would stall every connection of the worker. It lingers unblocked.
+            self.worker.linger(self.sock)
+        else:
+            super().close()
+
 
 class GuardedThreadWorker(ThreadWorker):
     """gthread with requests collected in the event loop before a thread takes them, a read deadline,
@@ -196,6 +211,7 @@ class GuardedThreadWorker(ThreadWorker):
         # One byte past the limit is what the application needs to refuse a body; chunk framing adds a little.
         self.buffer_limit = body_limit + 1 + HEAD_LIMIT
         self.reading: deque[tuple[float, _Conn]] = deque()
+        self.lingering: deque[tuple[float, socket.socket]] = deque()
 
     # -- the front door: collect a request in the event loop --------------------------------------------
 
@@ -207,7 +223,7 @@ class GuardedThreadWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        self.read_request(_Conn(self.cfg, client_sock, client_addr, listener.getsockname()))
+        self.read_request(_Conn(self, self.cfg, client_sock, client_addr, listener.getsockname()))
 
     def on_client_socket_readable(self, conn, client):
         """A kept-alive connection has the first bytes of its next request."""
@@ -292,16 +308,66 @@ class GuardedThreadWorker(ThreadWorker):
             deadline, conn = self.reading.popleft()
             if conn.reader is None or conn.deadline != deadline:
                 continue  # handed over, or collecting a later request with a deadline of its own
-            if conn.reader.data:
+            begun = bool(conn.reader.data)
+            self.poller.unregister(conn.sock)
+            conn.reader = None
+            self.nr_conns -= 1
+            # A request begun gets its 408; a connection that never sent a byte just closes, as an idle one does.
+            if begun:
                 status, title, detail = _REFUSALS[0][1]
                 self.log.warning("Request timeout from ip=%s after %gs", _address(conn.client), self.read_timeout)
                 try:
                     conn.sock.send(problem_bytes(status, title, detail), socket.MSG_DONTWAIT)
                 except OSError:
                     pass
-            self._drop(conn, registered=True)
+            conn.close(graceful=begun)
+        while self.lingering and self.lingering[0][0] <= now:
+            _, sock = self.lingering.popleft()
+            self._end_linger(sock)
+
+    def linger(self, sock: socket.socket) -> None:
+        """Close as RFC 9112 section 9.6 asks (FIN first, then read and drop what the client still sends, so
+        that no RST cuts the answer short) without ever blocking: bytes are read as they arrive, for
+        ``LINGER_SECONDS`` and ``LINGER_BYTES`` at most."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            self.poller.register(sock, selectors.EVENT_READ, partial(self._drain_lingering, sock, [0]))
+        except (OSError, ValueError, KeyError):
+            util.close(sock)
+            return
+        self.lingering.append((time.monotonic() + LINGER_SECONDS, sock))
+
+    def _drain_lingering(self, sock: socket.socket, drained: list[int], _fileobj) -> None:
+        while drained[0] < LINGER_BYTES:
+            try:
+                data = sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                break
+            if not data:
+                break
+            drained[0] += len(data)
+        self._end_linger(sock)
+
+    def _end_linger(self, sock: socket.socket) -> None:
+        if sock.fileno() < 0:
+            return  # closed already
+        try:
+            self.poller.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+        util.close(sock)
 
     # -- in the thread ---------------------------------------------------------------------------------
+
+    def _keepalive_after(self, conn, keepalive):
+        if not keepalive:
+            return False
+        try:
+            return bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_SECONDS))
+        except Exception:  # noqa: BLE001 - a malformed rest of a body, after the answer has gone: just close
+            return False
 
     def handle_request(self, req, conn):
         problem = host_problem(req)
