@@ -89,7 +89,8 @@ def test_a_body_past_the_limit_is_413_on_every_server_however_framed(stack, toke
     for name, (port, path, headers) in json_routes(token).items():
         check(deviations, f"{name} POST {path}", post(port, path, body, headers, framing=framing), 413)
     form = valid_then_padding({}, total).replace(b"{}", b"UserName=a&Password=b")
-    sim_form = post(SERVERS["loadboard-sim"], SIM_LOGIN, form, {"Content-Type": "application/x-www-form-urlencoded"}, framing=framing)
+    form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    sim_form = post(SERVERS["loadboard-sim"], SIM_LOGIN, form, form_type, framing=framing)
     check(deviations, f"loadboard-sim POST {SIM_LOGIN}", sim_form, 413)
     for name in ("automation-service", "audit-worker"):
         # No route of theirs reads a body: the one sent is refused with the route, and never read.
@@ -115,7 +116,8 @@ def test_duplicate_keys_and_json_that_is_not_utf8_are_refused_on_every_server(st
     deviations: list[str] = []
     for name, (port, path, headers) in json_routes(token).items():
         for framing in ("length", "chunked", "gzip"):
-            check(deviations, f"{name} POST {path} ({framing})", post(port, path, raw, headers, framing=framing), status)
+            answer = post(port, path, raw, headers, framing=framing)
+            check(deviations, f"{name} POST {path} ({framing})", answer, status)
     assert not deviations, "\n".join(deviations)
 
 
