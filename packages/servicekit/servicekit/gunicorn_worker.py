@@ -24,6 +24,7 @@ import re
 import selectors
 import socket
 import time
+import weakref
 from collections import deque
 from functools import partial
 
@@ -210,7 +211,8 @@ class GuardedThreadWorker(ThreadWorker):
         body_limit = int(os.environ.get("MAX_CONTENT_LENGTH") or DEFAULT_BODY_LIMIT)
         # One byte past the limit is what the application needs to refuse a body; chunk framing adds a little.
         self.buffer_limit = body_limit + 1 + HEAD_LIMIT
-        self.reading: deque[tuple[float, _Conn]] = deque()
+        # (deadline, connection) in deadline order; weak, so a request handed over leaves nothing behind.
+        self.reading: deque[tuple[float, weakref.ref[_Conn]]] = deque()
         self.lingering: deque[tuple[float, socket.socket]] = deque()
 
     # -- the front door: collect a request in the event loop --------------------------------------------
@@ -260,7 +262,7 @@ class GuardedThreadWorker(ThreadWorker):
             except (BlockingIOError, InterruptedError):
                 if not registered:
                     self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
-                    self.reading.append((conn.deadline, conn))
+                    self.reading.append((conn.deadline, weakref.ref(conn)))
                 return
             except OSError:
                 self._drop(conn, registered)
@@ -305,8 +307,9 @@ class GuardedThreadWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         while self.reading and self.reading[0][0] <= now:
-            deadline, conn = self.reading.popleft()
-            if conn.reader is None or conn.deadline != deadline:
+            deadline, ref = self.reading.popleft()
+            conn = ref()
+            if conn is None or conn.reader is None or conn.deadline != deadline:
                 continue  # handed over, or collecting a later request with a deadline of its own
             begun = bool(conn.reader.data)
             self.poller.unregister(conn.sock)
