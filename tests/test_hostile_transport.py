@@ -10,12 +10,15 @@ with 20 slow connections every request to the service waited (the read timed out
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from servicekit import ServiceSettings, issue_token
 from suite_support import ROOT, TEST_SECRET, offline_env
 from testkit.servers import free_port, start_gunicorn, stop_process
@@ -23,6 +26,7 @@ from transport_probes import (
     MiB,
     SlowClients,
     body_operation,
+    chunked,
     exchange,
     latencies_ms,
     parse_answer,
@@ -215,3 +219,57 @@ def test_pipelined_and_kept_alive_requests_are_answered_in_order(port) -> None:
             received += chunk
     ids = [line.split(b": ")[1] for line in received.split(b"\r\n") if line.startswith(b"X-Request-ID")]
     assert ids == [b"one", b"two", b"three"]
+
+
+def misbehave(port: int, kind: int) -> None:
+    """One connection of a storm: each way a client can leave a request unfinished or a connection early."""
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        get = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        if kind == 1:
+            sock.sendall(get[:20])  # gone in the middle of the headers
+        elif kind == 2:
+            sock.sendall(get + get[:25])  # a pipelined request left half sent
+            sock.recv(1000)
+        elif kind == 3:
+            sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 200_000)
+        elif kind == 4:
+            sock.sendall(b"GARBAGE\r\n\r\n")
+            sock.recv(1000)
+        elif kind == 5:
+            sock.sendall(get[:30])
+            time.sleep(STORM_DEADLINE + 0.5)  # cut at the deadline
+        elif kind == 6:
+            sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            sock.sendall(chunked(b"x" * 300_000))
+            sock.recv(1000)
+        elif kind == 7:
+            sock.sendall(get)
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(1000)
+        # kind 0: connect and leave
+
+
+STORM_DEADLINE = 1.0
+
+
+def test_a_storm_of_misbehaving_connections_leaves_every_connection_slot_free(tmp_path) -> None:
+    """The worker counts connections to stop accepting at gunicorn's ``worker_connections``; one not counted
+    back (dropped, cut, closed while lingering) would shrink what the worker accepts until it takes none.
+    With 24 slots, 240 misbehaving connections, then 40 requests one after the other: all answered."""
+    port = free_port()
+    env = {
+        **offline_env(free_port()),
+        "WEB_CONCURRENCY": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "REQUEST_READ_TIMEOUT_SECONDS": str(STORM_DEADLINE),
+        "GUNICORN_CMD_ARGS": "--worker-connections 24",
+    }
+    proc = start_gunicorn(ROOT / "dispatch-service", port=port, env=env)
+    try:
+        with ThreadPoolExecutor(40) as pool:
+            list(pool.map(lambda kind: misbehave(port, kind), [i % 8 for i in range(240)]))
+        time.sleep(STORM_DEADLINE + 2.5)  # deadlines, kept-alive connections and lingering closes all over
+        statuses = [requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code for _ in range(40)]
+    finally:
+        stop_process(proc)
+    assert statuses == [200] * 40
