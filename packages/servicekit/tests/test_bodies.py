@@ -17,7 +17,7 @@ import json
 import zlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from servicekit.bodies import loads_strict
 from servicekit.errors import ApiProblem
@@ -150,17 +150,19 @@ def test_what_is_not_json_text_is_400(client, auth, raw) -> None:
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children) | st.dictionaries(st.text(), children),
-    max_leaves=30,
+    max_leaves=20,
 )
 
 
+@settings(max_examples=60)
 @given(json_values)
 def test_loads_strict_reads_every_json_document_as_json_does(value) -> None:
     for raw in (json.dumps(value).encode(), json.dumps(value, ensure_ascii=False).encode()):
         assert loads_strict(raw) == json.loads(raw)
 
 
-@given(st.dictionaries(st.text(), json_values, min_size=1), st.data())
+@settings(max_examples=60)
+@given(st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=6), st.data())
 def test_loads_strict_refuses_any_repeated_key(value, data) -> None:
     key = data.draw(st.sampled_from(sorted(value)))
     raw = json.dumps(value)[:-1] + ", " + json.dumps(key) + ": 0}"
