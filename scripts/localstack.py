@@ -102,7 +102,8 @@ def processes() -> list[Process]:
         Process(
             "postgres",
             f"{pg_bin('postgres')} -D {PG_DATA} -p {PG_PORT} -k {PG_DATA} -c listen_addresses={HOST}"
-            " -c max_connections=200",
+            # terse: an error line names the constraint, without the DETAIL that quotes a row's values.
+            " -c max_connections=200 -c log_error_verbosity=terse",
             group="infra",
             stopsignal="INT",  # fast shutdown: rolls back open transactions, then exits
             stopwaitsecs=30,

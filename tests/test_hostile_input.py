@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 
 import pytest
 from servicekit import ServiceSettings, issue_token
 from suite_support import ROOT, SERVICES, build, fill_path, offline_env
-from testkit.servers import free_port, start_gunicorn, stop_process
+from testkit.servers import free_port
 
 DEPTH_LIMIT = ServiceSettings.model_fields["max_json_depth"].default
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -117,36 +116,6 @@ def test_every_body_operation_declares_the_refusals_it_can_send(service_app) -> 
         for status in ("400", "413", "415", "422"):
             content = op["responses"].get(status, {}).get("content", {})
             assert "application/problem+json" in content, f"{name} {method.upper()} {path} lacks {status}"
-
-
-def raw_exchange(port: int, request: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-@pytest.mark.integration
-def test_gunicorn_limits_answer_problem_json_before_the_app(tmp_path) -> None:
-    """A request line over 4094 bytes or a header over 8190 bytes never reaches Flask: gunicorn refuses it,
-    through servicekit's worker class, as problem+json."""
-    port = free_port()
-    env = {**offline_env(free_port()), "WEB_CONCURRENCY": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    proc = start_gunicorn(ROOT / "dispatch-service", port=port, env=env)
-    try:
-        long_line = raw_exchange(port, b"GET /healthz?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        big_header = raw_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
-        fine = raw_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    finally:
-        stop_process(proc)
-    for answer, status in ((long_line, 414), (big_header, 431)):
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
-        assert b"Content-Type: application/problem+json" in head, head
-        assert json.loads(body)["status"] == status
-    assert fine.startswith(b"HTTP/1.1 200 ")
 
 
 def forged_tokens(settings) -> dict[str, str]:

@@ -33,7 +33,7 @@ def _chromium_present(path: str):
     # Ready means a run could start: a worker without its browser would fail every run.
     def check() -> dict:
         if not os.access(path, os.X_OK):
-            raise RuntimeError(f"no Chromium at {path} (CHROMIUM_PATH)")
-        return {"path": path}
+            raise RuntimeError(f"no Chromium at {path} (CHROMIUM_PATH)")  # logged, never shown by /readyz
+        return {}
 
     return check

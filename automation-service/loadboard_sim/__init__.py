@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, redirect
-from servicekit import ApiProblem, problem_response
+from servicekit.bodies import limit_bodies
+from servicekit.errors import register_error_handlers
 from servicekit.health import health_blueprint
 
 from . import control, jbhunt, landstar
@@ -35,6 +36,9 @@ def create_app(settings: SimSettings | None = None) -> Flask:
     settings = settings or SimSettings()
     app = Flask(__name__)
     app.config["SIM"] = settings
+    # Bodies (the login forms, /_sim/faults) counted as read, and refusals as problem+json, as in the services.
+    limit_bodies(app, settings.max_content_length)
+    register_error_handlers(app)
     # Loads are posted relative to start-up time (whole minutes), so "most recent" stays meaningful.
     anchor = datetime.now(UTC).replace(second=0, microsecond=0)
     app.config["LOADS"] = {
@@ -60,9 +64,5 @@ def create_app(settings: SimSettings | None = None) -> Flask:
     @app.get("/openapi.json")
     def openapi():
         return jsonify(document)
-
-    @app.errorhandler(ApiProblem)
-    def problem(exc: ApiProblem):
-        return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extensions)
 
     return app

@@ -30,6 +30,13 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": SCHEMA + "Problem"}}}}
 
 
+# What servicekit.bodies refuses in any body the simulator reads (its login forms).
+_BODY_REFUSALS = {
+    413: _problem("Body larger than 1 MiB (SIM_MAX_CONTENT_LENGTH), however it is framed or compressed"),
+    415: _problem("A Content-Encoding other than gzip or deflate"),
+}
+
+
 def _redirect(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -91,7 +98,11 @@ def build_document(control_enabled: bool) -> dict[str, Any]:
             ),
             "post": _op(
                 "Sign in (cookie JBH_SESSION)",
-                {302: _redirect("Signed in: to `next`"), 401: _html("The form again, with the portal's message")},
+                {
+                    302: _redirect("Signed in: to `next`"),
+                    401: _html("The form again, with the portal's message"),
+                    **_BODY_REFUSALS,
+                },
                 parameters=[_query("next", "Where to go after sign-in (a /jbhunt/ path)", {"type": "string"})],
                 requestBody=_form("username", "password"),
             ),
@@ -117,7 +128,11 @@ def build_document(control_enabled: bool) -> dict[str, Any]:
             ),
             "post": _op(
                 "Sign in (cookie .LSAUTH); refused credentials get the form again with 200, as the portal does",
-                {200: _html("The form with the portal's message"), 302: _redirect("Signed in: to `ReturnUrl`")},
+                {
+                    200: _html("The form with the portal's message"),
+                    302: _redirect("Signed in: to `ReturnUrl`"),
+                    **_BODY_REFUSALS,
+                },
                 parameters=[_query("ReturnUrl", "Where to go after sign-in (a /landstar/ path)", {"type": "string"})],
                 # Like the portal: a post without a form is a failed sign-in, answered with the form.
                 requestBody=_form("UserName", "Password", required=False),
@@ -142,9 +157,9 @@ def build_document(control_enabled: bool) -> dict[str, Any]:
                 "Arm a one-off fault",
                 {
                     201: _json("Armed", "FaultState"),
-                    400: _problem("Malformed JSON, or nested too deep"),
-                    413: _problem("Body too large"),
-                    415: _problem("Not JSON"),
+                    400: _problem("Malformed JSON, a repeated key, or nested too deep"),
+                    413: _problem("Body larger than 1 MiB, however it is framed or compressed"),
+                    415: _problem("Not UTF-8 JSON, or a Content-Encoding other than gzip or deflate"),
                     422: _problem("Unknown portal, fault or stage, or times < 1"),
                 },
                 requestBody={

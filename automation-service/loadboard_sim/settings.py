@@ -20,6 +20,8 @@ class SimSettings(BaseSettings):
     jbhunt_page_size: int = 12
     landstar_page_size: int = 15
     slow_seconds: float = 5.0
+    # Bodies past this (login forms, /_sim/faults) are refused with 413, as the services refuse theirs.
+    max_content_length: int = 1_048_576
     # Faults on for every request of a portal, e.g. "landstar=500" or "jbhunt=login,landstar=layout".
     faults: str = ""
     # The /_sim/faults control endpoint, which tests use to arm one-off faults.

@@ -5,6 +5,7 @@ import logging
 from flask import Flask
 from servicekit import checks, install_dependencies, load_settings
 from servicekit import create_app as create_service_app
+from servicekit.health import ReadinessCheck
 
 from .api import register_blueprints
 from .settings import Settings
@@ -14,7 +15,9 @@ from .wiring import Dependencies, build_dependencies
 def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
     settings = settings or load_settings(Settings)
     dependencies = deps or build_dependencies(settings)
-    readiness = {"openai": checks.configured("OPENAI_API_KEY", settings.openai_api_key)}
+    # The model is not a readiness dependency: without a key (or with the API down) the service answers
+    # degraded, and /readyz, which anyone may read, says nothing about keys.
+    readiness: dict[str, ReadinessCheck] = {}
     if settings.redis_url:
         readiness["redis"] = checks.redis(settings.redis_url)
     app = create_service_app(settings, import_name=__name__, title="gpt-service", readiness=readiness)

@@ -15,6 +15,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from . import security_headers
 from .auth import token_guard
+from .bodies import limit_bodies
 from .converters import CONVERTERS
 from .errors import register_error_handlers
 from .health import ReadinessCheck, health_blueprint
@@ -146,7 +147,7 @@ def create_app(
     app = Flask(import_name)
     app.url_map.converters.update(CONVERTERS)
     app.json = _JsonProvider(app)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    limit_bodies(app, settings.max_content_length)
     app.config["SETTINGS"] = settings
     app.extensions["servicekit"] = settings
     metrics = setup_metrics(app, settings.service_name)

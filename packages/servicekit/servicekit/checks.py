@@ -65,14 +65,3 @@ def http(url: str) -> Callable[[], dict]:
         return {}
 
     return check
-
-
-def configured(name: str, value: object) -> Callable[[], dict]:
-    """An outside API we must not call on every probe: up, saying whether credentials exist."""
-
-    def check() -> dict:
-        if value:
-            return {"configured": True}
-        return {"configured": False, "note": f"{name} not configured"}
-
-    return check

@@ -1,14 +1,15 @@
 """The gunicorn settings every service shares; a service's ``gunicorn.conf.py`` imports them.
 
 It prepares Prometheus multiprocess mode before any worker imports prometheus_client, and marks a
-worker's samples dead when it exits, so ``/metrics`` adds up every live worker. Its worker class answers
-gunicorn's own size limits as problem+json, like every other error of the suite. Workers die with their
-master: when a supervisor restarts a killed master, the port is free again at once.
+worker's samples dead when it exits, so ``/metrics`` adds up every live worker. Its worker class
+(``gunicorn_worker.GuardedThreadWorker``) collects each request before a thread takes it, cuts a request
+not in within ``REQUEST_READ_TIMEOUT_SECONDS`` and answers gunicorn's own refusals as problem+json, like
+every other error of the suite. Workers die with their master: when a supervisor restarts a killed master,
+the port is free again at once.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,39 +17,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gunicorn import util
-from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
-from gunicorn.workers.gthread import ThreadWorker
 
-# gunicorn refuses these before any application sees the request; its own answer would be an HTML page.
-_LIMITS = {
-    LimitRequestLine: (414, "URI Too Long", "The request line is longer than the server accepts (4094 bytes)."),
-    LimitRequestHeaders: (
-        431,
-        "Request Header Fields Too Large",
-        "A header is larger than the server accepts (8190 bytes), or there are more than 100 headers.",
-    ),
-}
-
-
-class ProblemJsonWorker(ThreadWorker):
-    """gunicorn's threaded worker, with its request-size refusals sent as ``application/problem+json``."""
-
-    def handle_error(self, req, client, addr, exc):
-        refusal = next((answer for kind, answer in _LIMITS.items() if isinstance(exc, kind)), None)
-        if refusal is None:
-            return super().handle_error(req, client, addr, exc)
-        status, title, detail = refusal
-        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
-        body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-        head = (
-            f"HTTP/1.1 {status} {title}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        try:
-            util.write_nonblock(client, head.encode("latin-1") + body)
-        except OSError:
-            self.log.debug("Failed to send error message.")
+def transport_settings() -> dict:
+    """How every server of the suite (the six services and loadboard-sim) takes requests: servicekit's
+    worker (requests collected before a thread takes them, a read deadline, a Host check, problem+json
+    refusals) and gunicorn's request-line and header limits, stated here so the docs can name them."""
+    return {
+        "worker_class": "servicekit.gunicorn_worker.GuardedThreadWorker",
+        "limit_request_line": 4094,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+    }
 
 
 def settings_for(service: str, default_port: int) -> dict:
@@ -60,10 +39,10 @@ def settings_for(service: str, default_port: int) -> dict:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     os.environ.setdefault("SERVICE_NAME", service)
     return {
+        **transport_settings(),
         # All interfaces, so that a container is reachable; the local stack sets HOST=127.0.0.1.
         "bind": f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', default_port)}",  # nosec B104
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
-        "worker_class": "servicekit.gunicorn_conf.ProblemJsonWorker",
         "threads": int(os.environ.get("GUNICORN_THREADS", "4")),
         "timeout": int(os.environ.get("GUNICORN_TIMEOUT", "60")),
         "graceful_timeout": 20,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +16,7 @@ from pydantic import BaseModel
 from .validation import endpoint
 
 ReadinessCheck = Callable[[], object]
+log = logging.getLogger("servicekit.health")
 
 
 class Health(BaseModel):
@@ -33,16 +36,29 @@ def _timed(check: ReadinessCheck) -> tuple[object, float]:
     return detail, time.perf_counter() - started
 
 
-def _outcome(future, timeout: float) -> dict:
+# A label a check may show (``"embedded"``, ``"mongo"``): lower case, no path, URL or setting name can pass.
+_LABEL = re.compile(r"[a-z0-9][a-z0-9 _-]{0,31}")
+
+
+def _shown(value: object) -> bool:
+    return isinstance(value, bool | int | float) or (isinstance(value, str) and bool(_LABEL.fullmatch(value)))
+
+
+def _outcome(name: str, future, timeout: float) -> dict:
+    """What ``/readyz`` shows of one check: up or down, how long it took, and the numbers, flags and short
+    labels it reports. It is public, so no free text: an error's message (a path, a URL, a setting's name)
+    goes to the log, and a detail that is not a number, flag or label is left out."""
     try:
         detail, elapsed = future.result(timeout=timeout)
     except FutureTimeout:
+        log.warning("readiness check %s: no answer within %gs", name, timeout)
         return {"status": "down", "error": f"no answer within {timeout:g}s"}
     except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "down"
-        return {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
-    result = {"status": "up", "latency_ms": round(elapsed * 1000, 1)}
+        log.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, str(exc)[:300])
+        return {"status": "down", "error": type(exc).__name__}
+    result: dict[str, Any] = {"status": "up", "latency_ms": round(elapsed * 1000, 1)}
     if isinstance(detail, dict):
-        result.update(detail)
+        result.update({key: value for key, value in detail.items() if _shown(value)})
     return result
 
 
@@ -64,7 +80,7 @@ def health_blueprint(service: str, checks: dict[str, ReadinessCheck], timeout: f
     def readyz():
         # All checks run at once, so a slow dependency costs one timeout, not one per check.
         futures = {name: pool.submit(_timed, check) for name, check in checks.items()}
-        results = {name: _outcome(future, timeout) for name, future in futures.items()}
+        results = {name: _outcome(name, future, timeout) for name, future in futures.items()}
         ready = all(item["status"] == "up" for item in results.values())
         body = {"status": "ready" if ready else "not ready", "service": service, "checks": results}
         return jsonify(body), 200 if ready else 503

@@ -32,14 +32,14 @@ def _param_schema(app: Flask, converter: str | None) -> dict[str, Any]:
 
 
 # Refusals servicekit itself sends, declared on the operations they can happen on.
-_MALFORMED = (400, "Malformed JSON, or JSON nested deeper than the service's limit")
+_MALFORMED = (400, "Malformed JSON, a key repeated in an object, or JSON nested deeper than the service's limit")
 _UNAUTHORIZED = (401, "Missing, invalid or revoked token")
 _FORBIDDEN = (403, "The token lacks the scope or role this endpoint needs")
 _NOT_FOUND = (404, "Not found")
 # gunicorn's own refusal of a request line over 4,094 bytes (servicekit.gunicorn_conf sends it as problem+json).
 _URI_TOO_LONG = (414, "The request line (path and query) is longer than the server accepts")
-_TOO_LARGE = (413, "Body larger than the service's limit")
-_NOT_JSON = (415, "Body is not JSON")
+_TOO_LARGE = (413, "Body larger than the service's limit, however framed (chunked, or compressed: counted unpacked)")
+_NOT_JSON = (415, "Body is not UTF-8 JSON, or in a Content-Encoding other than gzip or deflate")
 _INVALID = (422, "Validation failed, or a NUL character in a string")
 _UNAVAILABLE = (503, "A dependency of the service is unavailable; retry after Retry-After seconds")
 # servicekit's own endpoints touch no dependency of the service (/readyz declares its own 503).

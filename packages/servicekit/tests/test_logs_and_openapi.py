@@ -95,7 +95,30 @@ def test_readiness_names_each_dependency(settings) -> None:
     assert response.status_code == 503
     body = response.get_json()
     assert body["checks"]["database"]["status"] == "up"
-    assert body["checks"]["cache"] == {"status": "down", "error": "ConnectionError: refused"}
+    assert body["checks"]["cache"] == {"status": "down", "error": "ConnectionError"}
+
+
+def test_readiness_shows_no_path_key_or_message_and_logs_them(settings) -> None:
+    """/readyz is public. Failed before: it showed each error's message (a path, a missing key's name) and
+    every detail a check returned; now the message goes to the log and only numbers and flags are shown."""
+    from servicekit_sample import build_app
+
+    def missing_binary():
+        raise RuntimeError("no Chromium at /usr/lib/chromium/chromium (CHROMIUM_PATH)")
+
+    def with_details():
+        return {"path": "/srv/data/cache.db", "note": "OPENAI_API_KEY not configured", "pending": 3, "reachable": True}
+
+    app = build_app(settings, readiness={"browser": missing_binary, "store": with_details})
+    response = app.test_client().get("/readyz")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.get_json()["status"] == "not ready"
+    for secret in ("/usr/lib", "CHROMIUM_PATH", "/srv/data", "OPENAI_API_KEY", "configured"):
+        assert secret not in text, secret
+    checks = response.get_json()["checks"]
+    assert checks["browser"] == {"status": "down", "error": "RuntimeError"}
+    assert checks["store"]["pending"] == 3 and checks["store"]["reachable"] is True
+    assert "CHROMIUM_PATH" in (settings.log_dir / "sample.log").read_text()
 
 
 def test_readiness_times_out_a_hanging_dependency(settings) -> None:

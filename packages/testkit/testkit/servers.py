@@ -82,6 +82,8 @@ class PostgresCluster:
         opts = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            # As every cluster of the suite: error lines name the constraint, never a row's values.
+            " -c log_error_verbosity=terse"
         )
         subprocess.run(
             _as_postgres_user(
