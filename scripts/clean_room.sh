@@ -32,11 +32,15 @@ RELEASE=$VERSION_CODENAME
 
 # This machine's Debian mirror (deb822 or one-line sources), else Debian's redirector.
 mirror_of() {
-    local suite=$1
+    local suite=$1 files=()
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+        [[ -f $f ]] && files+=("$f")
+    done
+    ((${#files[@]})) || return 0
     awk -v suite="$suite" '
-        /^URIs:/ {uri=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == suite) found=uri}
-        /^deb / && $3 == suite {found=$2}
-        END {print found}' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null
+        /^URIs:/ {uri=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == suite && !found) found=uri}
+        /^deb / && $3 == suite && !found {found=$2}
+        END {print found}' "${files[@]}"
 }
 MIRROR=$(mirror_of "$RELEASE")
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
