@@ -139,4 +139,5 @@ secrets: ## create the missing secret files under secrets/ for docker compose
 	@scripts/make_secrets.sh
 
 clean: down ## remove local state (databases, logs) of the local stack
-	@rm -rf $(STATE)
+	@# .local/postgres may link to the cluster's folder outside a private home (scripts/localstack.py).
+	@rm -rf "$$(readlink -f $(STATE)/postgres)" $(STATE)
