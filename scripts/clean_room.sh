@@ -84,6 +84,7 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 # --- 1. the bare system --------------------------------------------------------------------------------------
 t0=$(date +%s)
@@ -111,7 +112,8 @@ echo "bare $RELEASE system in $(($(date +%s) - t0))s" | tee -a "$LOG"
 
 # --- 2. a clean clone ----------------------------------------------------------------------------------------
 git clone --quiet --no-hardlinks "$ROOT" "$NEWROOT/root/suite"
-echo "clone of $(git -C "$NEWROOT/root/suite" log -1 --format='%h %s')" | tee -a "$LOG"
+commit=$(git -C "$NEWROOT/root/suite" log -1 --format='%h %s')
+echo "clone of $commit" | tee -a "$LOG"
 
 # --- 3. the newcomer's commands, in a network namespace of its own -------------------------------------------
 inner=$WORK/inner.sh
@@ -162,7 +164,7 @@ result=$([[ $status -eq 0 ]] && echo passed || echo FAILED)
 {
     echo "date: $started_at"
     echo "host: $(uname -m), $(nproc) cores; Debian $RELEASE (minbase) from $MIRROR"
-    echo "commit: $(git -C "$ROOT" log -1 --format='%h %s')"
+    echo "commit: $commit"
     while IFS='|' read -r step rc secs; do
         printf 'step: %-32s exit %s, %ss\n' "$step" "$rc" "$secs"
     done < "$WORK/steps.txt"
