@@ -66,9 +66,10 @@ started=$(date +%s)
 started_at=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo "clean-room: $RELEASE from $MIRROR into $NEWROOT; log $LOG"
 
-netns_pid=
+netns_pid= slirp_pid=
 cleanup() {
     local status=$?
+    [[ -n $slirp_pid ]] && kill "$slirp_pid" 2>/dev/null
     if [[ -n $netns_pid ]]; then
         # Everything the run started lives in its network namespace: end what is still there.
         local ns pids=() pid
