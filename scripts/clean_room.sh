@@ -122,9 +122,12 @@ cat > "$inner" <<'INNER'
 #!/bin/bash
 set -uo pipefail
 NEWROOT=$1 STEPS=$2
-# Wait for slirp4netns to bring the namespace's link up.
-for _ in $(seq 100); do ip route 2>/dev/null | grep -q '^default' && break; sleep 0.1; done
+# Wait for slirp4netns to bring the namespace's link up, then for a name to resolve (a busy machine is slow).
+for _ in $(seq 600); do ip route 2>/dev/null | grep -q '^default' && break; sleep 0.1; done
+ip route | grep -q '^default' || { echo "the network namespace got no link"; exit 1; }
 ip link set lo up
+mirror_host=$(awk '/^URIs:/ {split($2, u, "/"); print u[3]; exit}' "$NEWROOT/etc/apt/sources.list.d/debian.sources")
+for _ in $(seq 60); do getent hosts "$mirror_host" >/dev/null && break; sleep 1; done
 mount -t proc proc "$NEWROOT/proc"
 mount -t sysfs sys "$NEWROOT/sys"
 mount --rbind /dev "$NEWROOT/dev"
