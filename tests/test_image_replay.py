@@ -471,9 +471,33 @@ def port_taken(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+@pytest.fixture()
+def own_redis_and_moto():
+    """A Redis and a moto of the demo's own: it stores a day's lists, users and cache entries under compose's
+    default names, which the session-wide servers' other users must not find (schemathesis's /assign did)."""
+    from testkit.servers import free_port, start_process, stop_process
+
+    redis_port, moto_port = free_port(), free_port()
+    redis = start_process(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        port=redis_port,
+    )
+    try:
+        moto = start_process(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(moto_port)],
+            port=moto_port,
+        )
+        try:
+            yield f"redis://127.0.0.1:{redis_port}/0", f"http://127.0.0.1:{moto_port}"
+        finally:
+            stop_process(moto)
+    finally:
+        stop_process(redis)
+
+
 @pytest.mark.timeout(1500)
 def test_compose_demo_runs_against_the_replayed_services_with_compose_settings(
-    tmp_path, postgres_url, redis_url, moto_url, image_build
+    tmp_path, postgres_url, own_redis_and_moto, image_build
 ):
     import fcntl
     import time
@@ -493,6 +517,7 @@ def test_compose_demo_runs_against_the_replayed_services_with_compose_settings(
     (checkout / "bin" / "docker").write_text(DOCKER_SHIM)
     (checkout / "bin" / "docker").chmod(0o755)
 
+    redis_url, moto_url = own_redis_and_moto
     pubsub = FakePubSub()
     pubsub_host, pubsub_port = pubsub.start().rsplit(":", 1)
     redis_host, redis_port = redis_url.split("//")[1].split("/")[0].split(":")
