@@ -155,6 +155,11 @@ chmod +x "$inner"
 : > "$WORK/steps.txt"
 unshare --net --mount --propagation private "$inner" "$NEWROOT" "$STEPS" >>"$LOG" 2>&1 &
 netns_pid=$!
+# slirp4netns joins whatever namespace the process is in: wait until unshare has made the new one.
+for _ in $(seq 100); do
+    [[ $(readlink "/proc/$netns_pid/ns/net" 2>/dev/null) != "$(readlink /proc/self/ns/net)" ]] && break
+    sleep 0.1
+done
 slirp4netns --configure --mtu=65520 --disable-host-loopback "$netns_pid" tap0 >"$WORK/slirp.log" 2>&1 &
 slirp_pid=$!
 set +e
