@@ -155,9 +155,12 @@ chmod +x "$inner"
 : > "$WORK/steps.txt"
 unshare --net --mount --propagation private "$inner" "$NEWROOT" "$STEPS" >>"$LOG" 2>&1 &
 netns_pid=$!
-# slirp4netns joins whatever namespace the process is in: wait until unshare has made the new one.
-for _ in $(seq 100); do
-    [[ $(readlink "/proc/$netns_pid/ns/net" 2>/dev/null) != "$(readlink /proc/self/ns/net)" ]] && break
+# slirp4netns joins whatever namespace the process is in: wait until unshare has made the new one (seconds,
+# on a busy machine).
+own_ns=$(readlink /proc/self/ns/net)
+for _ in $(seq 1200); do
+    ns=$(readlink "/proc/$netns_pid/ns/net" 2>/dev/null) || { echo "clean-room: the namespace's process died"; exit 1; }
+    [[ $ns != "$own_ns" ]] && break
     sleep 0.1
 done
 slirp4netns --configure --mtu=65520 --disable-host-loopback "$netns_pid" tap0 >"$WORK/slirp.log" 2>&1 &
