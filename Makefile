@@ -11,7 +11,7 @@ SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo \
-	secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards
+	secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards clean-room
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,7 +32,8 @@ test-tools: ## from npm: Azurite (Azure Blob), MailDev (SMTP with an inbox), act
 	@[ -x $(TRIGGER_TASK)/node_modules/.bin/tsc ] || npm ci --prefix $(TRIGGER_TASK) --no-audit --no-fund --silent >/dev/null
 
 sync: ## the one virtualenv (.venv) with every service and package editable, from uv.lock
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	@# Debian's python3 is externally managed (PEP 668); uv is one self-contained tool, so it may sit beside it.
+	@$(UV) --version >/dev/null 2>&1 || PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	@flock /tmp/trucking-suite-uv.lock $(UV) sync --all-packages --frozen --quiet
 
 lint: ## ruff (lint and format) and the static checks: Dockerfiles, compose, workflows, Kubernetes, Terraform, Prometheus
@@ -80,6 +81,10 @@ worker: sync ## the audit worker's event consumer in the foreground
 
 bench: system-deps sync ## every benchmark (BENCH_QUICK=1: short rounds); one table in bench/results/README.md
 	@scripts/run_bench.sh
+
+# Long (a bare Debian, every install, the whole make test: about an hour); not part of make test. Root only.
+clean-room: ## the README's commands (make up, demo, down, test) on a bare debootstrapped Debian 12, as a newcomer
+	@nice -n 10 scripts/clean_room.sh
 
 compose-smoke: ## docker compose up --wait, the demo against it, logs kept on failure, down -v (needs Docker)
 	@scripts/compose_smoke.sh
@@ -138,4 +143,5 @@ secrets: ## create the missing secret files under secrets/ for docker compose
 	@scripts/make_secrets.sh
 
 clean: down ## remove local state (databases, logs) of the local stack
-	@rm -rf $(STATE)
+	@# .local/postgres may link to the cluster's folder outside a private home (scripts/localstack.py).
+	@rm -rf "$$(readlink -f $(STATE)/postgres)" $(STATE)

@@ -187,17 +187,22 @@ def process_deployment(process: Process) -> dict:
         container["ports"] = [{"name": "health", "containerPort": process.health_port}]
         container["livenessProbe"] = _probe("/healthz", "health", 10, 3)
         container["readinessProbe"] = _probe("/readyz", "health", 5, 2)
+    elif process.metrics_port:
+        # Its metrics server is its only HTTP: a process that stops answering there is restarted.
+        container["ports"] = [{"name": "metrics", "containerPort": process.metrics_port}]
+        container["livenessProbe"] = _probe("/metrics", "metrics", 10, 3)
+        skips.append("CKV_K8S_9=Nothing routes to it (its port serves metrics only); it needs no readiness gate.")
     else:
         skips += [
-            "CKV_K8S_8=No HTTP server: the relay is one loop; when it dies the container exits and is restarted.",
+            "CKV_K8S_8=No HTTP server: the process is one loop; when it dies the container exits and is restarted.",
             "CKV_K8S_9=No HTTP server and nothing routes to it; it needs no readiness gate.",
         ]
     template_meta: dict[str, Any] = {"labels": _labels(process.name, "worker")}
-    if process.health_port:
+    if process.health_port or process.metrics_port:
         template_meta["annotations"] = {
             "prometheus.io/scrape": "true",
             "prometheus.io/path": "/metrics",
-            "prometheus.io/port": str(process.health_port),
+            "prometheus.io/port": str(process.health_port or process.metrics_port),
         }
     return {
         "apiVersion": "apps/v1",

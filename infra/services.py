@@ -56,6 +56,8 @@ class Process:
     env: dict[str, str]
     replicas: int = 1
     health_port: int | None = None
+    # A process without /healthz that still serves Prometheus metrics: scraped, and probed for liveness there.
+    metrics_port: int | None = None
     memory: str = "128Mi"
     memory_limit: str = "256Mi"
 
@@ -150,8 +152,9 @@ PROCESSES = (
         "fleet-api",
         ("python", "-m", "fleet_api.relay"),
         secrets=("jwt_secret", "database_url", "gcp_service_account_json"),
-        env={**PUBSUB_CONFIG},
+        env={"RELAY_METRICS_PORT": "9101", **PUBSUB_CONFIG},
         replicas=2,
+        metrics_port=9101,
     ),
     # Consumes fleet events into the audit trail; idempotent on the event id, so redelivery is harmless.
     Process(

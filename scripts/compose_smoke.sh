@@ -22,4 +22,6 @@ cleanup() {
 trap cleanup EXIT
 scripts/make_secrets.sh
 docker compose up -d --build --wait --wait-timeout 900
-scripts/test_endpoints.sh
+# The demo logs in with the password compose gives fleet-api (its DEMO_USER_PASSWORD_FILE secret); the inbox
+# it checks is Mailpit's, published on :8025.
+DEMO_USER_PASSWORD_FILE=secrets/demo_user_password.txt MAIL_URL=http://127.0.0.1:8025 scripts/test_endpoints.sh

@@ -34,7 +34,26 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SUITE_STATE_DIR") or ROOT / ".local")
 LOGS = STATE / "logs"  # servicekit's JSON logs, LOG_DIR/<service>.log
 PROCESS_LOGS = LOGS / "processes"  # what each supervised process prints, <name>.log
-PG_DATA = STATE / "postgres"
+
+
+def _postgres_data() -> Path:
+    """STATE/postgres, unless Postgres's user cannot reach it. Run as root, the server runs as the user
+    postgres, which cannot enter a checkout in a private home (/root, a 0700 /home/<you>): then the cluster
+    lives in a folder of this checkout's own under that user's home, and STATE/postgres links to it."""
+    inside = STATE / "postgres"
+    if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in STATE.absolute().parents if p.exists()):
+        return inside
+    try:
+        import hashlib
+        import pwd
+
+        home = Path(pwd.getpwnam("postgres").pw_dir)
+    except (KeyError, ImportError):
+        return inside
+    return home / "trucking-suite" / hashlib.sha256(str(STATE.absolute()).encode()).hexdigest()[:12]
+
+
+PG_DATA = _postgres_data()
 REDIS_DATA = STATE / "redis"
 SUPERVISOR_CONF = STATE / "supervisord.conf"
 SUPERVISOR_SOCK = STATE / "supervisor.sock"
@@ -105,6 +124,7 @@ def processes() -> list[Process]:
             # terse: an error line names the constraint, without the DETAIL that quotes a row's values.
             " -c max_connections=200 -c log_error_verbosity=terse",
             group="infra",
+            directory=Path("/"),  # the user postgres may not enter the checkout (see _postgres_data)
             stopsignal="INT",  # fast shutdown: rolls back open transactions, then exits
             stopwaitsecs=30,
             stop_group=False,  # the postmaster stops its own children
@@ -411,12 +431,16 @@ def init_postgres() -> None:
     PG_DATA.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(PG_DATA, "postgres", "postgres")
+    if PG_DATA != STATE / "postgres" and not (STATE / "postgres").is_symlink():
+        STATE.mkdir(parents=True, exist_ok=True)
+        (STATE / "postgres").symlink_to(PG_DATA)
     subprocess.run(
         as_postgres(
             [pg_bin("initdb"), "-D", str(PG_DATA), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]
         ),
         check=True,
         capture_output=True,
+        cwd="/",
     )
 
 
@@ -587,7 +611,9 @@ def cmd_down(args: argparse.Namespace) -> int:
             print(f"killed {len(left)} processes that did not stop in time: {left}", file=sys.stderr)
     if (PG_DATA / "postmaster.pid").exists() and postgres_answers():
         # A Postgres left by an earlier stack version (not under supervisord).
-        subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"]), check=False)
+        subprocess.run(
+            as_postgres([pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"]), check=False, cwd="/"
+        )
     SUPERVISOR_SOCK.unlink(missing_ok=True)
     print("local stack stopped")
     return 0

@@ -2,8 +2,10 @@
 # End-to-end walk through fleet-api, the audit trail, bakery-service and dispatch-service, against a running
 # stack (local or compose). The dispatch steps use the day's lists that `make day` stores, or upload a small day.
 #   FLEET_URL (default http://127.0.0.1:8001), AUDIT_URL (default http://127.0.0.1:8005),
-#   DEMO_USER_EMAIL / DEMO_USER_PASSWORD (defaults as in .env.example), AUDIT_WAIT_SECONDS (default 30),
-#   BAKERY_URL (default http://127.0.0.1:8004), MAIL_URL (the SMTP sink's inbox, default http://127.0.0.1:8025),
+#   DEMO_USER_EMAIL, DEMO_USER_PASSWORD or DEMO_USER_PASSWORD_FILE (default: under compose the file compose
+#   gives fleet-api, secrets/demo_user_password.txt; else fleet-api's default), AUDIT_WAIT_SECONDS (default 30),
+#   BAKERY_URL (default http://127.0.0.1:8004), MAIL_URL (the SMTP sink's inbox, Mailpit under compose and
+#   MailDev on the local stack; default http://127.0.0.1:8025),
 #   BAKERY_WAIT_SECONDS (default 30), DISPATCH_URL (default http://127.0.0.1:8000), DISPATCH_DATE (default
 #   today, UTC).
 # Needs curl and python3. Prints every step; exits non-zero at the first unexpected status.
@@ -12,6 +14,15 @@ set -euo pipefail
 FLEET_URL=${FLEET_URL:-http://127.0.0.1:8001}
 AUDIT_URL=${AUDIT_URL:-http://127.0.0.1:8005}
 EMAIL=${DEMO_USER_EMAIL:-demo@fleet.example}
+# Under compose fleet-api reads the demo password from the secret file make_secrets.sh made (random), not
+# fleet-api's default.
+if [[ -z ${DEMO_USER_PASSWORD:-} && -z ${DEMO_USER_PASSWORD_FILE:-} ]] && command -v docker >/dev/null 2>&1 &&
+    [[ -n $(cd "$(dirname "$0")/.." && docker compose ps -q --status running fleet-api 2>/dev/null) ]]; then
+    DEMO_USER_PASSWORD_FILE=$(dirname "$0")/../secrets/demo_user_password.txt
+fi
+if [[ -z ${DEMO_USER_PASSWORD:-} && -n ${DEMO_USER_PASSWORD_FILE:-} ]]; then
+    DEMO_USER_PASSWORD=$(cat "$DEMO_USER_PASSWORD_FILE") || { echo "cannot read $DEMO_USER_PASSWORD_FILE" >&2; exit 1; }
+fi
 PASSWORD=${DEMO_USER_PASSWORD:-demo-password}
 AUDIT_WAIT_SECONDS=${AUDIT_WAIT_SECONDS:-30}
 DISPATCH_URL=${DISPATCH_URL:-http://127.0.0.1:8000}
@@ -112,6 +123,26 @@ BAKERY_URL=${BAKERY_URL:-http://127.0.0.1:8004}
 MAIL_URL=${MAIL_URL:-http://127.0.0.1:8025}
 BAKERY_WAIT_SECONDS=${BAKERY_WAIT_SECONDS:-30}
 
+# inbox_has RECIPIENT: the SMTP sink's inbox, whichever runs, holds a message to RECIPIENT (waits for it up to
+# BAKERY_WAIT_SECONDS). Mailpit (compose) lists messages at /api/v1/messages, MailDev (local stack) at /api/email.
+inbox_has() {
+    local recipient=$1 api='' path deadline=$((SECONDS + BAKERY_WAIT_SECONDS))
+    for path in /api/v1/messages /api/email; do
+        if curl -fsS -o "$BODY" "$MAIL_URL$path" 2>/dev/null; then api=$path; break; fi
+    done
+    [[ -n $api ]] || fail "no inbox answers at $MAIL_URL (Mailpit: /api/v1/messages, MailDev: /api/email)"
+    while ! python3 -c 'import json,sys
+data = json.load(open(sys.argv[1]))
+items = data["messages"] if isinstance(data, dict) else data  # Mailpit: {"messages": [...]}; MailDev: [...]
+to = {(a.get("Address") or a.get("address") or "").lower() for m in items for a in (m.get("To") or m.get("to") or [])}
+sys.exit(0 if sys.argv[2].lower() in to else 1)' "$BODY" "$recipient"; do
+        ((SECONDS < deadline)) || fail "no e-mail to $recipient in the inbox at $MAIL_URL$api after ${BAKERY_WAIT_SECONDS}s"
+        sleep 1
+        curl -fsS -o "$BODY" "$MAIL_URL$api" || fail "the inbox at $MAIL_URL$api stopped answering"
+    done
+    echo "the e-mail to $recipient is in the inbox: $MAIL_URL$api"
+}
+
 step "10. bakery: the chocolate cake (created unless an earlier run did)"
 if [[ $(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BAKERY_URL/cakes/chocolate_cake") == 404 ]]; then
     call 201 POST "$BAKERY_URL/cakes" \
@@ -145,8 +176,7 @@ if python3 -c 'import json,sys; sys.exit(0 if any(i["name"] in ("slack", "email"
     done
     echo "ready notice: $(field ready.channel) to $(field ready.recipient) at $(field ready.notified_at)"
     if [[ $(field ready.channel) == email ]]; then
-        curl -sS "$MAIL_URL/api/email" | grep -q mr_cakelover@gmail.com \
-            && echo "the e-mail is in the inbox: $MAIL_URL" || echo "no inbox API at $MAIL_URL/api/email to check"
+        inbox_has "$(field ready.recipient)"
     fi
 else
     echo "neither Slack nor e-mail is configured: the notice waits in the outbox (see step 15)"

@@ -11,6 +11,14 @@ python, cwd = the runtime WORKDIR, the runtime ENV and the compose environment (
 - python -m <module>: the module imports (jobs.provision runs with --help);
 - the migrations one-shot: `suite-db heads`, then its real shell command against a throwaway Postgres.
 
+The "compose demo" case then runs compose's stack from those images: every service the demo walks through,
+started with its compose command and compose's environment and secrets (made by scripts/make_secrets.sh),
+the one-shots first, and `make compose-smoke`'s own script (with a `docker` that reports the stack up) runs
+the demo against it on compose's published ports. The backing services are real local servers where
+compose's cannot run here (Postgres, Redis, moto for LocalStack, the test Pub/Sub server for the emulator,
+tests/fake_mailpit.py for Mailpit, the memory audit store for MongoDB), reached under compose's own host
+names' addresses. A password, URL or inbox that differs between compose and the local stack fails it there.
+
 Not covered (see infra/README.md): the base image's own contents (Alpine's musl, busybox, Debian's
 chromium), wheels picked for musl instead of glibc, Python 3.12 in the images against this machine's
 interpreter, the runtime stage's RUN steps, users and file permissions.
@@ -272,16 +280,24 @@ def interpolate(value: str) -> str:
     return _INTERPOLATION.sub(lambda m: m.group(2) or "", str(value)).replace("$$", "$")
 
 
-def secrets_into(root: Path, workspace: Path, database_url: str) -> None:
-    """The secret files of compose, made the way `scripts/make_secrets.sh` makes them."""
-    scripts = workspace / "secrets-maker" / "scripts"
-    scripts.mkdir(parents=True)
+def make_secrets(checkout: Path) -> Path:
+    """`scripts/make_secrets.sh` run in a checkout of its own; the checkout (its secrets/ holds the files)."""
+    scripts = checkout / "scripts"
+    scripts.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "scripts" / "make_secrets.sh", scripts)
     subprocess.run(["bash", str(scripts / "make_secrets.sh")], check=True, capture_output=True, timeout=30)
+    return checkout
+
+
+def secrets_into(root: Path, workspace: Path, database_url: str, checkout: Path | None = None) -> None:
+    """The secret files of compose, made the way `scripts/make_secrets.sh` makes them, at /run/secrets; the
+    database URL points at the test's Postgres instead of compose's host `postgres`."""
+    checkout = checkout or make_secrets(workspace / "secrets-maker")
     target = inside(root, "/run/secrets")
+    shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for name, spec in COMPOSE["secrets"].items():
-        shutil.copy(scripts.parent / spec["file"], target / name)
+        shutil.copy(checkout / spec["file"], target / name)
     (target / "database_url").write_text(database_url)
 
 
@@ -347,9 +363,22 @@ def applied_revisions(url: str) -> set[str]:
         engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def image_build(tmp_path_factory):
+    """build(dockerfile), once per image for the whole module (the compose demo reuses the roots)."""
+    built: dict[str, tuple[Stage, Path]] = {}
+
+    def get(dockerfile: str) -> tuple[Stage, Path]:
+        if dockerfile not in built:
+            built[dockerfile] = build(dockerfile, tmp_path_factory.mktemp(Path(dockerfile).parent.name))
+        return built[dockerfile]
+
+    return get
+
+
 @pytest.mark.parametrize("dockerfile", DOCKERFILES)
-def test_the_image_runs_its_commands_from_what_it_copies(dockerfile, tmp_path, postgres_url):
-    runtime, root = build(dockerfile, tmp_path)
+def test_the_image_runs_its_commands_from_what_it_copies(dockerfile, tmp_path, postgres_url, image_build):
+    runtime, root = image_build(dockerfile)
     with empty_database(postgres_url, "replay") as database_url:
         secrets_into(root, tmp_path, database_url)
         failures, heads = [], None
@@ -389,3 +418,255 @@ def test_the_replay_maps_paths_and_dockerignore_as_docker_does(tmp_path):
     stages = parse_dockerfile("FROM a AS b\nENV P=/x:$PATH\nFROM a\nWORKDIR /srv\nCOPY x/*.py ./\n", {"PATH": "/bin"})
     assert stages[0].env["P"] == "/x:/bin" and stages[1].copies == [(None, ["x/*.py"], "/srv/")]
     assert interpolate("${AWS_REGION:-us-east-1}") == "us-east-1"
+
+
+# --- the compose demo: `make compose-smoke`'s demo against compose's services, replayed ------------------
+
+# The services scripts/test_endpoints.sh walks through (with the relay that feeds the audit trail), and the
+# one-shots compose runs before them; the Terraform one-shot's part is scripts/provision_aws.py's (the same
+# table and bucket: tests/static/test_terraform.py).
+DEMO_SERVICES = ("fleet-api", "fleet-relay", "audit-worker", "bakery-service", "dispatch-service")
+DEMO_ONE_SHOTS = ("migrations", "pubsub-provision")
+# The published ports are fixed and shared with the local stack: one user of them at a time per machine.
+STACK_LOCK = "/tmp/suite-localstack.lock"
+DOCKER_SHIM = """#!/bin/sh
+# The Docker CLI as compose_smoke.sh sees it: an engine answers and `compose up --wait` finds the stack up
+# (the test started each service from its replayed image). Every call is recorded.
+echo "$*" >> "$(dirname "$0")/docker-calls.txt"
+exit 0
+"""
+
+
+def dockerfile_of(service_name: str) -> str:
+    return COMPOSE["services"][service_name]["build"]["dockerfile"]
+
+
+def published(service_name: str) -> tuple[str, int, int] | None:
+    """(host address, host port, container port) of a service's one published port."""
+    ports = COMPOSE["services"][service_name].get("ports") or []
+    if not ports:
+        return None
+    address, host_port, container_port = interpolate(ports[0]).rsplit(":", 2)
+    return address, int(host_port), int(container_port)
+
+
+def on_this_host(env: dict[str, str], addresses: dict[tuple[str, int], tuple[str, int]]) -> dict[str, str]:
+    """Compose's `service:port` addresses as the local servers standing in for them (HOST/PORT pairs too)."""
+    mapped = {}
+    for key, value in env.items():
+        for (name, port), (host, local_port) in addresses.items():
+            value = re.sub(rf"(?<![\w.-]){re.escape(name)}:{port}\b", f"{host}:{local_port}", value)
+        mapped[key] = value
+    for key, value in env.items():
+        if key.endswith("_HOST") and (value, int(env.get(key[:-5] + "_PORT", "0") or 0)) in addresses:
+            host, local_port = addresses[(value, int(env[key[:-5] + "_PORT"]))]
+            mapped[key], mapped[key[:-5] + "_PORT"] = host, str(local_port)
+    return mapped
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+@pytest.fixture()
+def own_redis_and_moto():
+    """A Redis and a moto of the demo's own: it stores a day's lists, users and cache entries under compose's
+    default names, which the session-wide servers' other users must not find (schemathesis's /assign did)."""
+    from testkit.servers import free_port, start_process, stop_process
+
+    redis_port, moto_port = free_port(), free_port()
+    redis = start_process(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        port=redis_port,
+    )
+    try:
+        moto = start_process(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(moto_port)],
+            port=moto_port,
+        )
+        try:
+            yield f"redis://127.0.0.1:{redis_port}/0", f"http://127.0.0.1:{moto_port}"
+        finally:
+            stop_process(moto)
+    finally:
+        stop_process(redis)
+
+
+@pytest.mark.timeout(1500)
+def test_compose_demo_runs_against_the_replayed_services_with_compose_settings(
+    tmp_path, postgres_url, own_redis_and_moto, image_build
+):
+    import fcntl
+    import time
+
+    import requests
+
+    sys.path.insert(0, str(ROOT / "packages" / "jobs" / "tests"))
+    from fake_mailpit import FakeMailpit
+    from jobs_fake_pubsub import FakePubSub
+    from testkit.servers import free_port
+
+    # A checkout holding what `make compose-smoke` runs: its script, the demo, the secrets maker.
+    checkout = make_secrets(tmp_path / "checkout")
+    for script in ("compose_smoke.sh", "test_endpoints.sh"):
+        shutil.copy(ROOT / "scripts" / script, checkout / "scripts")
+    (checkout / "bin").mkdir()
+    (checkout / "bin" / "docker").write_text(DOCKER_SHIM)
+    (checkout / "bin" / "docker").chmod(0o755)
+
+    redis_url, moto_url = own_redis_and_moto
+    pubsub = FakePubSub()
+    pubsub_host, pubsub_port = pubsub.start().rsplit(":", 1)
+    redis_host, redis_port = redis_url.split("//")[1].split("/")[0].split(":")
+    moto_host, moto_port = moto_url.split("//")[1].rstrip("/").split(":")
+    smtp_port = free_port()
+    addresses = {
+        ("redis", 6379): (redis_host, int(redis_port)),
+        ("pubsub-emulator", 8085): (pubsub_host, int(pubsub_port)),
+        ("localstack", 4566): (moto_host, int(moto_port)),
+        ("mailpit", 1025): ("127.0.0.1", smtp_port),
+    }
+    for name in DEMO_SERVICES:  # service to service: compose's host name is the published address here
+        if published(name):
+            address, host_port, container_port = published(name)
+            addresses[(name, container_port)] = (address, host_port)
+    mail_address, mail_port, _ = published("mailpit")
+
+    procs: list[tuple[str, subprocess.Popen, Path]] = []
+    lock = open(STACK_LOCK, "a+")  # noqa: SIM115 (held for the whole test)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        wanted = [published(n)[1] for n in DEMO_SERVICES if published(n)] + [mail_port]
+        busy = [port for port in wanted if port_taken(port)]
+        assert not busy, f"compose's published ports {busy} are taken, though the stack lock is held"
+        with empty_database(postgres_url, "composedemo") as database_url, FakeMailpit(mail_port, smtp_port) as mailpit:
+
+            def environment(service_name: str, runtime: Stage, root: Path) -> dict[str, str]:
+                env = on_this_host(container_env(runtime, root, service_name), addresses)
+                env["TMPDIR"] = str(inside(root, f"/tmp/{service_name}"))  # each container has its own /tmp
+                Path(env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
+                if published(service_name):  # listening where compose publishes it
+                    env["HOST"], env["PORT"] = published(service_name)[0], str(published(service_name)[1])
+                return env
+
+            for name in {dockerfile_of(n) for n in (*DEMO_SERVICES, *DEMO_ONE_SHOTS)}:
+                secrets_into(image_build(name)[1], tmp_path, database_url, checkout)
+
+            # The one-shots, in compose's order (their dependants wait for service_completed_successfully).
+            for name in DEMO_ONE_SHOTS:
+                runtime, root = image_build(dockerfile_of(name))
+                (_, argv), *_ = [c for c in commands_of(dockerfile_of(name), runtime) if c[0] == name]
+                env = environment(name, runtime, root)
+                mapped = [map_paths(word, root) for word in argv]
+                executable = shutil.which(mapped[0], path=env["PATH"]) or mapped[0]
+                done = subprocess.run(
+                    [executable, *mapped[1:]],
+                    cwd=inside(root, runtime.workdir),
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=180,
+                )
+                assert done.returncode == 0, f"{name}: {done.stderr[-2000:]}"
+            dispatch = COMPOSE["services"]["dispatch-service"]["environment"]
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "provision_aws.py")],
+                env={
+                    **os.environ,
+                    "AWS_ENDPOINT_URL": moto_url,
+                    "AWS_ACCESS_KEY_ID": "local",
+                    "AWS_SECRET_ACCESS_KEY": "local",
+                    "AWS_DEFAULT_REGION": interpolate(dispatch["AWS_REGION"]),
+                    "ASSIGNMENTS_TABLE": interpolate(dispatch["ASSIGNMENTS_TABLE"]),
+                    "LOGS_BUCKET": interpolate(dispatch["LOGS_BUCKET"]),
+                },
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+
+            # The services, each with compose's command, environment and secrets.
+            for name in DEMO_SERVICES:
+                runtime, root = image_build(dockerfile_of(name))
+                (_, argv), *_ = [c for c in commands_of(dockerfile_of(name), runtime) if c[0] == name]
+                env = environment(name, runtime, root)
+                mapped = [map_paths(word, root) for word in argv]
+                executable = shutil.which(mapped[0], path=env["PATH"])
+                assert executable and executable.startswith(str(root)), f"{name}: {argv[0]} is not in the image"
+                log = tmp_path / f"{name}.log"
+                proc = subprocess.Popen(
+                    [executable, *mapped[1:]],
+                    cwd=inside(root, runtime.workdir),
+                    env=env,
+                    stdout=log.open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+                procs.append((name, proc, log))
+
+            def tails() -> str:
+                return "\n".join(
+                    f"--- {n}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:]) for n, _, log in procs
+                )
+
+            # compose up --wait: every healthcheck passes (/healthz; the relay: its process is alive).
+            deadline = time.monotonic() + 240
+            for name, proc, _ in procs:
+                where = published(name)
+                while where:
+                    assert proc.poll() is None, f"{name} exited {proc.returncode}\n{tails()}"
+                    try:
+                        if requests.get(f"http://{where[0]}:{where[1]}/healthz", timeout=5).status_code == 200:
+                            break
+                    except requests.RequestException:
+                        pass
+                    assert time.monotonic() < deadline, f"{name} never became healthy\n{tails()}"
+                    time.sleep(0.5)
+            time.sleep(2)
+            assert all(proc.poll() is None for _, proc, _ in procs), tails()
+
+            # Compose's fleet-api seeds the demo user from its secret file, not from the local default.
+            fleet = published("fleet-api")
+            login = f"http://{fleet[0]}:{fleet[1]}/auth/login"
+            assert (
+                requests.post(
+                    login, json={"email": "demo@fleet.example", "password": "demo-password"}, timeout=10
+                ).status_code
+                == 401
+            )
+
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DEMO_USER_", "MAIL_URL", "FLEET_URL", "AUDIT_URL", "BAKERY_URL", "DISPATCH_URL"))
+            }
+            env["PATH"] = f"{checkout / 'bin'}:{env['PATH']}"
+            smoke = subprocess.run(
+                ["bash", str(checkout / "scripts" / "compose_smoke.sh")],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            calls = (checkout / "bin" / "docker-calls.txt").read_text()
+            assert smoke.returncode == 0, f"{smoke.stdout[-4000:]}\n{smoke.stderr[-3000:]}\n{tails()}"
+            assert "compose up -d --build --wait" in calls and "compose down -v" in calls, calls
+            assert "All dispatch-service steps passed." in smoke.stdout
+            # The demo looked in Mailpit's inbox, and the ready notice is there.
+            assert any(path.startswith("/api/v1/messages") for path in mailpit.requests), mailpit.requests
+            assert any(a["Address"] == "mr_cakelover@gmail.com" for m in mailpit.messages for a in m["To"])
+    finally:
+        for _, proc, _ in procs:
+            proc.terminate()
+        for _, proc, _ in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        pubsub.stop()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()

@@ -1,10 +1,13 @@
 terraform {
   required_version = ">= 1.6.0"
 
+  # Exact releases, matching .terraform.lock.hcl (committed): every `terraform init`, the compose one-shot's
+  # on a fresh volume included, installs this provider and checks it against the lock file's hashes. To move
+  # on, change the version here and run `terraform init -upgrade` (the lock file changes with it).
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "6.12.0"
     }
   }
 

@@ -37,7 +37,7 @@ variable "pubsub_project_id" {
 }
 
 variable "alarm_email" {
-  description = "Optional address for the CloudWatch alarms' SNS topic; null sends them nowhere but the console."
+  description = "Address subscribed to the CloudWatch alarms' SNS topic (alarms.tf; AWS asks it to confirm); null leaves the topic without an e-mail subscriber."
   type        = string
   default     = null
 }

@@ -1,14 +1,15 @@
 terraform {
   required_version = ">= 1.6.0"
 
+  # Exact releases, matching .terraform.lock.hcl (committed); the same AWS provider as infra/terraform.
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.70.0, < 7.0.0"
+      version = "6.12.0"
     }
     random = {
       source  = "hashicorp/random"
-      version = ">= 3.6.0, < 4.0.0"
+      version = "3.6.3"
     }
   }
 
