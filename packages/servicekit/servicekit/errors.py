@@ -10,6 +10,7 @@ from flask import Flask, Response, json, request
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
+from .domain_errors import DomainError, status_of
 from .logs import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -81,6 +82,22 @@ def _api_problem(exc: ApiProblem) -> Response:
     return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extensions)
 
 
+def _domain_error(exc: DomainError) -> Response:
+    """The one translation of the domain's refusals (servicekit.domain_errors) to problem+json."""
+    status, title = status_of(exc)
+    headers: dict[str, str] = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="trucking-suite"'
+    errors = exc.errors
+    if errors is None and exc.field:
+        # A refusal about one input is also an errors[] entry shaped like a 422's (loc, msg, type).
+        loc = exc.field if exc.field.startswith(("body.", "query.", "path.")) else f"body.{exc.field}"
+        errors = [{"loc": loc, "msg": exc.detail, "type": exc.code or "invalid"}]
+    return problem_response(status, title, exc.detail, headers=headers, code=exc.code, errors=errors, **exc.facts)
+
+
 # Errors that mean "a dependency is down", by module; looked up only when that driver is loaded.
 _UNAVAILABLE = {
     "sqlalchemy.exc": ("OperationalError", "InterfaceError", "TimeoutError"),
@@ -129,4 +146,5 @@ def _unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(ApiProblem, _api_problem)
+    app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected)

@@ -53,7 +53,18 @@ def settings_for(service: str, default_port: int) -> dict:
         # One control socket per user by default: six services on one host would fight over it.
         "control_socket_disable": True,
         "post_fork": die_with_master,
+        "worker_exit": close_background,
     }
+
+
+def close_background(server, worker) -> None:
+    """Stop the worker's background work (servicekit.lifecycle) before it exits: a graceful stop lets an
+    outbox processor or a consumer settle what it holds instead of leaving it to a lease's expiry."""
+    from .lifecycle import close_app
+
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        close_app(app)
 
 
 def die_with_master(server, worker) -> None:
