@@ -46,14 +46,14 @@ class _Renewer(threading.Thread):
         super().__init__(name=f"lease-{lease.day}-{lease.token}", daemon=True)
         self.deps, self.lease = deps, lease
         self.stop = threading.Event()
-        self.lost = threading.Event()
 
     def run(self) -> None:
         lease_ms = int(self.deps.settings.lease_seconds * 1000)
         while not self.stop.wait(self.deps.settings.lease_seconds / 3):
             try:
                 if not self.deps.ledger.renew(self.lease, now_ms(), lease_ms):
-                    self.lost.set()
+                    # Taken over: this run's next fenced write fails and it waits for the lease again.
+                    log.warning("the lease of %s (token %s) was taken over", self.lease.day, self.lease.token)
                     return
             except Exception:  # noqa: BLE001 - an outage: the next tick tries again; writes stay fenced
                 log.warning("renewing the lease of %s failed", self.lease.day, exc_info=True)

@@ -12,7 +12,7 @@ class Settings(ServiceSettings):
     logs_bucket: str = "dispatch-operational-logs"
     aws_max_attempts: int = Field(4, ge=1, le=10, description="botocore standard-mode attempts per call.")
     aws_write_concurrency: int = Field(
-        16, ge=1, le=64, description="Transactions one /assign keeps in flight (its fence lanes)."
+        16, ge=1, le=64, description="Transactions one /assign keeps in flight (its fence lanes, at most 16)."
     )
     aws_connect_timeout_seconds: float = 2.0
     aws_read_timeout_seconds: float = 10.0

@@ -38,6 +38,9 @@ from .assignments_table import AssignmentsTable
 from .aws import error_code, translated
 
 LEASE_KEY = "lease"
+# Every acquisition writes all of these, whatever this process's write concurrency, so that a holder configured
+# with more writers than the next one can never find a lane the next acquisition left with its token.
+FENCE_LANES = 16
 
 
 def lease_partition(day: str) -> str:
@@ -119,7 +122,7 @@ class DayLedger:
         self.assignments = table
         self.client = table.client
         self.name = table.name
-        self.lanes = max(1, min(lanes, 64))
+        self.lanes = max(1, min(lanes, FENCE_LANES))  # lanes this process writes through side by side
 
     # --- the lease ---------------------------------------------------------------------------------------
 
@@ -170,7 +173,7 @@ class DayLedger:
                         "Item": _dynamo({"driver_id": lease_partition(day), "package_id": f"lane#{k}", "token": token}),
                     }
                 }
-                for k in range(self.lanes)
+                for k in range(FENCE_LANES)
             ),
         ]
         try:
