@@ -163,7 +163,7 @@ def main() -> None:
         "",
         f"/assign's fenced transactions write **{ratio:.1f}x** the items per second of single puts one after"
         f" another (target >= {TARGET:.0f}x): "
-        + ("met" if ratio >= TARGET else f"missed by {TARGET - ratio:.1f}x")
+        + ("met" if ratio >= TARGET else f"missed by {TARGET - ratio:.2f}x")
         + f"; **{sp / f:.1f}x** single puts with the same number of threads; {f / b:.2f}x the time of the bare"
         " batch write.",
         "",
@@ -183,7 +183,7 @@ def main() -> None:
                 round(args.items / s),
                 f">= {TARGET:.0f}x single puts",
                 ratio >= TARGET,
-                "" if ratio >= TARGET else f"{ratio:.1f}x, missed by {TARGET - ratio:.1f}x",
+                "" if ratio >= TARGET else f"{ratio:.2f}x, missed by {TARGET - ratio:.2f}x",
             )
         ],
     )

@@ -233,8 +233,15 @@ def provision(endpoint: str) -> None:
 
 
 def deps_for(endpoint: str):
+    # The twin's queries walk the whole table for every page (moto): a checker's read may take long.
     return build_dependencies(
-        Settings(jwt_secret=JWT_SECRET, aws_endpoint_url=endpoint, assignments_table=TABLE, logs_bucket=BUCKET)
+        Settings(
+            jwt_secret=JWT_SECRET,
+            aws_endpoint_url=endpoint,
+            assignments_table=TABLE,
+            logs_bucket=BUCKET,
+            aws_read_timeout_seconds=300,
+        )
     )
 
 

@@ -5,10 +5,10 @@ then read back by the history checker (tests/e2e/dispatch_storm.py says what one
 
 The local stack binds fixed ports shared by every worktree: this script holds `flock /tmp/suite-localstack.lock`
 for the whole run (it runs itself again under flock), starts the stack in a state folder of its own, and stops
-it before it lets the lock go. Seeds cycle through the faults: none, dispatch-service's gunicorn workers killed
-(SIGKILL, every worker of the master) mid-run, the AWS endpoint stopped (SIGSTOP) for 2-5 s. Before the seeds, the issue's eight concurrent
-calls for one day of 100 drivers x 3,000 packages (identical, then for different drivers), whose every first
-answer must come within 60 s and none be a 503. Exit 1 on any breach.
+it before it lets the lock go. Seeds cycle through the faults: none, dispatch-service's gunicorn workers
+killed (SIGKILL, every worker of the master) mid-run, the AWS endpoint stopped (SIGSTOP) for 2-5 s. Before the
+seeds, the issue's eight concurrent calls for one day of 100 drivers x 3,000 packages (identical, then for
+different drivers), whose every first answer must come within 60 s and none be a 503. Exit 1 on any breach.
 """
 
 from __future__ import annotations

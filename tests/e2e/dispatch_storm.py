@@ -73,7 +73,11 @@ def stack_deps():
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return build_dependencies(Settings(jwt_secret="storm-reads-the-table-only-0123456789", aws_endpoint_url=AWS))
+    # The twin's queries walk the whole table for every page (moto): the checker's reads may take long.
+    settings = Settings(
+        jwt_secret="storm-reads-the-table-only-0123456789", aws_endpoint_url=AWS, aws_read_timeout_seconds=120
+    )
+    return build_dependencies(settings)
 
 
 def plan(rng: random.Random, drivers: list[str], calls: int, seed: int) -> list[Call]:
