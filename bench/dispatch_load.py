@@ -245,11 +245,11 @@ def deps_for(endpoint: str):
     )
 
 
-def bare_batch_write(endpoint: str, items: list[dict]) -> float:
+def bare_batch_write(endpoint: str, items: list[dict], table: str) -> float:
     """The same items written with nothing but BatchWriteItem (25 a call, 16 writers) into a fresh table."""
     dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint)
-    table_schema.provision(dynamodb.meta.client, "BareBatch")
-    bare = AssignmentsTable(dynamodb, "BareBatch", write_concurrency=16)
+    table_schema.provision(dynamodb.meta.client, table)
+    bare = AssignmentsTable(dynamodb, table, write_concurrency=16)
     started = time.perf_counter()
     bare.put_assignments(items)
     return time.perf_counter() - started
@@ -364,8 +364,10 @@ def run_phase(name: str, config: Config, body: bytes, driver_ids: list[str], wit
         print(f"[{name}] {phase.report.summary()} ({phase.check_s:.1f} s)")
         if not with_updates:
             big_items = [i for i in phase.items if i["run_id"] == "load-all-drivers"]
-            phase.batch_s = bare_batch_write(endpoint, big_items)
-            print(f"[{name}] the same {len(big_items):,} items, bare BatchWriteItem: {phase.batch_s:.1f} s")
+            # Two rounds, the faster one kept: the baseline at its best on this shared machine.
+            rounds = [bare_batch_write(endpoint, big_items, f"BareBatch{n}") for n in range(2)]
+            phase.batch_s = min(rounds)
+            print(f"[{name}] the same {len(big_items):,} items, bare BatchWriteItem: {rounds} s")
     finally:
         for proc in (service, moto):
             if proc is not None:
@@ -584,7 +586,8 @@ def write_results(config: Config, baseline: Phase, loaded: Phase, problems, load
         " 98 items each), the log object and the completed marker.",
         "- P6's baseline: after the baseline phase's big /assign, its assignment items are read back and written"
         " again with `AssignmentsTable.put_assignments` (BatchWriteItem, 25 items a call, 16 writers, unprocessed"
-        " items resent) into a fresh table on the same twin; the ratio compares the two wall times.",
+        " items resent) into a fresh table on the same twin, twice; the ratio compares the /assign's wall time"
+        " with the faster of the two.",
         "- Checked afterwards (exit 1 on any breach): the history checker (`dispatch_service.day_check`: no"
         " package with two drivers, no driver over max_per_driver, every item backed by its claim block and every"
         " block's package with its item, both answers equal to the table), each run's count equals the"
