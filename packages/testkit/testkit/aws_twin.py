@@ -51,7 +51,7 @@ from moto.core import common_models
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY as PRESERVED_HEADER_NAMES
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import table_export, table_import
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.moto_api._internal import mock_random
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -66,6 +66,8 @@ log = logging.getLogger("testkit.aws_twin")
 
 PERSISTED_SERVICES = ("dynamodb", "s3")
 COMPACT_AFTER_BYTES = 64 * 1024 * 1024
+# Replaying the journal takes about as long as applying its requests did: this bounds a restart's replay.
+COMPACT_AFTER_SECONDS = 5.0
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # DynamoDB operations that change nothing; every other one is journaled (a PartiQL statement may write).
 DYNAMODB_READS = frozenset(
@@ -121,7 +123,7 @@ class Journaling(Protocol):
 
     def entry_for(self, environ: dict[str, Any], body: bytes) -> Entry | None: ...
 
-    def append(self, entry: Entry) -> int: ...
+    def append(self, entry: Entry, seconds: float) -> int: ...
 
     def ticket(self) -> int: ...
 
@@ -161,6 +163,7 @@ class OneAtATime:
                 start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1")])
                 return [b"the AWS twin is stopping\n"]
             entry = self.journal.entry_for(environ, body_bytes) if self.journal else None
+            applying = time.perf_counter()
             try:
                 with applied_as(entry):
                     result = self.app(environ, remember)
@@ -175,7 +178,8 @@ class OneAtATime:
                 if self.journal is not None:
                     if entry is not None:
                         answered = int(started[0][0].split()[0]) if started else 500
-                        ticket = self.journal.append(dataclasses.replace(entry, status=answered))
+                        seconds = time.perf_counter() - applying
+                        ticket = self.journal.append(dataclasses.replace(entry, status=answered), seconds)
                     else:
                         ticket = self.journal.ticket()
         if self.journal is not None:
@@ -302,11 +306,24 @@ def _reduce_versioned_key_store(self: Any, _protocol: Any = None) -> tuple[Any, 
     return _versioned_key_store, (type(self), {key: list(kept) for key, kept in self.lists()}, dict(self.__dict__))
 
 
+def _limited_size_dict(attributes: dict[str, Any]) -> Any:
+    restored = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(restored, attributes)
+    return restored
+
+
+def _reduce_limited_size_dict(self: Any, _protocol: Any = None) -> tuple[Any, ...]:
+    """An item's attributes, restored without checking the item's size once per attribute (each check sums the
+    whole item: loading a day's table took a minute instead of seconds). They were checked when written."""
+    return _limited_size_dict, (dict(self),)
+
+
 def patch_moto() -> None:
     dynamodb_models.copy = _TablesNotCopied()  # type: ignore[assignment]
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     common_models.BaseModel.__new__ = _untracked  # type: ignore[assignment,method-assign]
     s3_utils._VersionedKeyStore.__reduce_ex__ = _reduce_versioned_key_store  # type: ignore[method-assign]
+    LimitedSizeDict.__reduce_ex__ = _reduce_limited_size_dict  # type: ignore[method-assign]
     # Every random value DynamoDB and S3 draw comes from moto's seedable generator (applied_as seeds it).
     s3_models.os = _SeededOs()  # type: ignore[assignment]
     table_export.uuid4 = mock_random.uuid4  # type: ignore[assignment]
@@ -345,6 +362,7 @@ class Persistence:
         self._wanted = threading.Event()
         self._stopping = False
         self._compactor = threading.Thread(target=self._compact_when_asked, name="aws-twin-compaction", daemon=True)
+        self.server_fd = -1
 
     def entry_for(self, environ: dict[str, Any], body: bytes) -> Entry | None:
         if not self._may_change_state(environ):
@@ -369,9 +387,9 @@ class Persistence:
             return environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] not in DYNAMODB_READS
         return service in PERSISTED_SERVICES
 
-    def append(self, entry: Entry) -> int:
+    def append(self, entry: Entry, seconds: float) -> int:
         try:
-            ticket = self.store.append(entry)
+            ticket = self.store.append(entry, seconds)
         except OSError as exc:
             # moto holds a change the journal does not: answering would promise what a restart would lose.
             # Stop instead; the supervisor starts the twin again from what is on disk.
@@ -427,26 +445,53 @@ class Persistence:
         target = entry.environ.get("HTTP_X_AMZ_TARGET")
         return f"{target or what} answered {answered[-1] if answered else '-'} on replay, {entry.status} first {error}"
 
-    def start(self, turn: threading.Lock, compact_now: bool) -> None:
+    def start(self, turn: threading.Lock, server_fd: int, compact_now: bool) -> None:
         self.turn = turn
+        self.server_fd = server_fd
         self._compactor.start()
         if compact_now:
             self._wanted.set()
 
     def compact(self) -> None:
-        """The state as a new snapshot, the journal behind it dropped."""
+        """The state as a new snapshot, the journal behind it dropped.
+
+        Pickling a day's state takes seconds, too long to hold every request: a forked child pickles the state as
+        it stood at the fork (copy-on-write), as Redis's BGSAVE does, while this process goes on serving and
+        journaling into the next generation's journal. Requests wait only for the fork."""
         assert self.turn is not None
         started = time.perf_counter()
         with self.turn:
             taken = time.perf_counter()
-            generation, data = self.store.cut()
+            generation = self.store.rotate()
+            child = os.fork()
+            if child == 0:
+                self._write_snapshot_and_exit(generation)
         held = time.perf_counter() - taken
-        self.store.write_snapshot(generation, data)
+        _, status = os.waitpid(child, 0)
+        temporary = self.store.temporary_path(generation)
+        if os.waitstatus_to_exitcode(status) != 0:
+            temporary.unlink(missing_ok=True)
+            raise RuntimeError(f"the writer of snapshot {generation} exited with {status}")
+        size = temporary.stat().st_size
+        self.store.put_in_place(temporary, generation, size)
         print(
-            f"AWS twin: compacted into snapshot generation {generation} ({len(data) / 1e6:.1f} MB) in"
-            f" {time.perf_counter() - started:.2f}s, requests held for {held:.2f}s",
+            f"AWS twin: compacted into snapshot generation {generation} ({size / 1e6:.1f} MB) in"
+            f" {time.perf_counter() - started:.2f}s, requests held for {held:.3f}s",
             flush=True,
         )
+
+    def _write_snapshot_and_exit(self, generation: int) -> None:
+        """In the forked child: only this thread runs here, and no request was in moto when it forked."""
+        try:
+            # Let go of the port, the folder's lock and the journal: should the twin die meanwhile, its successor
+            # must not find them held by this child.
+            for fd in [self.server_fd, *self.store.inherited()]:
+                os.close(fd)
+            self.store.write_temporary(generation, self.store.snapshot_data())
+        except BaseException as exc:  # noqa: BLE001  # reported by the exit status; no Python cleanup in a child
+            os.write(2, f"AWS twin: writing snapshot {generation} failed: {exc!r}\n".encode())
+            os._exit(1)
+        os._exit(0)
 
     def _compact_when_asked(self) -> None:
         while True:
@@ -513,6 +558,7 @@ def make_twin(
     state_dir: Path | str | None = None,
     fsync: bool = True,
     compact_after_bytes: int = COMPACT_AFTER_BYTES,
+    compact_after_seconds: float = COMPACT_AFTER_SECONDS,
 ) -> Twin:
     """The twin, not yet serving. With `state_dir`, its state is loaded (snapshot, then journal) first."""
     patch_moto()
@@ -521,6 +567,9 @@ def make_twin(
     persistence = None
     opened = Opened()
     if state_dir is not None:
+        # S3 objects in memory, not in temporary files past 5 MB: a forked snapshot writer reading such a file
+        # would move the offset the serving process reads it by.
+        os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(2**40))
         store = Store(
             Path(state_dir),
             capture=capture_backends,
@@ -528,6 +577,7 @@ def make_twin(
             apply=lambda entry: persistence.replay(entry),  # type: ignore[union-attr]
             fsync=fsync,
             compact_after_bytes=compact_after_bytes,
+            compact_after_seconds=compact_after_seconds,
             version=moto.__version__,
         )
         persistence = Persistence(dispatcher, store)
@@ -535,7 +585,7 @@ def make_twin(
     app = OneAtATime(dispatcher, persistence)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     if persistence is not None:
-        persistence.start(app.turn, compact_now=opened.replayed > 0)
+        persistence.start(app.turn, server.socket.fileno(), compact_now=opened.replayed > 0)
     return Twin(server, app, persistence, opened)
 
 
@@ -566,7 +616,14 @@ def main(argv: list[str] | None = None) -> int:
         help="wait for the disk before answering a write (--no-fsync: survives a killed twin, not a lost machine)",
     )
     parser.add_argument(
-        "--compact-after",
+        "--compact-after-seconds",
+        type=float,
+        default=COMPACT_AFTER_SECONDS,
+        metavar="SECONDS",
+        help="compact once applying the journal's requests has taken this long (replaying them takes about as long)",
+    )
+    parser.add_argument(
+        "--compact-after-bytes",
         type=int,
         default=COMPACT_AFTER_BYTES,
         metavar="BYTES",
@@ -577,7 +634,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AWS twin: loading its state from {args.state_dir}", flush=True)
     try:
         twin = make_twin(
-            args.host, args.port, state_dir=args.state_dir, fsync=args.fsync, compact_after_bytes=args.compact_after
+            args.host,
+            args.port,
+            state_dir=args.state_dir,
+            fsync=args.fsync,
+            compact_after_bytes=args.compact_after_bytes,
+            compact_after_seconds=args.compact_after_seconds,
         )
     except TwinStateError as exc:
         print(f"AWS twin: {exc}", file=sys.stderr, flush=True)
@@ -595,7 +657,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         twin.shutdown()
         twin.server_close()
-    return 0
+    # Without the interpreter's teardown, in which moto's S3 objects complain about closing their buffers.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

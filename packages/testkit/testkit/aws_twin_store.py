@@ -174,6 +174,7 @@ class Store:
         apply: Callable[[Entry], str | None],
         fsync: bool = True,
         compact_after_bytes: int = 64 * 1024 * 1024,
+        compact_after_seconds: float = 5.0,
         version: str = "",
     ):
         self.directory = Path(directory)
@@ -182,6 +183,8 @@ class Store:
         self.apply = apply
         self.fsync = fsync
         self.compact_after_bytes = compact_after_bytes
+        self.compact_after_seconds = compact_after_seconds
+        self.pending_seconds = 0.0  # what applying the journal's requests took: about what replaying them takes
         self.version = version
         self.generation = 0
         self.snapshot_size = 0
@@ -213,6 +216,8 @@ class Store:
             opened.snapshot_bytes = self.snapshot_size
             opened.snapshot_seconds = time.perf_counter() - started
         opened.generation = self.generation
+        for temporary in self.directory.glob("snapshot-*.tmp"):
+            temporary.unlink()  # a snapshot whose writing a kill cut short
         journals = self._journals()
         for generation, path in journals:
             if generation < self.generation:
@@ -286,9 +291,11 @@ class Store:
 
     # --- serving ------------------------------------------------------------------------------------------
 
-    def append(self, entry: Entry) -> int:
-        """In the turn: the record on file (not yet durable); its ticket for `wait_durable`."""
+    def append(self, entry: Entry, seconds: float = 0.0) -> int:
+        """In the turn: the record on file (not yet durable); its ticket for `wait_durable`. `seconds`: what
+        applying it took."""
         assert self.journal is not None
+        self.pending_seconds += seconds
         return self.journal.append(entry.encode())
 
     def ticket(self) -> int:
@@ -300,49 +307,78 @@ class Store:
             self.journal.wait_durable(ticket)
 
     def wants_compaction(self) -> bool:
+        """Once replaying the journal would take longer than compact_after_seconds, or it outgrows both
+        compact_after_bytes and the snapshot."""
         journal = self.journal
-        return journal is not None and journal.size >= max(self.compact_after_bytes, self.snapshot_size)
+        if journal is None or journal.size == 0:
+            return False
+        return self.pending_seconds >= self.compact_after_seconds or journal.size >= max(
+            self.compact_after_bytes, self.snapshot_size
+        )
 
     # --- compaction ---------------------------------------------------------------------------------------
 
-    def cut(self) -> tuple[int, bytes]:
-        """In the turn: the state as it stands, pickled, and a new journal for what follows it."""
+    def rotate(self) -> int:
+        """In the turn: a new journal for what follows; the generation of the snapshot of the state as it stands,
+        which replaces every journal before it."""
         assert self.journal is not None
-        data = pickle.dumps(self.capture(), protocol=pickle.HIGHEST_PROTOCOL)
         written = self.journal.written
         self.journal.close()
         self.generation += 1
         self.journal = Journal(self._journal_path(self.generation), fsync=self.fsync, written=written)
-        return self.generation, data
+        self.pending_seconds = 0.0
+        return self.generation
 
-    def write_snapshot(self, generation: int, data: bytes) -> None:
-        """Outside the turn: the snapshot of `generation` in place of the last one, then the journals it
-        replaces removed. Until the rename, the old snapshot and every journal since still hold the state."""
+    def snapshot_data(self) -> bytes:
+        return pickle.dumps(self.capture(), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def cut(self) -> tuple[int, bytes]:
+        """In the turn: a new journal, and the state as it stands, pickled."""
+        return self.rotate(), self.snapshot_data()
+
+    def temporary_path(self, generation: int) -> Path:
+        return self.directory / f"snapshot-{generation:010d}.tmp"
+
+    def write_temporary(self, generation: int, data: bytes) -> Path:
+        """The snapshot of `generation`, on disk beside the current one."""
+        header = {
+            "format": SNAPSHOT_FORMAT,
+            "generation": generation,
+            "bytes": len(data),
+            "crc32": zlib.crc32(data),
+            "moto": self.version,
+        }
+        temporary = self.temporary_path(generation)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(fd, json.dumps(header).encode() + b"\n")
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return temporary
+
+    def put_in_place(self, temporary: Path, generation: int, size: int) -> None:
+        """The written snapshot of `generation` in place of the last one, then the journals it replaces removed.
+        Until the rename, the old snapshot and every journal since still hold the state."""
         with self._writing:
             if generation <= self.written_generation:
+                temporary.unlink(missing_ok=True)
                 return  # a later snapshot is in place already (the one written at shutdown)
-            header = {
-                "format": SNAPSHOT_FORMAT,
-                "generation": generation,
-                "bytes": len(data),
-                "crc32": zlib.crc32(data),
-                "moto": self.version,
-            }
-            temporary = self.directory / "snapshot.tmp"
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                _write_all(fd, json.dumps(header).encode() + b"\n")
-                _write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
             os.replace(temporary, self.directory / "snapshot")
             _fsync_dir(self.directory)
-            self.snapshot_size = len(data)
+            self.snapshot_size = size
             self.written_generation = generation
             for older, path in self._journals():
                 if older < generation:
                     path.unlink(missing_ok=True)
+
+    def write_snapshot(self, generation: int, data: bytes) -> None:
+        self.put_in_place(self.write_temporary(generation, data), generation, len(data))
+
+    def inherited(self) -> list[int]:
+        """The descriptors a forked writer of a snapshot must let go of (the folder's lock, the journal)."""
+        return [fd for fd in (self._lock_fd, self.journal.fd if self.journal else None) if fd is not None]
 
     def close(self) -> None:
         if self.journal is not None:

@@ -312,7 +312,7 @@ def kill_while_it_loads(aws: Twin, rng: random.Random) -> None:
 
 def test_killed_mid_traffic_mid_compaction_and_mid_replay_it_keeps_every_write_it_answered(twin) -> None:
     # A small compaction threshold, so that compactions run (and get killed) in the middle of the traffic.
-    aws = twin("--compact-after", "300000").start()
+    aws = twin("--compact-after-seconds", "0.3").start()
     create_table(aws.client("dynamodb"))
     aws.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "counter"}, "sk": {"S": "n"}, "n": {"N": "0"}})
     s3 = aws.client("s3")

@@ -39,7 +39,7 @@ def open_store(directory: Path, **options) -> tuple[Store, Model]:
 def write(store: Store, model: Model, body: bytes) -> None:
     """What the twin does for one request: apply it, append its record, wait until it is durable."""
     model.apply(Entry(0.0, 0, {}, body))
-    store.wait_durable(store.append(Entry(1.5, 7, {"REQUEST_METHOD": "POST"}, body, 200)))
+    store.wait_durable(store.append(Entry(1.5, 7, {"REQUEST_METHOD": "POST"}, body, 200), 0.001))
 
 
 def test_an_entry_comes_back_as_it_was_written(tmp_path: Path) -> None:
@@ -112,6 +112,17 @@ def test_compaction_is_asked_for_once_the_journal_outgrows_the_threshold_and_the
     generation, data = store.cut()
     store.write_snapshot(generation, data)
     assert not store.wants_compaction()
+    store.close()
+
+
+def test_compaction_is_asked_for_once_replaying_the_journal_would_take_too_long(tmp_path: Path) -> None:
+    store, model = open_store(tmp_path, compact_after_seconds=0.5)
+    for _ in range(3):
+        store.append(Entry(0, 0, {}, b"slow", 200), 0.2)
+        assert store.wants_compaction() == (store.pending_seconds >= 0.5)
+    assert store.wants_compaction()
+    store.rotate()
+    assert store.pending_seconds == 0 and not store.wants_compaction()
     store.close()
 
 
