@@ -133,5 +133,5 @@ demo: ## end-to-end demos against the running stack
 secrets: ## create the missing secret files under secrets/ for docker compose
 	@scripts/make_secrets.sh
 
-clean: down ## remove local state (databases, logs) of the local stack
+clean: down ## forget the local stack's state: databases, the AWS twin's DynamoDB and S3, the inbox, logs (.local/)
 	@rm -rf $(STATE)
