@@ -209,10 +209,11 @@ class Traffic:
             stored = self._get(f"{DISPATCH}/days/{day}/manifest").json()  # as validated: defaults in, nulls out
             assert ids(stored) == ids(lists), day
         for day, pairs in list(self.written.dispatched.items()):
-            held: dict[tuple[str, str], str] = {}
-            for driver in {d for d, _ in pairs}:
-                items = self._get(f"{DISPATCH}/assignments", driver_id=driver, date=day, limit=100).json()["items"]
-                held |= {(driver, i["package_id"]): i["status"] for i in items}
+            held = {
+                (driver, item["package_id"]): item["status"]
+                for driver in {d for d, _ in pairs}
+                for item in assignments_of(self.session, driver, day)
+            }
             assert set(held) == pairs, (day, held, pairs)
             for (status_day, driver, package), status in self.written.statuses.items():
                 if status_day == day:
@@ -252,6 +253,19 @@ class Traffic:
         received = {to["address"] for message in inbox for to in message.get("to", [])}
         lost = {self.written.orders[o] for o in self.written.ready} - received
         assert not lost, f"e-mails sent but not in the inbox: {lost}"
+
+
+def assignments_of(session: requests.Session, driver: str, day: str) -> list[dict]:
+    """Every page of GET /assignments for one driver and day (a page may hold fewer than its limit)."""
+    items, cursor = [], None
+    while True:
+        params = {"driver_id": driver, "date": day, "limit": 1000, **({"cursor": cursor} if cursor else {})}
+        answer = session.get(f"{DISPATCH}/assignments", params=params, timeout=30)
+        assert answer.status_code == 200, answer.text
+        items += answer.json()["items"]
+        cursor = answer.json()["next_cursor"]
+        if not cursor:
+            return items
 
 
 def ids(lists: dict) -> tuple[list[str], list[str]]:

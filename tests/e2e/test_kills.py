@@ -25,7 +25,7 @@ import time
 import pytest
 import requests
 from e2e_support import DISPATCH, login
-from stack_traffic import Traffic
+from stack_traffic import Traffic, assignments_of
 from suite_support import ROOT
 
 pytestmark = pytest.mark.integration
@@ -109,11 +109,10 @@ def dispatch_day(session: requests.Session, day: str, drivers: list[str]) -> dic
     """What dispatch-service holds for a day: its lists, and each driver's assignments with their statuses."""
     manifest = session.get(f"{DISPATCH}/days/{day}/manifest", timeout=30)
     assert manifest.status_code == 200, manifest.text
-    held = {}
-    for driver in drivers:
-        listed = session.get(f"{DISPATCH}/assignments", params={"driver_id": driver, "date": day}, timeout=30)
-        assert listed.status_code == 200, listed.text
-        held[driver] = sorted((i["package_id"], i["status"]) for i in listed.json()["items"])
+    held = {
+        driver: sorted((i["package_id"], i["status"]) for i in assignments_of(session, driver, day))
+        for driver in drivers
+    }
     return {"manifest": manifest.json(), "assignments": held}
 
 
