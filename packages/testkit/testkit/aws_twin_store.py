@@ -1,16 +1,17 @@
 """The AWS twin's state on disk: a snapshot of moto's DynamoDB and S3 backends, and a journal of every request
 that may have changed them since, in the order the twin applied them.
 
-    <state dir>/snapshot              header line (JSON) + pickle of the backends; replaced whole (write, fsync,
-                                      rename), never edited
+    <state dir>/snapshot              header line (JSON) + pickle of the backends; replaced whole (written as
+                                      snapshot-<generation>.tmp, fsync'd, renamed), never edited
     <state dir>/journal-<generation>  the requests applied after the snapshot of that generation, one framed
                                       record each: length, CRC-32, then the record
     <state dir>/lock                  held (flock) by the one twin that owns the folder
 
 A record is appended, and made durable, before the twin answers the request it describes. At start the snapshot
 is loaded and the journals from its generation on are replayed in order; a record cut short by a kill (short, or
-failing its CRC) ends its file and is cut off, since the twin never answered for it. Compaction writes the
-current state as the next generation's snapshot and starts that generation's journal, so replay stays short.
+failing its CRC) ends its file and is cut off, since the twin never answered for it. Compaction starts the next
+generation's journal and writes the state as it stood then as that generation's snapshot, so replay stays short;
+until the rename, the old snapshot and every journal since still hold the whole state.
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ class Store:
         self.written_generation = 0
         self.journal: Journal | None = None
         self._lock_fd: int | None = None
-        self._writing = threading.Lock()  # one snapshot file written at a time
+        self._writing = threading.Lock()  # one snapshot put in place at a time
 
     # --- opening ----------------------------------------------------------------------------------------
 
