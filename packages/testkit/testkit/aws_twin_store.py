@@ -210,7 +210,9 @@ class Store:
         snapshot = self.directory / "snapshot"
         if snapshot.exists():
             started = time.perf_counter()
-            self.generation, state = self._read_snapshot(snapshot)
+            self.generation, state, written_by = self._read_snapshot(snapshot)
+            if written_by != self.version:
+                opened.notes.append(f"snapshot written with moto {written_by}, loaded with moto {self.version}")
             self.written_generation = self.generation
             self.install(state)
             self.snapshot_size = snapshot.stat().st_size
@@ -269,7 +271,7 @@ class Store:
                 found.append((int(suffix), path))
         return sorted(found)
 
-    def _read_snapshot(self, path: Path) -> tuple[int, Any]:
+    def _read_snapshot(self, path: Path) -> tuple[int, Any, str]:
         with path.open("rb") as snapshot:
             header = json.loads(snapshot.readline())
             data = snapshot.read()
@@ -288,7 +290,7 @@ class Store:
             raise TwinStateError(
                 f"{path} cannot be read ({exc!r}); {hint}; nothing was changed (`make clean` forgets it)"
             ) from exc
-        return int(header["generation"]), state
+        return int(header["generation"]), state, str(header.get("moto", ""))
 
     # --- serving ------------------------------------------------------------------------------------------
 
