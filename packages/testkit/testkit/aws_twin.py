@@ -475,6 +475,7 @@ class Persistence:
             raise RuntimeError(f"the writer of snapshot {generation} exited with {status}")
         size = temporary.stat().st_size
         self.store.put_in_place(temporary, generation, size)
+        self.store.last_compaction_seconds = time.perf_counter() - started
         print(
             f"AWS twin: compacted into snapshot generation {generation} ({size / 1e6:.1f} MB) in"
             f" {time.perf_counter() - started:.2f}s, requests held for {held:.3f}s",
@@ -484,6 +485,7 @@ class Persistence:
     def _write_snapshot_and_exit(self, generation: int) -> None:
         """In the forked child: only this thread runs here, and no request was in moto when it forked."""
         try:
+            os.nice(10)  # serving requests comes first on a machine of two cores
             # Let go of the port, the folder's lock and the journal: should the twin die meanwhile, its successor
             # must not find them held by this child.
             for fd in [self.server_fd, *self.store.inherited()]:

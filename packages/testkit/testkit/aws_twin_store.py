@@ -186,6 +186,7 @@ class Store:
         self.compact_after_bytes = compact_after_bytes
         self.compact_after_seconds = compact_after_seconds
         self.pending_seconds = 0.0  # what applying the journal's requests took: about what replaying them takes
+        self.last_compaction_seconds = 0.0
         self.version = version
         self.generation = 0
         self.snapshot_size = 0
@@ -311,13 +312,13 @@ class Store:
 
     def wants_compaction(self) -> bool:
         """Once replaying the journal would take longer than compact_after_seconds, or it outgrows both
-        compact_after_bytes and the snapshot."""
+        compact_after_bytes and the snapshot; never sooner than twice the last compaction's time, so that
+        compacting a big state costs at most a third of the time spent on requests."""
         journal = self.journal
         if journal is None or journal.size == 0:
             return False
-        return self.pending_seconds >= self.compact_after_seconds or journal.size >= max(
-            self.compact_after_bytes, self.snapshot_size
-        )
+        due = max(self.compact_after_seconds, 2 * self.last_compaction_seconds)
+        return self.pending_seconds >= due or journal.size >= max(self.compact_after_bytes, self.snapshot_size)
 
     # --- compaction ---------------------------------------------------------------------------------------
 
