@@ -312,12 +312,12 @@ class Store:
 
     def wants_compaction(self) -> bool:
         """Once replaying the journal would take longer than compact_after_seconds, or it outgrows both
-        compact_after_bytes and the snapshot; never sooner than twice the last compaction's time, so that
-        compacting a big state costs at most a third of the time spent on requests."""
+        compact_after_bytes and the snapshot; never sooner than four times the last compaction's time, so that
+        compacting a big state costs at most a fifth of the time spent on requests."""
         journal = self.journal
         if journal is None or journal.size == 0:
             return False
-        due = max(self.compact_after_seconds, 2 * self.last_compaction_seconds)
+        due = max(self.compact_after_seconds, 4 * self.last_compaction_seconds)
         return self.pending_seconds >= due or journal.size >= max(self.compact_after_bytes, self.snapshot_size)
 
     # --- compaction ---------------------------------------------------------------------------------------
