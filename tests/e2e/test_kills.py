@@ -53,12 +53,17 @@ class Kept:
     def __init__(self, name: str, traffic: Traffic):
         self.name = name.split(":")[-1]
         self.traffic = traffic
-        self.at = time.time()
+        # Older than any scrape still in flight (5 s apart, 5 s at most each): what is counted now is all there is.
+        self.at = time.time() - 12
         if self.name == "prometheus":
             self.samples = scraped_samples(self.at)
             assert self.samples > 0
         elif self.name == "maildev":
+            deadline = time.monotonic() + 60
             self.messages = inbox_ids()
+            while not self.messages and time.monotonic() < deadline:  # the first ready notices on their way
+                time.sleep(1)
+                self.messages = inbox_ids()
             assert self.messages
 
     def check(self) -> None:
