@@ -16,7 +16,8 @@ moto's own server differs from DynamoDB in three ways that matter to dispatch-se
   S3 state in that folder (testkit.aws_twin_store): every request that may change them is appended to a journal
   in the turn it is applied in (so the journal's order is the order of application) and is on disk before
   it is answered; a snapshot of the backends, written by a forked child, replaces the journal once replaying
-  it would take more than --compact-after-seconds (5 s), and at shutdown. At start the
+  it would take more than --compact-after-seconds (5 s) or four times the last compaction's time, and at
+  shutdown. At start the
   snapshot is loaded and the journal replayed, each request with the clock and the random seed it was first
   applied with, so timestamps, S3 version ids and every other generated value come back as they were. A
   SIGKILL at any moment loses nothing the twin answered for. Other services moto serves stay in memory.
