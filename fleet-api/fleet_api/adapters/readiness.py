@@ -8,7 +8,7 @@ import redis
 from jobs.outbox import pending_count
 from servicekit import checks
 
-from .events import SCHEMA
+from .outbox import SCHEMA
 
 # Far below READINESS_TIMEOUT_SECONDS (2 s by default): a frozen Redis must give "reachable: false" in
 # time, never a check that misses the readiness deadline and turns /readyz into a 503.

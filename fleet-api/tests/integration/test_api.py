@@ -215,8 +215,7 @@ def test_login_tokens_carry_the_role_the_demo_user_is_admin(client, settings):
 @pytest.mark.demo_user
 def test_an_existing_plain_demo_user_is_made_admin_at_start_up(fleet_db, settings):
     from fleet_api import create_app
-    from fleet_api.wiring import Dependencies
-    from servicekit import dependencies_of
+    from servicekit import close_app
 
     engine = create_engine(fleet_db)
     with engine.begin() as conn:
@@ -224,7 +223,7 @@ def test_an_existing_plain_demo_user_is_made_admin_at_start_up(fleet_db, setting
             text("INSERT INTO fleet.users (name, email, role) VALUES ('Demo', :email, 'user')"), {"email": DEMO_EMAIL}
         )
     engine.dispose()
-    dependencies_of(create_app(settings), Dependencies).close()
+    close_app(create_app(settings))
     assert rows(fleet_db, "SELECT role FROM fleet.users") == [{"role": "admin"}]
 
 
