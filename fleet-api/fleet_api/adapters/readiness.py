@@ -15,10 +15,10 @@ from .outbox import SCHEMA
 CACHE_PING_TIMEOUT_SECONDS = 0.3
 
 
-def cache_check(redis_url: str, timeout: float = CACHE_PING_TIMEOUT_SECONDS) -> Callable[[], dict]:
+def cache_check(redis_url: str, timeout: float = CACHE_PING_TIMEOUT_SECONDS) -> Callable[[], dict[str, object]]:
     """Redis down does not make fleet-api unready: GET /loads then answers from Postgres."""
 
-    def check() -> dict:
+    def check() -> dict[str, object]:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
         try:
             client.ping()
@@ -31,10 +31,10 @@ def cache_check(redis_url: str, timeout: float = CACHE_PING_TIMEOUT_SECONDS) -> 
     return check
 
 
-def outbox_check(database_url: str) -> Callable[[], dict]:
+def outbox_check(database_url: str) -> Callable[[], dict[str, object]]:
     """How many events wait for the relay: a growing number means the relay or the bus is down."""
 
-    def check() -> dict:
+    def check() -> dict[str, object]:
         with checks.engine_for(database_url).connect() as conn:
             return {"pending_events": pending_count(conn, SCHEMA)}
 

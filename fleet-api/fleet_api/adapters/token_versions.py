@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 from redis.commands.core import Script
+from redis.typing import EncodableT
 from servicekit.domain_errors import Unavailable
 from servicekit.revocation import HASH_KEY, SYNCED_FIELD
 
@@ -64,7 +65,7 @@ class TokenVersionWriter:
         """The whole table at once (MULTI/EXEC): no reader ever sees it half written."""
         if self._redis is None:
             return
-        mapping: dict[str | bytes, str | bytes] = {SYNCED_FIELD: str(time.time_ns())}
+        mapping: dict[EncodableT, EncodableT] = {SYNCED_FIELD: str(time.time_ns())}
         mapping.update({user: str(v) for user, v in versions.items()})
         try:
             pipe = self._redis.pipeline(transaction=True)
