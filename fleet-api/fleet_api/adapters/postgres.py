@@ -140,7 +140,7 @@ class UserRepository:
         self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHANGES_LOCK})
 
     def token_versions(self) -> dict[str, int]:
-        rows = self._conn.execute(text("SELECT id, token_version FROM fleet.users")).tuples()
+        rows = self._conn.execute(text("SELECT id, token_version FROM fleet.users")).all()
         return {str(user_id): int(version) for user_id, version in rows}
 
     def for_update(self, user_id: UUID, *, share: bool = False) -> Row | None:
