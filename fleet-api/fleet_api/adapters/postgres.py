@@ -141,7 +141,7 @@ class UserRepository:
 
     def token_versions(self) -> dict[str, int]:
         rows = self._conn.execute(text("SELECT id, token_version FROM fleet.users")).all()
-        return {str(user_id): int(version) for user_id, version in rows}
+        return {str(row.id): int(row.token_version) for row in rows}
 
     def for_update(self, user_id: UUID, *, share: bool = False) -> Row | None:
         mode = "FOR SHARE" if share else "FOR UPDATE"

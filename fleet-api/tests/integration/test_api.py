@@ -364,6 +364,10 @@ def test_one_active_load_per_driver_and_one_driver_per_load(client, auth, fleet_
     assert busy_driver.status_code == 409 and "active load" in busy_driver.get_json()["detail"]
     busy_load = client.post("/assignments", json={"driverId": bob["id"], "loadId": first["id"]}, headers=auth)
     assert busy_load.status_code == 409 and "already assigned" in busy_load.get_json()["detail"]
+    # Each refusal names the rule that refused it.
+    for refused, rule in ((busy_driver, "driver_busy"), (busy_load, "load_taken")):
+        assert refused.mimetype == PROBLEM
+        assert refused.get_json()["title"] == "Conflict" and refused.get_json()["code"] == rule
     active = rows(fleet_db, "SELECT count(*) AS n FROM fleet.driver_load_assignments WHERE status = 'ASSIGNED'")
     assert active[0]["n"] == 1
     assert [r["type"] for r in rows(fleet_db, "SELECT type FROM fleet.job_outbox")] == ["load.assigned"]
