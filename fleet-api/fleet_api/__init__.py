@@ -1,20 +1,24 @@
 """fleet-api: Users, drivers, loads and one-active-load-per-driver assignments, behind JWT login."""
 
+from __future__ import annotations
+
 from flask import Flask
-from servicekit import checks, install_dependencies, load_settings
+from servicekit import checks, install_dependencies, install_lifecycle, load_settings
 from servicekit import create_app as create_service_app
 
 from .adapters.readiness import cache_check, outbox_check
 from .api import register_blueprints
 from .settings import Settings
-from .wiring import Dependencies, build_dependencies
+from .wiring import Dependencies, background, build_dependencies
 
 
-def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, deps: Dependencies | None = None, *, start_background: bool = True
+) -> Flask:
     settings = settings or load_settings(Settings)
     dependencies = deps or build_dependencies(settings)
     database_url = settings.database_url.get_secret_value()
-    app = create_service_app(
+    app: Flask = create_service_app(
         settings,
         import_name=__name__,
         title="fleet-api",
@@ -26,6 +30,5 @@ def create_app(settings: Settings | None = None, deps: Dependencies | None = Non
     )
     install_dependencies(app, dependencies)
     register_blueprints(app)
-    # Rewrites the token-version hash whenever Redis has lost it (a no-op without AUTH_REDIS_URL).
-    dependencies.token_versions_keeper.start()
+    install_lifecycle(app, background(dependencies), start=start_background)
     return app

@@ -1,78 +1,111 @@
-"""fleet-api's dependencies, built once per process by ``create_app`` and read by views through ``deps()``."""
+"""fleet-api's dependencies, built once per process by ``create_app`` and read by views through ``deps()``.
+
+``build_dependencies`` only builds: no thread, no connection, no write (the engine and the Redis clients connect at
+their first use). What runs beside requests is in ``background(deps)``, which ``create_app`` starts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import servicekit
+from servicekit import Lifecycle, issue_token
 from servicekit.db import make_engine
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
-from .adapters import events
 from .adapters.cache import LoadsCache
 from .adapters.login_throttle import Limits, LoginThrottle
-from .adapters.postgres import FleetRepository
+from .adapters.outbox import event_registry
 from .adapters.token_versions import TokenVersionWriter
-from .demo_user import DemoUser
-from .domain.events import LoadEventMessage
+from .adapters.unit_of_work import FleetUnitOfWork
+from .background.demo_user import DemoUserSeeding
+from .background.token_versions_keeper import TokenVersionsKeeper
 from .settings import Settings
-from .token_versions import Keeper
-
-# Called with the open connection and the event, inside the transaction of the change.
-EventWriter = Callable[[Connection, LoadEventMessage], None]
 
 
 @dataclass(frozen=True)
 class Dependencies:
     settings: Settings
-    repo: FleetRepository
+    engine: Engine
     cache: LoadsCache
-    write_event: EventWriter
-    demo_user: DemoUser
     login_throttle: LoginThrottle
     # The token-version hash every service reads (AUTH_REDIS_URL); disabled when that is unset.
     token_versions: TokenVersionWriter
-    token_versions_keeper: Keeper
+    demo_user: DemoUserSeeding
+    # A new unit of work (each is one transaction at a time; a request or a thread takes its own).
+    uow: Callable[[], FleetUnitOfWork]
+    # Signs a person's token: (subject, claims) -> (token, expires_in).
+    issue_token: Callable[[str, dict[str, Any]], tuple[str, int]]
 
     def close(self) -> None:
-        self.token_versions_keeper.stop()
+        """Close the clients and the pool (the last part of ``background``'s lifecycle to close)."""
         self.token_versions.close()
         self.login_throttle.close()
         self.cache.close()
-        self.repo.engine.dispose()
+        self.engine.dispose()
 
 
 def build_dependencies(settings: Settings) -> Dependencies:
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
-    repo = FleetRepository(engine)
-    cache = LoadsCache(
-        settings.redis_url.get_secret_value(), settings.loads_cache_ttl_seconds, settings.loads_cache_mode
-    )
+    uow = partial(FleetUnitOfWork, engine, event_registry())
     auth_redis_url = settings.auth_redis_url.get_secret_value() if settings.auth_redis_url else None
-    token_versions = TokenVersionWriter(auth_redis_url)
-    throttle = LoginThrottle(
-        settings.redis_url.get_secret_value(),
-        Limits(
-            per_address=settings.login_max_failures_per_address,
-            per_account=settings.login_max_failures_per_account,
-            per_account_and_address=settings.login_max_failures_per_account_and_address,
-            window_seconds=settings.login_failure_window_seconds,
-        ),
-    )
-    demo_user = DemoUser(settings, repo)
-    # A start-up step, not a request's: every worker tries once (idempotent, race-safe by the unique
-    # e-mail); if Postgres is not up yet, the first login tries again.
-    demo_user.ensure()
     return Dependencies(
         settings=settings,
-        repo=repo,
-        cache=cache,
-        write_event=events.outbox_writer(),
-        demo_user=demo_user,
-        login_throttle=throttle,
-        token_versions=token_versions,
-        token_versions_keeper=Keeper(repo, token_versions),
+        engine=engine,
+        cache=LoadsCache(
+            settings.redis_url.get_secret_value(), settings.loads_cache_ttl_seconds, settings.loads_cache_mode
+        ),
+        login_throttle=LoginThrottle(
+            settings.redis_url.get_secret_value(),
+            Limits(
+                per_address=settings.login_max_failures_per_address,
+                per_account=settings.login_max_failures_per_account,
+                per_account_and_address=settings.login_max_failures_per_account_and_address,
+                window_seconds=settings.login_failure_window_seconds,
+            ),
+        ),
+        token_versions=TokenVersionWriter(auth_redis_url),
+        demo_user=DemoUserSeeding(
+            uow,
+            settings.demo_user_name,
+            settings.demo_user_email,
+            settings.demo_user_password.get_secret_value(),
+        ),
+        uow=uow,
+        issue_token=_token_issuer(settings),
+    )
+
+
+def _token_issuer(settings: Settings) -> Callable[[str, dict[str, Any]], tuple[str, int]]:
+    def issue(subject: str, claims: dict[str, Any]) -> tuple[str, int]:
+        return issue_token(settings, subject, claims=claims)
+
+    return issue
+
+
+class _Release:
+    """Closes the dependencies' clients and pool when the process stops."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    def start(self) -> None:
+        """Nothing to start: clients connect at their first use."""
+
+    def close(self) -> None:
+        self._deps.close()
+
+
+def background(deps: Dependencies) -> Lifecycle:
+    """A web worker's background parts, not started: the demo user (seeded before the worker serves) and the
+    keeper of the token-version hash (a thread; only with AUTH_REDIS_URL). Closed newest first, the clients last."""
+    return Lifecycle(
+        _Release(deps),
+        deps.demo_user,
+        TokenVersionsKeeper(deps.uow, deps.token_versions),
     )
 
 

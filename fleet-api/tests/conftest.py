@@ -60,15 +60,28 @@ def settings(fleet_db: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, req
 def app(settings):
     from fleet_api import create_app
     from fleet_api.adapters.cache import GENERATION_KEY
+    from servicekit import close_app
+
+    app = create_app(settings)
+    deps_of(app).cache._redis.delete(GENERATION_KEY)  # pages of earlier tests stay out of sight
+    forget_login_failures(settings.redis_url.get_secret_value())
+    yield app
+    close_app(app)
+
+
+def deps_of(app):
     from fleet_api.wiring import Dependencies
     from servicekit import dependencies_of
 
-    app = create_app(settings)
-    deps = dependencies_of(app, Dependencies)
-    deps.cache._redis.delete(GENERATION_KEY)  # pages of earlier tests stay out of sight
-    forget_login_failures(settings.redis_url.get_secret_value())
-    yield app
-    deps.close()
+    return dependencies_of(app, Dependencies)
+
+
+def add_user(app, name: str, email: str, password_hash: str | None, role: str) -> dict:
+    """A user written straight through the app's unit of work (no admin token needed)."""
+    with deps_of(app).uow() as uow:
+        user = uow.users.insert(name, email, password_hash, role)
+        uow.commit()
+    return user
 
 
 def forget_login_failures(redis_url: str) -> None:

@@ -44,7 +44,7 @@ PROMQL_WORDS = {
 METRIC_MODULES = (
     "servicekit.http",
     "jobs.metrics",
-    "fleet_api.assignments",
+    "fleet_api.metrics",
     "fleet_api.adapters.cache",
     "fleet_api.relay",
     "audit_worker.adapters.consumer",

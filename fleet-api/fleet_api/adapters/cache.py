@@ -108,8 +108,11 @@ class _Tracker:
             raise redis.ConnectionError(f"CLIENT TRACKING refused: {reply!r}")
         # The per-request check is one poll(2) on the socket; redis-py's can_read costs two
         # settimeout calls besides. After setup nothing waits in redis-py's own buffer.
-        self._poll = select.poll()
-        self._poll.register(self._conn._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        sock = self._conn._sock
+        if sock is None:
+            raise redis.ConnectionError("the tracking connection closed during its setup")
+        self._poll: select.poll = select.poll()
+        self._poll.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
 
     def pending(self) -> int:
         """How many pushes arrived since the last call; raises when the connection is gone."""
@@ -199,6 +202,9 @@ class LoadsCache:
             # Seeded from the clock, so a generation recreated after a flush never reuses old pages.
             self._redis.set(GENERATION_KEY, str(time.time_ns()), nx=True)
             generation = self._redis.get(GENERATION_KEY)
+        if not isinstance(generation, bytes):
+            # Flushed between the two calls: this read goes to Postgres like any other Redis trouble.
+            raise redis.RedisError("the loads generation vanished while it was read")
         return generation
 
     # --- the local copy ---------------------------------------------------------------------------

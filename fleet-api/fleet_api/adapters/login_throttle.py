@@ -21,8 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis
-
-from ..domain.errors import TooManyAttempts, Unavailable
+from servicekit.domain_errors import TooManyAttempts, Unavailable
 
 PREFIX = "fleet:login:failures:"
 

@@ -1,29 +1,24 @@
 # ruff: noqa: S608 - the f-strings splice constant column lists only; every value is a bound parameter
 # (bandit's B608 likewise, marked `nosec` where it fires).
-"""fleet-api's Postgres access: plain SQL on schema ``fleet``.
+"""fleet-api's Postgres access: plain SQL on schema ``fleet``, one repository per table family.
 
-Simple reads and writes run in a short transaction of their own. The statements of a use case that
-changes several rows (fleet_api/assignments.py, fleet_api/loads.py) take the connection of the
-transaction the use case opens with ``transaction()``, so the change, its history row and its outbox
-event commit together or not at all.
+Each repository works on the connection of the unit of work that holds it (adapters/unit_of_work.py), so
+every statement of a use case, its history row and its outbox event commit together or not at all. The
+repositories decide nothing: which rows to read and write only; the use cases decide what may happen.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import Conflict, NotFound
-from ..domain.models import DriverCreate, DriverListQuery, LoadCreate, LoadListQuery
-
-log = logging.getLogger("fleet_api.postgres")
+from ..domain.models import DriverListQuery, LoadCreate, LoadListQuery
 
 Row = dict[str, Any]
 _UNIQUE_VIOLATION = "23505"  # SQLSTATE unique_violation
@@ -40,14 +35,41 @@ class UniqueViolation(Exception):
         self.constraint = constraint
 
 
-def _constraint(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None)
+@contextmanager
+def _unique_violations() -> Iterator[None]:
+    """A write refused by a unique index becomes ``UniqueViolation`` naming the index; anything else passes."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+            raise
+        diag = getattr(exc.orig, "diag", None)
+        raise UniqueViolation(getattr(diag, "constraint_name", None)) from exc
 
 
 def _one(conn: Connection, sql: str, **params: Any) -> Row | None:
     row = conn.execute(text(sql), params).mappings().first()
     return dict(row) if row else None
+
+
+def _written(conn: Connection, sql: str, **params: Any) -> Row:
+    """The row an INSERT/UPDATE ... RETURNING wrote (it must have written one)."""
+    row = _one(conn, sql, **params)
+    if row is None:
+        raise LookupError("the statement wrote no row")
+    return row
+
+
+def _page(
+    conn: Connection, table: str, columns: str, order: str, query: DriverListQuery | LoadListQuery
+) -> tuple[list[Row], int]:
+    """One page of a table, optionally of one status, with the total the filter matches."""
+    where = "WHERE status = :status" if query.status else ""
+    params = {"status": str(query.status) if query.status else None, "limit": query.limit, "offset": query.offset}
+    page = f"SELECT {columns} FROM {table} {where} ORDER BY {order} LIMIT :limit OFFSET :offset"  # nosec B608
+    items = [dict(r) for r in conn.execute(text(page), params).mappings()]
+    total: int = conn.execute(text(f"SELECT count(*) FROM {table} {where}"), params).scalar_one()  # nosec B608
+    return items, total
 
 
 _USER_COLUMNS = "id, name, email, role, created_at"
@@ -56,169 +78,151 @@ _LOAD_COLUMNS = "id, origin, destination, cargo_type, status, created_at, update
 _ASSIGNMENT_COLUMNS = "id, driver_id, load_id, status, assigned_at, completed_at, cancelled_at"
 
 
-class FleetRepository:
-    """SQL only: which rows to read and write. The use cases decide what may happen and in which order."""
+class UserRepository:
+    """``fleet.users``, and the advisory locks the token-version use cases take (usecases/token_versions.py)."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, conn: Connection):
+        self._conn = conn
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One transaction for a use case's several statements; a unique violation names its index."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
-                raise
-            raise UniqueViolation(_constraint(exc)) from exc
-
-    # --- users ------------------------------------------------------------------------------------
-
-    def create_user(self, name: str, email: str, password_hash: str | None, role: str) -> Row:
-        try:
-            with self._tx() as conn:
-                return _one(
-                    conn,
-                    f"INSERT INTO fleet.users (name, email, password_hash, role) "  # nosec B608
-                    f"VALUES (:name, :email, :hash, :role) RETURNING {_USER_COLUMNS}",
-                    name=name,
-                    email=email,
-                    hash=password_hash,
-                    role=role,
-                )
-        except IntegrityError as exc:
-            if _constraint(exc) == "users_email_key":
-                raise Conflict("A user with this e-mail already exists.") from None
-            raise
-
-    def ensure_user(self, name: str, email: str, password_hash: str, role: str) -> bool:
-        """Insert the user unless the e-mail exists; True when inserted. Safe when workers race."""
-        with self._tx() as conn:
-            row = _one(
-                conn,
-                "INSERT INTO fleet.users (name, email, password_hash, role) "
-                "VALUES (:name, :email, :hash, :role) ON CONFLICT ((lower(email))) DO NOTHING "
-                "RETURNING id",
+    def insert(self, name: str, email: str, password_hash: str | None, role: str) -> Row:
+        with _unique_violations():
+            return _written(
+                self._conn,
+                f"INSERT INTO fleet.users (name, email, password_hash, role) "  # nosec B608
+                f"VALUES (:name, :email, :hash, :role) RETURNING {_USER_COLUMNS}",
                 name=name,
                 email=email,
                 hash=password_hash,
                 role=role,
             )
+
+    def insert_unless_present(self, name: str, email: str, password_hash: str, role: str) -> bool:
+        """Insert the user unless the e-mail exists; True when inserted. Safe when workers race."""
+        row = _one(
+            self._conn,
+            "INSERT INTO fleet.users (name, email, password_hash, role) "
+            "VALUES (:name, :email, :hash, :role) ON CONFLICT ((lower(email))) DO NOTHING "
+            "RETURNING id",
+            name=name,
+            email=email,
+            hash=password_hash,
+            role=role,
+        )
         return row is not None
 
     def set_role(self, user_id: UUID, role: str) -> None:
-        with self._tx() as conn:
-            conn.execute(text("UPDATE fleet.users SET role = :role WHERE id = :id"), {"role": role, "id": user_id})
+        self._conn.execute(text("UPDATE fleet.users SET role = :role WHERE id = :id"), {"role": role, "id": user_id})
 
-    def get_user(self, user_id: UUID) -> Row:
-        with self.engine.connect() as conn:
-            row = _one(conn, f"SELECT {_USER_COLUMNS} FROM fleet.users WHERE id = :id", id=user_id)  # nosec B608
-        if row is None:
-            raise NotFound(f"No user with id {user_id}.")
-        return row
+    def get(self, user_id: UUID) -> Row | None:
+        return _one(self._conn, f"SELECT {_USER_COLUMNS} FROM fleet.users WHERE id = :id", id=user_id)  # nosec B608
 
     def credentials(self, email: str) -> Row | None:
-        with self.engine.connect() as conn:
-            return _one(
-                conn,
-                "SELECT id, email, password_hash, role, token_version FROM fleet.users "
-                "WHERE lower(email) = lower(:email)",
-                email=email,
-            )
+        return _one(
+            self._conn,
+            "SELECT id, email, password_hash, role, token_version FROM fleet.users WHERE lower(email) = lower(:email)",
+            email=email,
+        )
 
-    # --- token versions (fleet_api/token_versions.py says who takes which lock, and why) -------------
+    def update_password_hash(self, user_id: UUID, old_hash: str, password_hash: str) -> None:
+        """The same password hashed again with current parameters; not if the password changed meanwhile."""
+        self._conn.execute(
+            text("UPDATE fleet.users SET password_hash = :hash WHERE id = :id AND password_hash = :old"),
+            {"hash": password_hash, "id": user_id, "old": old_hash},
+        )
 
-    @staticmethod
-    def lock_token_versions(conn: Connection, *, exclusive: bool) -> None:
+    def lock_token_versions(self, *, exclusive: bool) -> None:
         """Shared by every change that publishes a version; exclusive for rewriting the whole hash."""
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        conn.execute(text(f"SELECT {lock}(:key)"), {"key": TOKEN_VERSIONS_LOCK})  # nosec B608
+        self._conn.execute(text(f"SELECT {lock}(:key)"), {"key": TOKEN_VERSIONS_LOCK})  # nosec B608
 
-    @staticmethod
-    def lock_admin_changes(conn: Connection) -> None:
+    def lock_admin_changes(self) -> None:
         """Taken by every deletion and demotion, so that two of them cannot both remove the last admin."""
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHANGES_LOCK})
+        self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHANGES_LOCK})
 
-    @staticmethod
-    def token_versions(conn: Connection) -> dict[str, int]:
-        rows = conn.execute(text("SELECT id, token_version FROM fleet.users"))
-        return {str(user_id): version for user_id, version in rows}
+    def token_versions(self) -> dict[str, int]:
+        rows = self._conn.execute(text("SELECT id, token_version FROM fleet.users")).all()
+        return {str(row.id): int(row.token_version) for row in rows}
 
-    @staticmethod
-    def user_for_update(conn: Connection, user_id: UUID, *, share: bool = False) -> Row | None:
+    def for_update(self, user_id: UUID, *, share: bool = False) -> Row | None:
         mode = "FOR SHARE" if share else "FOR UPDATE"
         return _one(
-            conn,
+            self._conn,
             f"SELECT {_USER_COLUMNS}, password_hash, token_version FROM fleet.users WHERE id = :id {mode}",  # nosec B608
             id=user_id,
         )
 
-    @staticmethod
-    def count_admins(conn: Connection) -> int:
-        return conn.execute(text("SELECT count(*) FROM fleet.users WHERE role = 'admin'")).scalar_one()
+    def count_admins(self) -> int:
+        count: int = self._conn.execute(text("SELECT count(*) FROM fleet.users WHERE role = 'admin'")).scalar_one()
+        return count
 
-    @staticmethod
-    def change_user(conn: Connection, user_id: UUID, changes: dict[str, Any]) -> Row:
+    def change(self, user_id: UUID, changes: dict[str, Any]) -> Row:
         """Set the given columns (name, role, password_hash, token_version) of one user."""
         assignments = ", ".join(f"{column} = :{column}" for column in changes)
-        return _one(
-            conn,
+        return _written(
+            self._conn,
             f"UPDATE fleet.users SET {assignments} WHERE id = :id RETURNING {_USER_COLUMNS}",  # nosec B608
             id=user_id,
             **changes,
         )
 
-    @staticmethod
-    def delete_user(conn: Connection, user_id: UUID) -> None:
-        conn.execute(text("DELETE FROM fleet.users WHERE id = :id"), {"id": user_id})
+    def delete(self, user_id: UUID) -> None:
+        self._conn.execute(text("DELETE FROM fleet.users WHERE id = :id"), {"id": user_id})
 
-    def update_password_hash(self, user_id: UUID, old_hash: str, password_hash: str) -> None:
-        """The same password hashed again with current parameters; not if the password changed meanwhile."""
-        with self._tx() as conn:
-            conn.execute(
-                text("UPDATE fleet.users SET password_hash = :hash WHERE id = :id AND password_hash = :old"),
-                {"hash": password_hash, "id": user_id, "old": old_hash},
+
+class DriverRepository:
+    """``fleet.drivers``."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def insert(self, name: str, license_number: str, status: str) -> Row:
+        with _unique_violations():
+            return _written(
+                self._conn,
+                f"INSERT INTO fleet.drivers (name, license_number, status) "  # nosec B608
+                f"VALUES (:name, :license, :status) RETURNING {_DRIVER_COLUMNS}",
+                name=name,
+                license=license_number,
+                status=status,
             )
 
-    # --- drivers ----------------------------------------------------------------------------------
+    def get(self, driver_id: UUID) -> Row | None:
+        return _one(self._conn, f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers WHERE id = :id", id=driver_id)  # nosec B608
 
-    def create_driver(self, body: DriverCreate) -> Row:
-        try:
-            with self._tx() as conn:
-                return _one(
-                    conn,
-                    f"INSERT INTO fleet.drivers (name, license_number, status) "  # nosec B608
-                    f"VALUES (:name, :license, :status) RETURNING {_DRIVER_COLUMNS}",
-                    name=body.name,
-                    license=body.license_number,
-                    status=str(body.status),
-                )
-        except IntegrityError as exc:
-            if _constraint(exc) == "drivers_license_number_key":
-                raise Conflict("A driver with this license number already exists.") from None
-            raise
+    def page(self, query: DriverListQuery) -> tuple[list[Row], int]:
+        return _page(self._conn, "fleet.drivers", _DRIVER_COLUMNS, "created_at DESC, id", query)
 
-    def get_driver(self, driver_id: UUID) -> Row:
-        with self.engine.connect() as conn:
-            row = _one(conn, f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers WHERE id = :id", id=driver_id)  # nosec B608
-        if row is None:
-            raise NotFound(f"No driver with id {driver_id}.")
-        return row
-
-    def list_drivers(self, query: DriverListQuery) -> tuple[list[Row], int]:
-        return self._page("fleet.drivers", _DRIVER_COLUMNS, "created_at DESC, id", query)
-
-    # --- loads ------------------------------------------------------------------------------------
-
-    def insert_load(self, conn: Connection, body: LoadCreate) -> Row:
+    def set_status(self, driver_id: UUID, status: str, *, only_from: str | None = None) -> Row | None:
+        """The driver after the change; None when ``only_from`` is given and the driver is not in it."""
+        condition = " AND status = :only_from" if only_from else ""
         return _one(
-            conn,
+            self._conn,
+            f"UPDATE fleet.drivers SET status = :status WHERE id = :id{condition} RETURNING {_DRIVER_COLUMNS}",  # nosec B608
+            id=driver_id,
+            status=status,
+            only_from=only_from,
+        )
+
+    def release(self, driver_id: UUID) -> Row:
+        """A driver on a load is available again; any other status (INACTIVE) stays."""
+        return _written(
+            self._conn,
+            "UPDATE fleet.drivers SET status = CASE WHEN status = 'ON_LOAD' "  # nosec B608
+            "THEN 'AVAILABLE' ELSE status END "
+            f"WHERE id = :id RETURNING {_DRIVER_COLUMNS}",
+            id=driver_id,
+        )
+
+
+class LoadRepository:
+    """``fleet.loads`` and the loads' history, ``fleet.load_events``."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def insert(self, body: LoadCreate) -> Row:
+        return _written(
+            self._conn,
             f"INSERT INTO fleet.loads (origin, destination, cargo_type) "  # nosec B608
             f"VALUES (:origin, :destination, :cargo) RETURNING {_LOAD_COLUMNS}",
             origin=body.origin,
@@ -226,55 +230,27 @@ class FleetRepository:
             cargo=body.cargo_type,
         )
 
-    def get_load(self, load_id: UUID) -> Row:
-        with self.engine.connect() as conn:
-            row = _one(conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id", id=load_id)  # nosec B608
-        if row is None:
-            raise NotFound(f"No load with id {load_id}.")
-        return row
+    def get(self, load_id: UUID, *, for_update: bool = False) -> Row | None:
+        lock = " FOR UPDATE" if for_update else ""
+        return _one(self._conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id{lock}", id=load_id)  # nosec B608
 
-    def list_loads(self, query: LoadListQuery) -> tuple[list[Row], int]:
-        return self._page("fleet.loads", _LOAD_COLUMNS, "created_at DESC, id DESC", query)
+    def page(self, query: LoadListQuery) -> tuple[list[Row], int]:
+        return _page(self._conn, "fleet.loads", _LOAD_COLUMNS, "created_at DESC, id DESC", query)
 
-    def _page(
-        self, table: str, columns: str, order: str, query: DriverListQuery | LoadListQuery
-    ) -> tuple[list[Row], int]:
-        """One page of a table, optionally of one status, with the total the filter matches."""
-        where = "WHERE status = :status" if query.status else ""
-        params = {"status": str(query.status) if query.status else None, "limit": query.limit, "offset": query.offset}
-        page = f"SELECT {columns} FROM {table} {where} ORDER BY {order} LIMIT :limit OFFSET :offset"  # nosec B608
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(page), params)
-            items = [dict(r) for r in rows.mappings()]
-            total = conn.execute(text(f"SELECT count(*) FROM {table} {where}"), params).scalar_one()  # nosec B608
-        return items, total
-
-    def has_active_assignment(self, conn: Connection, load_id: UUID) -> bool:
-        return (
-            _one(
-                conn,
-                "SELECT id FROM fleet.driver_load_assignments WHERE load_id = :id AND status = 'ASSIGNED'",
-                id=load_id,
-            )
-            is not None
-        )
-
-    def update_load(self, conn: Connection, load_id: UUID, changes: dict[str, str]) -> Row:
+    def update(self, load_id: UUID, changes: dict[str, str]) -> Row:
         assignments = ", ".join(f"{column} = :{column}" for column in changes)
-        return _one(
-            conn,
+        return _written(
+            self._conn,
             f"UPDATE fleet.loads SET {assignments}, updated_at = now() WHERE id = :id RETURNING {_LOAD_COLUMNS}",  # nosec B608
             id=load_id,
             **changes,
         )
 
-    def set_load_status(
-        self, conn: Connection, load_id: UUID, status: str, *, only_from: str | None = None
-    ) -> Row | None:
+    def set_status(self, load_id: UUID, status: str, *, only_from: str | None = None) -> Row | None:
         """The load after the change; None when ``only_from`` is given and the load is not in it."""
         condition = " AND status = :only_from" if only_from else ""
         return _one(
-            conn,
+            self._conn,
             f"UPDATE fleet.loads SET status = :status, updated_at = now() "  # nosec B608
             f"WHERE id = :id{condition} RETURNING {_LOAD_COLUMNS}",
             id=load_id,
@@ -282,93 +258,52 @@ class FleetRepository:
             only_from=only_from,
         )
 
-    # --- drivers in a transaction ------------------------------------------------------------------
-
-    def driver(self, conn: Connection, driver_id: UUID) -> Row | None:
-        return _one(conn, f"SELECT {_DRIVER_COLUMNS} FROM fleet.drivers WHERE id = :id", id=driver_id)  # nosec B608
-
-    def load(self, conn: Connection, load_id: UUID, *, for_update: bool = False) -> Row | None:
-        lock = " FOR UPDATE" if for_update else ""
-        return _one(conn, f"SELECT {_LOAD_COLUMNS} FROM fleet.loads WHERE id = :id{lock}", id=load_id)  # nosec B608
-
-    def set_driver_status(
-        self, conn: Connection, driver_id: UUID, status: str, *, only_from: str | None = None
-    ) -> Row | None:
-        """The driver after the change; None when ``only_from`` is given and the driver is not in it."""
-        condition = " AND status = :only_from" if only_from else ""
-        return _one(
-            conn,
-            f"UPDATE fleet.drivers SET status = :status WHERE id = :id{condition} RETURNING {_DRIVER_COLUMNS}",  # nosec B608
-            id=driver_id,
-            status=status,
-            only_from=only_from,
+    def record_event(self, load_id: UUID, type_: str, payload: dict[str, Any]) -> None:
+        self._conn.execute(
+            text("INSERT INTO fleet.load_events (load_id, type, payload) VALUES (:load, :type, :payload)"),
+            {"load": load_id, "type": type_, "payload": Jsonb(payload)},
         )
 
-    def release_driver(self, conn: Connection, driver_id: UUID) -> Row:
-        """A driver on a load is available again; any other status (INACTIVE) stays."""
-        return _one(
-            conn,
-            "UPDATE fleet.drivers SET status = CASE WHEN status = 'ON_LOAD' "  # nosec B608
-            "THEN 'AVAILABLE' ELSE status END "
-            f"WHERE id = :id RETURNING {_DRIVER_COLUMNS}",
-            id=driver_id,
-        )
 
-    # --- assignments ------------------------------------------------------------------------------
+class AssignmentRepository:
+    """``fleet.driver_load_assignments``; two partial unique indexes keep one active load per driver and per load."""
 
-    def insert_assignment(self, conn: Connection, driver_id: UUID, load_id: UUID) -> Row:
-        return _one(
-            conn,
-            f"INSERT INTO fleet.driver_load_assignments (driver_id, load_id) "  # nosec B608
-            f"VALUES (:driver, :load) RETURNING {_ASSIGNMENT_COLUMNS}",
-            driver=driver_id,
-            load=load_id,
-        )
+    def __init__(self, conn: Connection):
+        self._conn = conn
 
-    def assignment(self, conn: Connection, assignment_id: UUID, *, for_update: bool = False) -> Row | None:
+    def insert(self, driver_id: UUID, load_id: UUID) -> Row:
+        with _unique_violations():
+            return _written(
+                self._conn,
+                f"INSERT INTO fleet.driver_load_assignments (driver_id, load_id) "  # nosec B608
+                f"VALUES (:driver, :load) RETURNING {_ASSIGNMENT_COLUMNS}",
+                driver=driver_id,
+                load=load_id,
+            )
+
+    def get(self, assignment_id: UUID, *, for_update: bool = False) -> Row | None:
         lock = " FOR UPDATE" if for_update else ""
         return _one(
-            conn,
+            self._conn,
             f"SELECT {_ASSIGNMENT_COLUMNS} FROM fleet.driver_load_assignments WHERE id = :id{lock}",  # nosec B608
             id=assignment_id,
         )
 
-    def close_assignment(self, conn: Connection, assignment_id: UUID, status: str, timestamp_column: str) -> Row:
+    def has_active_for_load(self, load_id: UUID) -> bool:
+        found = _one(
+            self._conn,
+            "SELECT id FROM fleet.driver_load_assignments WHERE load_id = :id AND status = 'ASSIGNED'",
+            id=load_id,
+        )
+        return found is not None
+
+    def close(self, assignment_id: UUID, status: str, timestamp_column: str) -> Row:
         if timestamp_column not in ("completed_at", "cancelled_at"):
             raise ValueError(f"not a closing timestamp: {timestamp_column}")
-        return _one(
-            conn,
+        return _written(
+            self._conn,
             f"UPDATE fleet.driver_load_assignments SET status = :status, {timestamp_column} = now() "  # nosec B608
             f"WHERE id = :id RETURNING {_ASSIGNMENT_COLUMNS}",
             id=assignment_id,
             status=status,
         )
-
-    def get_assignment(self, assignment_id: UUID) -> Row:
-        with self.engine.connect() as conn:
-            assignment = self.assignment(conn, assignment_id)
-            if assignment is None:
-                raise NotFound(f"No assignment with id {assignment_id}.")
-            driver = self.driver(conn, assignment["driver_id"])
-            load = self.load(conn, assignment["load_id"])
-        return {**assignment, "driver": driver, "load": load}
-
-    # --- load history -----------------------------------------------------------------------------
-
-    @staticmethod
-    def record_load_event(conn: Connection, load_id: Any, type_: str, payload: dict[str, Any]) -> None:
-        conn.execute(
-            text("INSERT INTO fleet.load_events (load_id, type, payload) VALUES (:load, :type, :payload)"),
-            {"load": load_id, "type": type_, "payload": Jsonb(payload)},
-        )
-
-    def load_events(self, load_id: UUID) -> list[Row]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT id, type, payload, created_at FROM fleet.load_events "
-                    "WHERE load_id = :id ORDER BY created_at, id"
-                ),
-                {"id": load_id},
-            )
-            return [dict(r) for r in rows.mappings()]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
-from .. import assignments
 from ..domain.models import AssignmentCreate, AssignmentDetail, AssignmentStatusUpdate
+from ..usecases.assign import assign
+from ..usecases.finish_assignment import finish
+from ..usecases.read_assignment import read_assignment
 from ..wiring import deps
 from .responses import json_response
 
@@ -24,15 +26,16 @@ bp = Blueprint("assignments", __name__)
     responses={409: ProblemModel},
     tags=["assignments"],
 )
-def create_assignment(body: AssignmentCreate):
-    assignment = AssignmentDetail.model_validate(assignments.assign(deps(), body.driver_id, body.load_id))
+def create_assignment(body: AssignmentCreate) -> Response:
+    d = deps()
+    assignment = AssignmentDetail.model_validate(assign(d.uow(), d.cache, body.driver_id, body.load_id))
     return json_response(assignment, 201, {"Location": f"/assignments/{assignment.id}"})
 
 
 @bp.get("/assignments/<uuid:assignment_id>")
 @endpoint(summary="One assignment with its driver and load", response=AssignmentDetail, tags=["assignments"])
-def get_assignment(assignment_id: UUID):
-    return json_response(AssignmentDetail.model_validate(deps().repo.get_assignment(assignment_id)))
+def get_assignment(assignment_id: UUID) -> Response:
+    return json_response(AssignmentDetail.model_validate(read_assignment(deps().uow(), assignment_id)))
 
 
 @bp.patch("/assignments/<uuid:assignment_id>/status")
@@ -43,5 +46,6 @@ def get_assignment(assignment_id: UUID):
     responses={409: ProblemModel},
     tags=["assignments"],
 )
-def update_assignment_status(assignment_id: UUID, body: AssignmentStatusUpdate):
-    return json_response(AssignmentDetail.model_validate(assignments.finish(deps(), assignment_id, body.status)))
+def update_assignment_status(assignment_id: UUID, body: AssignmentStatusUpdate) -> Response:
+    d = deps()
+    return json_response(AssignmentDetail.model_validate(finish(d.uow(), d.cache, assignment_id, body.status)))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from servicekit import ProblemModel, endpoint, public
 
-from .. import login as login_flow
 from ..domain.models import LoginRequest, Token
+from ..usecases.login import login as log_in
 from ..wiring import deps
 from .client_address import client_address
 from .responses import json_response
@@ -26,7 +26,8 @@ bp = Blueprint("auth", __name__)
     },
     tags=["auth"],
 )
-def login(body: LoginRequest):
+def login(body: LoginRequest) -> Response:
     d = deps()
     address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), d.settings.trusted_proxies)
-    return json_response(login_flow.login(d, body, address))
+    token = log_in(d.uow(), d.login_throttle, d.token_versions, d.issue_token, d.demo_user.ensure, body, address)
+    return json_response(token)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
 from ..domain.models import Driver, DriverCreate, DriverListQuery, DriverPage
+from ..usecases import manage_drivers
 from ..wiring import deps
 from .responses import json_response
 
 bp = Blueprint("drivers", __name__)
-log = logging.getLogger("fleet_api.drivers")
 
 
 @bp.post("/drivers")
@@ -25,9 +24,8 @@ log = logging.getLogger("fleet_api.drivers")
     responses={409: ProblemModel},
     tags=["drivers"],
 )
-def create_driver(body: DriverCreate):
-    driver = Driver.model_validate(deps().repo.create_driver(body))
-    log.info("driver created", extra={"driver_id": str(driver.id)})
+def create_driver(body: DriverCreate) -> Response:
+    driver = Driver.model_validate(manage_drivers.create_driver(deps().uow(), body))
     return json_response(driver, 201, {"Location": f"/drivers/{driver.id}"})
 
 
@@ -35,8 +33,8 @@ def create_driver(body: DriverCreate):
 @endpoint(
     summary="Drivers, newest first, optionally by status", query=DriverListQuery, response=DriverPage, tags=["drivers"]
 )
-def list_drivers(query: DriverListQuery):
-    items, total = deps().repo.list_drivers(query)
+def list_drivers(query: DriverListQuery) -> Response:
+    items, total = manage_drivers.list_drivers(deps().uow(), query)
     return json_response(
         DriverPage(items=[Driver.model_validate(r) for r in items], total=total, limit=query.limit, offset=query.offset)
     )
@@ -44,5 +42,5 @@ def list_drivers(query: DriverListQuery):
 
 @bp.get("/drivers/<uuid:driver_id>")
 @endpoint(summary="One driver", response=Driver, tags=["drivers"])
-def get_driver(driver_id: UUID):
-    return json_response(Driver.model_validate(deps().repo.get_driver(driver_id)))
+def get_driver(driver_id: UUID) -> Response:
+    return json_response(Driver.model_validate(manage_drivers.read_driver(deps().uow(), driver_id)))

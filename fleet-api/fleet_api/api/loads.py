@@ -7,8 +7,9 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 from servicekit import ProblemModel, endpoint
 
-from .. import loads
 from ..domain.models import Load, LoadCreate, LoadListQuery, LoadPage, LoadUpdate
+from ..usecases import list_loads as cached_list
+from ..usecases import manage_loads
 from ..wiring import deps
 from .responses import json_response
 
@@ -17,8 +18,9 @@ bp = Blueprint("loads", __name__)
 
 @bp.post("/loads")
 @endpoint(summary="Create a load (status OPEN)", body=LoadCreate, response=Load, status=201, tags=["loads"])
-def create_load(body: LoadCreate):
-    load = Load.model_validate(loads.create(deps(), body))
+def create_load(body: LoadCreate) -> Response:
+    d = deps()
+    load = Load.model_validate(manage_loads.create_load(d.uow(), d.cache, body))
     return json_response(load, 201, {"Location": f"/loads/{load.id}"})
 
 
@@ -29,8 +31,9 @@ def create_load(body: LoadCreate):
     response=LoadPage,
     tags=["loads"],
 )
-def list_loads(query: LoadListQuery):
-    page = loads.page(deps(), query)
+def list_loads(query: LoadListQuery) -> Response:
+    d = deps()
+    page = cached_list.page(d.uow, d.cache, query)
     headers = [
         ("X-Cache", "HIT" if page.hit else "MISS"),
         ("X-Cache-Source", page.source),
@@ -45,8 +48,8 @@ def list_loads(query: LoadListQuery):
 
 @bp.get("/loads/<uuid:load_id>")
 @endpoint(summary="One load", response=Load, tags=["loads"])
-def get_load(load_id: UUID):
-    return json_response(Load.model_validate(deps().repo.get_load(load_id)))
+def get_load(load_id: UUID) -> Response:
+    return json_response(Load.model_validate(manage_loads.read_load(deps().uow(), load_id)))
 
 
 @bp.patch("/loads/<uuid:load_id>")
@@ -57,5 +60,6 @@ def get_load(load_id: UUID):
     responses={409: ProblemModel},
     tags=["loads"],
 )
-def update_load(load_id: UUID, body: LoadUpdate):
-    return json_response(Load.model_validate(loads.update(deps(), load_id, body)))
+def update_load(load_id: UUID, body: LoadUpdate) -> Response:
+    d = deps()
+    return json_response(Load.model_validate(manage_loads.update_load(d.uow(), d.cache, load_id, body)))

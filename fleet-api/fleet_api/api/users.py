@@ -9,8 +9,8 @@ from uuid import UUID
 from flask import Blueprint, Response, g
 from servicekit import ProblemModel, endpoint, require_role
 
-from .. import users
 from ..domain.models import PasswordChange, Role, User, UserCreate, UserUpdate
+from ..usecases import manage_users
 from ..wiring import deps
 from .responses import json_response
 
@@ -29,8 +29,8 @@ REVOKES = "; the user's tokens stop working on every service at once"
     responses={403: ProblemModel, 409: ProblemModel},
     tags=["users"],
 )
-def create_user(body: UserCreate):
-    user = User.model_validate(users.create(deps(), g.claims, body))
+def create_user(body: UserCreate) -> Response:
+    user = User.model_validate(manage_users.create_user(deps().uow(), g.claims, body))
     return json_response(user, 201, {"Location": f"/users/{user.id}"})
 
 
@@ -41,8 +41,8 @@ def create_user(body: UserCreate):
     responses={403: ProblemModel},
     tags=["users"],
 )
-def get_user(user_id: UUID):
-    return json_response(User.model_validate(users.read(deps(), g.claims, user_id)))
+def get_user(user_id: UUID) -> Response:
+    return json_response(User.model_validate(manage_users.read_user(deps().uow(), g.claims, user_id)))
 
 
 @bp.patch("/users/<uuid:user_id>")
@@ -54,8 +54,11 @@ def get_user(user_id: UUID):
     responses={403: ProblemModel, 409: "The last admin cannot be demoted"},
     tags=["users"],
 )
-def update_user(user_id: UUID, body: UserUpdate):
-    return json_response(User.model_validate(users.update(deps(), g.claims, user_id, body)))
+def update_user(user_id: UUID, body: UserUpdate) -> Response:
+    d = deps()
+    return json_response(
+        User.model_validate(manage_users.update_user(d.uow(), d.token_versions, g.claims, user_id, body))
+    )
 
 
 @bp.put("/users/<uuid:user_id>/password")
@@ -67,8 +70,9 @@ def update_user(user_id: UUID, body: UserUpdate):
     responses={403: ProblemModel},
     tags=["users"],
 )
-def set_password(user_id: UUID, body: PasswordChange):
-    users.set_password(deps(), g.claims, user_id, body)
+def set_password(user_id: UUID, body: PasswordChange) -> Response:
+    d = deps()
+    manage_users.set_password(d.uow(), d.token_versions, g.claims, user_id, body)
     return Response(status=204)
 
 
@@ -80,6 +84,7 @@ def set_password(user_id: UUID, body: PasswordChange):
     responses={403: ProblemModel, 409: "The last admin cannot be deleted"},
     tags=["users"],
 )
-def delete_user(user_id: UUID):
-    users.delete(deps(), g.claims, user_id)
+def delete_user(user_id: UUID) -> Response:
+    d = deps()
+    manage_users.delete_user(d.uow(), d.token_versions, g.claims, user_id)
     return Response(status=204)

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from .errors import Conflict, Forbidden
+from servicekit.domain_errors import Conflict, Forbidden
+
 from .models import Role
 
 USER_SCOPE = "user"

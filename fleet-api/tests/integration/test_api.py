@@ -215,8 +215,7 @@ def test_login_tokens_carry_the_role_the_demo_user_is_admin(client, settings):
 @pytest.mark.demo_user
 def test_an_existing_plain_demo_user_is_made_admin_at_start_up(fleet_db, settings):
     from fleet_api import create_app
-    from fleet_api.wiring import Dependencies
-    from servicekit import dependencies_of
+    from servicekit import close_app
 
     engine = create_engine(fleet_db)
     with engine.begin() as conn:
@@ -224,7 +223,7 @@ def test_an_existing_plain_demo_user_is_made_admin_at_start_up(fleet_db, setting
             text("INSERT INTO fleet.users (name, email, role) VALUES ('Demo', :email, 'user')"), {"email": DEMO_EMAIL}
         )
     engine.dispose()
-    dependencies_of(create_app(settings), Dependencies).close()
+    close_app(create_app(settings))
     assert rows(fleet_db, "SELECT role FROM fleet.users") == [{"role": "admin"}]
 
 
@@ -365,6 +364,10 @@ def test_one_active_load_per_driver_and_one_driver_per_load(client, auth, fleet_
     assert busy_driver.status_code == 409 and "active load" in busy_driver.get_json()["detail"]
     busy_load = client.post("/assignments", json={"driverId": bob["id"], "loadId": first["id"]}, headers=auth)
     assert busy_load.status_code == 409 and "already assigned" in busy_load.get_json()["detail"]
+    # Each refusal names the rule that refused it.
+    for refused, rule in ((busy_driver, "driver_busy"), (busy_load, "load_taken")):
+        assert refused.mimetype == PROBLEM
+        assert refused.get_json()["title"] == "Conflict" and refused.get_json()["code"] == rule
     active = rows(fleet_db, "SELECT count(*) AS n FROM fleet.driver_load_assignments WHERE status = 'ASSIGNED'")
     assert active[0]["n"] == 1
     assert [r["type"] for r in rows(fleet_db, "SELECT type FROM fleet.job_outbox")] == ["load.assigned"]

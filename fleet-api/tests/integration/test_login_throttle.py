@@ -11,7 +11,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from ..conftest import forget_login_failures
+from ..conftest import add_user, forget_login_failures
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -23,24 +23,22 @@ def make_client(settings):
     """An app with the given throttle settings; its user ``owner`` has password PASSWORD."""
     from fleet_api import create_app
     from fleet_api.adapters.passwords import hash_password
-    from fleet_api.wiring import Dependencies
-    from servicekit import dependencies_of
+    from servicekit import close_app
 
     built = []
     owner_hash = hash_password(PASSWORD)
 
     def make(**overrides):
         app = create_app(settings.model_copy(update=overrides))
-        deps = dependencies_of(app, Dependencies)
+        built.append(app)
         forget_login_failures(app.config["SETTINGS"].redis_url.get_secret_value())
         email = f"owner-{uuid.uuid4().hex[:8]}@fleet.example"
-        deps.repo.create_user("Owner", email, owner_hash, "user")
-        built.append(deps)
+        add_user(app, "Owner", email, owner_hash, "user")
         return app.test_client(), email
 
     yield make
-    for deps in built:
-        deps.close()
+    for app in built:
+        close_app(app)
 
 
 def attempt(client, email: str, password: str = "wrong-password", address: str | None = None):

@@ -10,10 +10,11 @@ import subprocess
 import time
 
 import pytest
-from fleet_api.wiring import Dependencies
 from pydantic import SecretStr
-from servicekit import dependencies_of
+from servicekit import close_app
 from testkit.servers import free_port, stop_process, wait_for_port
+
+from ..conftest import deps_of
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def breaker_app(settings, own_redis):
     _, url = own_redis
     app = create_app(settings.model_copy(update={"redis_url": SecretStr(url)}))
     yield app
-    dependencies_of(app, Dependencies).close()
+    close_app(app)
 
 
 def _total(client, auth) -> tuple[int, str]:
@@ -50,7 +51,7 @@ def _total(client, auth) -> tuple[int, str]:
 def test_a_frozen_redis_slows_no_write_flaps_no_readiness_and_serves_no_stale_page(breaker_app, own_redis, auth):
     proc, _ = own_redis
     client = breaker_app.test_client()
-    cache = dependencies_of(breaker_app, Dependencies).cache
+    cache = deps_of(breaker_app).cache
     new_load = {"origin": "Austin, TX", "destination": "Dallas, TX", "cargoType": "steel"}
     assert client.post("/loads", json=new_load, headers=auth).status_code == 201
     assert _total(client, auth) == (1, "MISS")

@@ -18,7 +18,7 @@ from servicekit.revocation import HASH_KEY, SYNCED_FIELD
 from sqlalchemy import create_engine, text
 from testkit.servers import free_port
 
-from ..conftest import JWT_SECRET, forget_login_failures
+from ..conftest import JWT_SECRET, add_user, deps_of, forget_login_failures
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -33,18 +33,16 @@ class Suite:
         from audit_worker.settings import Settings as AuditSettings
         from fleet_api import create_app
         from fleet_api.adapters.passwords import hash_password
-        from fleet_api.wiring import Dependencies
-        from servicekit import dependencies_of
 
         self.settings = settings.model_copy(update={"auth_redis_url": SecretStr(auth_redis_url)})
         self.app = create_app(self.settings)
-        self.deps = dependencies_of(self.app, Dependencies)
+        self.deps = deps_of(self.app)
         forget_login_failures(self.settings.redis_url.get_secret_value())
         self.fleet = self.app.test_client()
         audit_settings = AuditSettings(jwt_secret=JWT_SECRET, audit_consumer="off", auth_redis_url=auth_redis_url)
         self.audit_app = create_audit_app(audit_settings)
         self.audit = self.audit_app.test_client()
-        self.deps.repo.create_user("Root", ADMIN_EMAIL, hash_password(ADMIN_PASSWORD), "admin")
+        self.root = add_user(self.app, "Root", ADMIN_EMAIL, hash_password(ADMIN_PASSWORD), "admin")
         self.admin = self.bearer(self.login(ADMIN_EMAIL, ADMIN_PASSWORD))
         self.database_url = self.settings.database_url.get_secret_value()
 
@@ -80,7 +78,9 @@ class Suite:
         return found
 
     def close(self) -> None:
-        self.deps.close()
+        from servicekit import close_app
+
+        close_app(self.app)
         for app in (self.app, self.audit_app):
             app.extensions[REVOCATION_EXTENSION].close()
 
@@ -184,7 +184,7 @@ def test_the_admin_routes_refuse_a_user_before_reading_the_body(suite, method, p
 
 
 def test_the_last_admin_is_neither_deleted_nor_demoted_even_by_two_admins_at_once(suite) -> None:
-    root_id = suite.deps.repo.credentials(ADMIN_EMAIL)["id"]
+    root_id = suite.root["id"]
     assert suite.fleet.delete(f"/users/{root_id}", headers=suite.admin).status_code == 409
     assert suite.fleet.patch(f"/users/{root_id}", json={"role": "user"}, headers=suite.admin).status_code == 409
     second, second_headers = suite.user(role="admin")
@@ -206,8 +206,7 @@ def test_the_last_admin_is_neither_deleted_nor_demoted_even_by_two_admins_at_onc
 def test_without_redis_nothing_is_revoked_and_the_answer_is_503(suite, auth_redis, settings) -> None:
     """The revocation is published before the commit: if Redis cannot take it, Postgres does not either."""
     from fleet_api import create_app
-    from fleet_api.wiring import Dependencies
-    from servicekit import dependencies_of
+    from servicekit import close_app
 
     user, headers = suite.user()
     dead = f"redis://127.0.0.1:{free_port()}/0"
@@ -226,23 +225,28 @@ def test_without_redis_nothing_is_revoked_and_the_answer_is_503(suite, auth_redi
             assert answer.status_code == 503 and answer.mimetype == PROBLEM, (method, answer.get_json())
             assert int(answer.headers["Retry-After"]) > 0
         # The use case itself, past the guard: Redis refuses the write, Postgres keeps the user as it was.
-        from fleet_api import users
-        from fleet_api.domain.errors import Unavailable
+        from fleet_api.domain.models import PasswordChange
+        from fleet_api.usecases import manage_users
+        from servicekit.domain_errors import Unavailable
 
-        down_deps = dependencies_of(down, Dependencies)
+        down_deps = deps_of(down)
         admin_claims = {"scope": "user", "role": "admin", "sub": "x"}
         with pytest.raises(Unavailable):
-            users.delete(down_deps, admin_claims, uuid.UUID(user["id"]))
+            manage_users.delete_user(down_deps.uow(), down_deps.token_versions, admin_claims, uuid.UUID(user["id"]))
         with pytest.raises(Unavailable):
-            from fleet_api.domain.models import PasswordChange
-
-            users.set_password(down_deps, admin_claims, uuid.UUID(user["id"]), PasswordChange(password="x" * 12))
+            manage_users.set_password(
+                down_deps.uow(),
+                down_deps.token_versions,
+                admin_claims,
+                uuid.UUID(user["id"]),
+                PasswordChange(password="x" * 12),
+            )
         assert suite.version(user["id"]) == 0
         assert suite.statuses(headers) == (200, 200)
         login = client.post("/auth/login", json={"email": user["email"], "password": "user-password-1"})
         assert login.status_code == 503 and "Retry-After" in login.headers
     finally:
-        dependencies_of(down, Dependencies).close()
+        close_app(down)
         down.extensions[REVOCATION_EXTENSION].close()
 
 

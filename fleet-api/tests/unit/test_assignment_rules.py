@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-from fleet_api.domain import assignments as rules
-from fleet_api.domain.errors import Conflict
+from fleet_api.domain import assignment_rules as rules
 from fleet_api.domain.models import AssignmentStatus, LoadStatus
+from servicekit.domain_errors import Conflict
 
 
 def test_a_free_driver_may_take_an_open_load():
@@ -15,32 +15,39 @@ def test_a_free_driver_may_take_an_open_load():
 
 @pytest.mark.parametrize("driver_status, has_active", [("ON_LOAD", False), ("AVAILABLE", True)])
 def test_a_driver_with_an_active_load_cannot_take_another(driver_status, has_active):
-    with pytest.raises(Conflict, match="already has an active load"):
+    with pytest.raises(Conflict, match="already has an active load") as refused:
         rules.check_assignable(driver_status, "OPEN", has_active, False)
+    assert refused.value.code == "driver_busy"
 
 
 def test_an_inactive_driver_cannot_take_loads():
-    with pytest.raises(Conflict, match="inactive"):
+    with pytest.raises(Conflict, match="inactive") as refused:
         rules.check_assignable("INACTIVE", "OPEN", False, False)
+    assert refused.value.code == "driver_inactive"
 
 
 @pytest.mark.parametrize(
-    "load_status, has_driver, message",
+    "load_status, has_driver, message, rule",
     [
-        ("ASSIGNED", False, "already assigned"),
-        ("OPEN", True, "already assigned"),
-        ("COMPLETED", False, "COMPLETED"),
-        ("CANCELLED", False, "CANCELLED"),
+        ("ASSIGNED", False, "already assigned", "load_taken"),
+        ("OPEN", True, "already assigned", "load_taken"),
+        ("COMPLETED", False, "COMPLETED", "load_not_open"),
+        ("CANCELLED", False, "CANCELLED", "load_not_open"),
     ],
 )
-def test_only_an_open_unassigned_load_can_be_assigned(load_status, has_driver, message):
-    with pytest.raises(Conflict, match=message):
+def test_only_an_open_unassigned_load_can_be_assigned(load_status, has_driver, message, rule):
+    with pytest.raises(Conflict, match=message) as refused:
         rules.check_assignable("AVAILABLE", load_status, False, has_driver)
+    assert refused.value.code == rule
 
 
 def test_the_databases_unique_indexes_map_to_the_same_conflicts():
-    assert "active load" in rules.conflict_for_constraint(rules.DRIVER_INDEX).detail
-    assert "already assigned" in rules.conflict_for_constraint(rules.LOAD_INDEX).detail
+    driver_busy, load_taken = (
+        rules.conflict_for_constraint(rules.DRIVER_INDEX),
+        rules.conflict_for_constraint(rules.LOAD_INDEX),
+    )
+    assert driver_busy is not None and "active load" in driver_busy.detail and driver_busy.code == "driver_busy"
+    assert load_taken is not None and "already assigned" in load_taken.detail and load_taken.code == "load_taken"
     assert rules.conflict_for_constraint("users_email_key") is None
     assert rules.conflict_for_constraint(None) is None
 
@@ -53,8 +60,9 @@ def test_an_active_assignment_moves_to_a_final_state(target):
 @pytest.mark.parametrize("current", ["COMPLETED", "CANCELLED"])
 @pytest.mark.parametrize("target", [AssignmentStatus.COMPLETED, AssignmentStatus.CANCELLED])
 def test_a_final_state_does_not_change(current, target):
-    with pytest.raises(Conflict, match="final state"):
+    with pytest.raises(Conflict, match="final state") as refused:
         rules.check_transition(current, target)
+    assert refused.value.code == "transition"
 
 
 def test_nothing_moves_back_to_assigned():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fleet_api.domain.errors import Conflict, Forbidden
 from fleet_api.domain.roles import check_leaves_an_admin, check_may_manage_users, check_may_read_user, role_of
+from servicekit.domain_errors import Conflict, Forbidden
 
 ME = str(uuid.uuid4())
 

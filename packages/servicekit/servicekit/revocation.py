@@ -1,8 +1,8 @@
 """Token revocation: every service refuses a person's token as soon as fleet-api has revoked it.
 
 The store. One Redis hash, ``servicekit:token-versions`` on ``AUTH_REDIS_URL``: field = user id (a token's
-``sub``), value = the user's token version. Only fleet-api writes it (fleet_api/token_versions.py): the user's
-version when it logs in, a higher one when it is demoted or gets a new password, no field once it is deleted,
+``sub``), value = the user's token version. Only fleet-api writes it (fleet_api/usecases/keep_token_versions.py):
+the user's version when it logs in, a higher one when it is demoted or gets a new password, no field once it is deleted,
 and the whole table again from Postgres when Redis lost the hash (the field ``~synced`` marks a complete hash).
 A person's token (``scope: user``) is accepted when its user has a field and its ``ver`` claim (0 when absent)
 is not below it. Service tokens name a service, not a person, and are not looked up.

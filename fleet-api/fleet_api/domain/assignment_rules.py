@@ -2,7 +2,8 @@
 
 The database has the last word on "one active load per driver / per load" (two partial unique
 indexes); these functions give the same answer earlier and with a clearer message, and turn the
-index names into that message when a race reaches the database first.
+index names into that message when a race reaches the database first. Each refusal names its rule
+(``code``): clients read it, and it labels ``fleet_rule_conflicts_total``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .errors import Conflict
+from servicekit.domain_errors import Conflict
+
 from .events import (
     LOAD_ASSIGNED,
     LOAD_CANCELLED,
@@ -23,6 +25,14 @@ from .models import AssignmentStatus, DriverStatus, LoadStatus
 
 DRIVER_INDEX = "assignments_one_active_per_driver"
 LOAD_INDEX = "assignments_one_active_per_load"
+
+# The rules that refuse an assignment or a transition with 409 (``Conflict.code``).
+DRIVER_BUSY = "driver_busy"
+DRIVER_INACTIVE = "driver_inactive"
+LOAD_TAKEN = "load_taken"
+LOAD_NOT_OPEN = "load_not_open"
+TRANSITION = "transition"
+RULES = (DRIVER_BUSY, DRIVER_INACTIVE, LOAD_TAKEN, LOAD_NOT_OPEN, TRANSITION)
 
 EVENT_FOR_STATUS = {
     AssignmentStatus.ASSIGNED: LOAD_ASSIGNED,
@@ -41,30 +51,30 @@ def check_assignable(
 ) -> None:
     """Raise ``Conflict`` when this driver may not take this load now."""
     if driver_has_active_load or driver_status == DriverStatus.ON_LOAD:
-        raise Conflict("The driver already has an active load; complete or cancel it first.", "driver_busy")
+        raise Conflict("The driver already has an active load; complete or cancel it first.", code=DRIVER_BUSY)
     if driver_status == DriverStatus.INACTIVE:
-        raise Conflict("The driver is inactive and cannot take loads.", "driver_inactive")
+        raise Conflict("The driver is inactive and cannot take loads.", code=DRIVER_INACTIVE)
     if load_has_active_driver or load_status == LoadStatus.ASSIGNED:
-        raise Conflict("The load is already assigned to a driver.", "load_taken")
+        raise Conflict("The load is already assigned to a driver.", code=LOAD_TAKEN)
     if load_status != LoadStatus.OPEN:
-        raise Conflict(f"The load is {load_status} and cannot be assigned.", "load_not_open")
+        raise Conflict(f"The load is {load_status} and cannot be assigned.", code=LOAD_NOT_OPEN)
 
 
 def conflict_for_constraint(constraint: str | None) -> Conflict | None:
     """The 409 a unique-index violation means, or None when it is not one of the rule's indexes."""
     if constraint == DRIVER_INDEX:
-        return Conflict("The driver already has an active load; complete or cancel it first.", "driver_busy")
+        return Conflict("The driver already has an active load; complete or cancel it first.", code=DRIVER_BUSY)
     if constraint == LOAD_INDEX:
-        return Conflict("The load is already assigned to a driver.", "load_taken")
+        return Conflict("The load is already assigned to a driver.", code=LOAD_TAKEN)
     return None
 
 
 def check_transition(current: str, target: AssignmentStatus) -> None:
     """Only an ASSIGNED assignment moves, and only to a final state."""
     if target == AssignmentStatus.ASSIGNED:
-        raise Conflict("An assignment can only be moved to COMPLETED or CANCELLED.")
+        raise Conflict("An assignment can only be moved to COMPLETED or CANCELLED.", code=TRANSITION)
     if current != AssignmentStatus.ASSIGNED:
-        raise Conflict(f"The assignment is already {current}; a final state does not change.")
+        raise Conflict(f"The assignment is already {current}; a final state does not change.", code=TRANSITION)
 
 
 def check_load_update(current: str, target: LoadStatus | None, has_active_assignment: bool) -> None:

@@ -1,10 +1,8 @@
 """Events leave through the jobs outbox: a row in ``fleet.job_outbox``, written in the transaction of
-the change, and published by the relay (``python -m fleet_api.relay``) to whatever bus
+the change (``uow.outbox.add``), and published by the relay (``python -m fleet_api.relay``) to whatever bus
 ``JOBS_PROVIDER`` names (Redis Streams locally, Pub/Sub in compose)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from jobs import JobRegistry
 from jobs.outbox import DEFAULT_CHANNEL, enqueue
@@ -31,11 +29,13 @@ def event_registry() -> JobRegistry:
     return registry
 
 
-def outbox_writer(registry: JobRegistry | None = None) -> Callable[[Connection, LoadEventMessage], None]:
-    """Writes an event to the outbox on the given connection, validated against ``registry``."""
-    types = registry or event_registry()
+class EventOutbox:
+    """The outbox of one unit of work: events added here commit with the change, or not at all."""
 
-    def write(conn: Connection, event: LoadEventMessage) -> None:
-        enqueue(conn, event.type, event, schema=SCHEMA, registry=types)
+    def __init__(self, conn: Connection, registry: JobRegistry):
+        self._conn = conn
+        self._registry = registry
 
-    return write
+    def add(self, event: LoadEventMessage) -> str:
+        """Write the event (validated against the registry); returns its id, the id consumers de-duplicate on."""
+        return enqueue(self._conn, event.type, event, schema=SCHEMA, registry=self._registry)
