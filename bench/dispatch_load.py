@@ -73,7 +73,7 @@ TABLE, BUCKET = "DeliveryAssignments", "dispatch-operational-logs"
 NEXT = {"assigned": "accepted", "accepted": "in_progress", "in_progress": "failed_to_deliver"}
 NEXT["failed_to_deliver"] = "assigned"
 FULL_SIZE = (1_000, 50_000)  # the issue's size
-DEFAULT_SIZE = (1_000, 20_000)  # what make bench runs (TARGETS.md P6's size)
+DEFAULT_SIZE = (1_000, 20_000)  # what make bench runs (P6's size, docs/performance.md)
 STAGES = ("load", "lease", "classify", "match", "write", "total")
 P6_TARGET = 2.0
 
@@ -529,7 +529,7 @@ def write_results(config: Config, baseline: Phase, loaded: Phase, problems, load
     elif size == FULL_SIZE:
         mode = "the issue's full size; "
     elif size == DEFAULT_SIZE:
-        mode = "`make bench`'s size (TARGETS.md P6); "
+        mode = "`make bench`'s size (P6 of docs/performance.md); "
     else:
         mode = ""
 

@@ -127,7 +127,7 @@ baseline measured in the same run on the same machine; each benchmark's own page
 | --- | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 
-Targets (docs: TARGETS.md of the suite):
+Targets (defined in docs/performance.md and docs/reliability.md):
 
 {chr(10).join(f"- {key}: {value}" for key, value in TARGETS.items())}
 """

@@ -29,7 +29,7 @@ from stack_traffic import Traffic, assignments_of
 from suite_support import ROOT
 
 pytestmark = pytest.mark.integration
-BACK_WITHIN = 30  # seconds (TARGETS.md, R10)
+BACK_WITHIN = 30  # seconds (R10 of docs/reliability.md)
 
 
 # --- what each kind of process keeps, looked at just before its kill and once it is back -------------------------

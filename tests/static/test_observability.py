@@ -215,12 +215,12 @@ def test_every_alert_has_a_runbook_and_a_promtool_test(root):
             assert tested.get(rule["alert"]) == {True, False}, f"{rule['alert']}: firing and not firing"
 
 
-def test_the_readme_counts_the_dashboards_as_they_are(root):
-    """The README states how many dashboards, panels and queries there are; the JSON decides."""
+def test_the_docs_count_the_dashboards_as_they_are(root):
+    """docs/observability.md states how many dashboards, panels and queries there are; the JSON decides."""
     boards = list(_boards(root).values())
     panels = [p for b in boards for p in b["panels"]]
     queries = [t for p in panels for t in p["targets"]]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    stated = re.search(r"(\d+) dashboards, (\d+) panels, (\d+) queries", readme)
-    assert stated, "README.md no longer says how many dashboards, panels and queries there are"
+    guide = (root / "docs/observability.md").read_text(encoding="utf-8")
+    stated = re.search(r"(\d+) dashboards, (\d+) panels, (\d+) queries", guide)
+    assert stated, "docs/observability.md no longer says how many dashboards, panels and queries there are"
     assert tuple(map(int, stated.groups())) == (len(boards), len(panels), len(queries))
