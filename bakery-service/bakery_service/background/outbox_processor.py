@@ -1,0 +1,102 @@
+"""The outbox processor: the suite's outbox relay over bakery's schema, making each outside action's effect
+(usecases/send_action.py) for the configured integrations only; the others' actions are held apart
+("disabled") until their credentials exist."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from jobs.outbox import Claim, OutboxRelay
+from jobs.outbox.relay import default_jitter
+from sqlalchemy.engine import Engine
+
+from ..adapters.action_outbox import action_log
+from ..adapters.clients import IntegrationClients
+from ..adapters.unit_of_work import unit_of_work_factory
+from ..domain.actions import INTEGRATIONS
+from ..metrics import ACTIONS, HELD, OLDEST_PENDING, PENDING
+from ..settings import Settings
+from ..usecases.send_action import ActionSender
+from .loop import Loop
+
+log = logging.getLogger("bakery_service.background")
+actions_log = logging.getLogger("bakery_service.effects")
+# While Postgres does not answer, the wait between passes doubles up to this.
+MAX_DELAY_SECONDS = 60.0
+
+
+class OutboxProcessor(Loop):
+    name = "bakery-outbox"
+
+    def __init__(
+        self,
+        engine: Engine,
+        clients: IntegrationClients,
+        settings: Settings,
+        *,
+        jitter: Callable[[], float] = default_jitter,
+    ) -> None:
+        super().__init__()
+        self.clients = clients
+        self.poll_seconds = settings.integration_poll_seconds
+        self.outbox = action_log(engine)
+        self.relay = OutboxRelay(
+            self.outbox,
+            sender=ActionSender(unit_of_work_factory(engine), clients, settings),
+            channels=self.enabled,
+            # One action a claim: a call may take the whole timeout, and the lease must outlast it.
+            batch_size=1,
+            lease_seconds=settings.integration_lease_seconds,
+            max_attempts=settings.integration_max_attempts,
+            backoff_initial=settings.integration_retry_base_seconds,
+            backoff_max=settings.integration_retry_max_seconds,
+            retry_after_max=max(3600.0, settings.integration_retry_max_seconds),
+            poll_interval=settings.integration_poll_seconds,
+            jitter=jitter,
+            on_settle=self.count,
+        )
+
+    def enabled(self) -> list[str]:
+        return [name for name in INTEGRATIONS if self.clients.configured(name)]
+
+    def run_once(self, limit: int = 100) -> int:
+        """Send up to ``limit`` due actions (and the follow-ups they write); returns how many were tried."""
+        enabled = self.enabled()
+        self.outbox.hold([name for name in INTEGRATIONS if name not in enabled])
+        self.outbox.unhold(enabled)
+        try:
+            return self.relay.run_pass(limit).tried
+        finally:
+            self.measure_backlog()
+
+    def measure_backlog(self) -> None:
+        """The gauges, from the outbox itself: pending (due or backing off) and held apart."""
+        backlog = self.outbox.backlog()
+        counts = self.outbox.counts()
+        for name in INTEGRATIONS:
+            count, age = backlog.get(name, (0, 0.0))
+            PENDING.labels(name).set(count)
+            OLDEST_PENDING.labels(name).set(age)
+            HELD.labels(name).set(counts.get(name, {}).get("held", 0))
+
+    @staticmethod
+    def count(claim: Claim, outcome: str) -> None:
+        # The dashboards' words: a dead-lettered action "failed", a throttled one is a "retry".
+        word = {"dead": "failed", "throttled": "retry"}.get(outcome, outcome)
+        ACTIONS.labels(claim.channel, word).inc()
+        # In the context of the request that caused the action: its id is on the line.
+        actions_log.info(
+            "outside action %s: %s", word, claim.type, extra={"action_id": claim.id, "action_type": claim.type}
+        )
+
+    def run(self) -> None:
+        delay = self.poll_seconds
+        while not self.stop_event.is_set():
+            try:
+                self.run_once()
+                delay = self.poll_seconds
+            except Exception:  # noqa: BLE001 - Postgres down: wait longer, keep the loop alive
+                log.warning("outbox processor could not reach Postgres; retrying in %.0fs", delay, exc_info=True)
+                delay = min(delay * 2, MAX_DELAY_SECONDS)
+            self.stop_event.wait(delay)
