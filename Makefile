@@ -142,6 +142,6 @@ dashboards: sync ## every Grafana dashboard drawn from the running stack's Prome
 secrets: ## create the missing secret files under secrets/ for docker compose
 	@scripts/make_secrets.sh
 
-clean: down ## remove local state (databases, logs) of the local stack
+clean: down ## forget the local stack's state: databases, the AWS twin's DynamoDB and S3, the inbox, logs (.local/)
 	@# .local/postgres may link to the cluster's folder outside a private home (scripts/localstack.py).
 	@rm -rf "$$(readlink -f $(STATE)/postgres)" $(STATE)

@@ -329,8 +329,8 @@ def dispatch_service() -> tuple[Panel, ...]:
             ),
         ),
         Panel(
-            "Claim conflicts in the last hour",
-            one(f"sum(increase(dispatch_claim_conflicts_total{s}[1h]))", "conflicts"),
+            "Day leases taken over in the last hour (a holder stopped renewing)",
+            one(f"sum(increase(dispatch_lease_takeovers_total{s}[1h]))", "takeovers"),
         ),
     )
 

@@ -10,8 +10,9 @@ Every process runs under supervisord, as Compose runs containers: each restarts 
 dies (with its own restart policy and backoff), one process dying stops nothing else, and
 `supervisorctl` (or `restart NAME`) stops and starts one at a time. `PROCESSES` below is the whole
 process list: a new process is one line there. The infrastructure group starts first; the services
-group starts after migrations. State (database, Redis's append-only file, logs, supervisord's socket,
-generated secrets) lives in .local/.
+group starts after migrations. State (database, Redis's append-only file, the AWS twin's journal and
+snapshot, MailDev's inbox, logs, supervisord's socket, generated secrets) lives in .local/; `make clean`
+removes it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def _postgres_data() -> Path:
 
 PG_DATA = _postgres_data()
 REDIS_DATA = STATE / "redis"
+AWS_DATA = STATE / "aws"
+MAILDEV_DATA = STATE / "maildev"
 SUPERVISOR_CONF = STATE / "supervisord.conf"
 SUPERVISOR_SOCK = STATE / "supervisor.sock"
 SUPERVISOR_PID = STATE / "supervisord.pid"
@@ -138,8 +141,12 @@ def processes() -> list[Process]:
             " --appendfsync always",
             group="infra",
         ),
-        # The AWS twin (moto) keeps AWS in memory: serve-aws provisions the table and bucket again after each start.
-        Process("aws", f"{VENV_BIN / 'python'} {ROOT / 'scripts/localstack.py'} serve-aws", group="infra"),
+        # The AWS twin keeps DynamoDB and S3 in .local/aws (a journal on disk before each answer, and a snapshot
+        # written at stop, which may take a while after a big day); serve-aws provisions the table and bucket when
+        # they are missing.
+        Process(
+            "aws", f"{VENV_BIN / 'python'} {ROOT / 'scripts/localstack.py'} serve-aws", group="infra", stopwaitsecs=120
+        ),
         *(
             [
                 Process(
@@ -152,9 +159,10 @@ def processes() -> list[Process]:
             if prometheus
             else []
         ),
+        # The inbox is kept in .local/maildev (one .eml per message, written before SMTP's answer).
         Process(
             "maildev",
-            f"{MAILDEV} --smtp {SMTP_PORT} --web {INBOX_PORT} --ip {HOST}",
+            f"{MAILDEV} --smtp {SMTP_PORT} --web {INBOX_PORT} --ip {HOST} --mail-directory {MAILDEV_DATA}",
             group="infra",
             requires=MAILDEV,
         ),
@@ -547,7 +555,7 @@ def urls_line() -> str:
 
 def cmd_up(args: argparse.Namespace) -> int:
     print("No Docker engine answered: starting the local stack (every service as a process on 127.0.0.1).", flush=True)
-    for path in (STATE, LOGS, PROCESS_LOGS, REDIS_DATA):
+    for path in (STATE, LOGS, PROCESS_LOGS, REDIS_DATA, MAILDEV_DATA):
         path.mkdir(parents=True, exist_ok=True)
     if supervisor_running():
         print("The local stack is already running.")
@@ -674,24 +682,32 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_aws(args: argparse.Namespace) -> int:
-    """The AWS twin (testkit.aws_twin: moto with DynamoDB's atomicity) in the foreground, provisioned after each
-    start (it keeps everything in memory)."""
+    """The AWS twin (testkit.aws_twin: moto with DynamoDB's atomicity, its state in .local/aws) in the
+    foreground; the table and bucket are provisioned when missing."""
     import signal
     import threading
 
-    from testkit.aws_twin import make_twin
+    from testkit.aws_twin import describe, make_twin
+    from testkit.aws_twin_store import TwinStateError
 
-    server = make_twin(HOST, AWS_PORT)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    print(f"AWS twin: loading its state from {AWS_DATA}", flush=True)
+    try:
+        twin = make_twin(HOST, AWS_PORT, state_dir=AWS_DATA)
+    except TwinStateError as exc:
+        print(f"AWS twin: {exc}", file=sys.stderr, flush=True)
+        return 2
+    serving = threading.Thread(target=twin.serve_forever, daemon=True)
     serving.start()
     provision_aws({"AWS_ENDPOINT_URL": f"http://{HOST}:{AWS_PORT}"})
-    print(f"AWS twin serving on {HOST}:{AWS_PORT}, provisioned", flush=True)
+    print(f"AWS twin serving on {HOST}:{AWS_PORT}, state in {AWS_DATA}: {describe(twin.opened)}", flush=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
-    server.shutdown()
-    return 0
+    twin.shutdown()
+    # Without the interpreter's teardown, in which moto's S3 objects complain about closing their buffers.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@
 #   BAKERY_URL (default http://127.0.0.1:8004), MAIL_URL (the SMTP sink's inbox, Mailpit under compose and
 #   MailDev on the local stack; default http://127.0.0.1:8025),
 #   BAKERY_WAIT_SECONDS (default 30), DISPATCH_URL (default http://127.0.0.1:8000), DISPATCH_DATE (default
-#   today, UTC).
+#   today, UTC), RETRY_SECONDS (default 60: how long a 503 is retried, as its Retry-After says).
 # Needs curl and python3. Prints every step; exits non-zero at the first unexpected status.
 set -euo pipefail
 
@@ -29,7 +29,8 @@ DISPATCH_URL=${DISPATCH_URL:-http://127.0.0.1:8000}
 DISPATCH_DATE=${DISPATCH_DATE:-$(date -u +%F)}
 RUN=$(date +%s)-$$
 BODY=$(mktemp)
-trap 'rm -f "$BODY"' EXIT
+HEADERS=$(mktemp)
+trap 'rm -f "$BODY" "$HEADERS"' EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
@@ -44,14 +45,22 @@ print(value if not isinstance(value, (dict, list)) else json.dumps(value))' "$BO
 }
 
 # call EXPECTED_STATUS METHOD URL [JSON]: prints the exchange, keeps the body in $BODY, checks the status.
+# A 503 (a backing server restarting) is sent again after its Retry-After, for up to RETRY_SECONDS.
 call() {
     local expected=$1 method=$2 url=$3 data=${4:-}
-    local args=(-sS -o "$BODY" -D /dev/stderr -w '%{http_code}' -X "$method" "$url")
+    local args=(-sS -o "$BODY" -D "$HEADERS" -w '%{http_code}' -X "$method" "$url")
     [[ -n ${TOKEN:-} ]] && args+=(-H "Authorization: Bearer $TOKEN")
     [[ -n $data ]] && args+=(-H 'Content-Type: application/json' --data "$data")
     echo "> $method $url ${data}"
-    local status
-    status=$(curl "${args[@]}" 2> >(grep -i -E '^(x-cache|location):' >&2)) || fail "$method $url: no answer"
+    local status wait deadline=$((SECONDS + ${RETRY_SECONDS:-60}))
+    while :; do
+        status=$(curl "${args[@]}") || fail "$method $url: no answer"
+        grep -i -E '^(x-cache|location):' "$HEADERS" >&2 || true
+        [[ $status == 503 && $expected != 503 && SECONDS -lt deadline ]] || break
+        wait=$(tr -d '\r' <"$HEADERS" | awk -F': ' 'tolower($1)=="retry-after"{print $2+0}')
+        echo "< 503, again in ${wait:-1}s: $(head -c 300 "$BODY")"
+        sleep "${wait:-1}"
+    done
     echo "< $status $(head -c 600 "$BODY")"
     [[ $status == "$expected" ]] || fail "$method $url answered $status, expected $expected"
 }

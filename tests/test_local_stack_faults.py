@@ -1,15 +1,16 @@
-"""The local stack survives its processes dying: each kind is killed with SIGKILL (a service's gunicorn
-master, the outbox relay, Redis, the audit consumer's service), supervisord brings it back, the stack is
-ready again, and the fleet assignments made around each kill reach the audit trail exactly once.
+"""The harness of the tests that start the local stack on its fixed ports: `running_local_stack` (up in a state
+folder of its own, then down, with proof that nothing is left running), `Stack` (supervisord's view: a
+process's pid, waiting until a killed one is back, `make down` then `make up` on the same folder) and
+`all_ready`. The end-to-end session (tests/e2e) runs one such stack for all its tests, the kill tests among them
+(tests/e2e/test_kills.py).
 
-Starts the stack on its fixed ports: run under `flock /tmp/suite-localstack.lock`.
+Whatever starts the stack must hold `flock /tmp/suite-localstack.lock`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -23,11 +24,15 @@ from suite_support import ROOT, SERVICES
 from test_local_stack import STACK_PORTS, alive, children_of, port_in_use
 
 pytestmark = pytest.mark.integration
-FLEET = "http://127.0.0.1:8001"
-AUDIT = "http://127.0.0.1:8005"
 PYTHON = str(ROOT / ".venv/bin/python")
-# (supervisor's name, what is killed): each kind of process of the stack.
-VICTIMS = ("services:fleet-api", "services:fleet-relay", "infra:redis", "services:audit-worker")
+# What answers once each process is back, beyond every service's /readyz.
+PROBES = {
+    "prometheus": "http://127.0.0.1:9090/-/ready",
+    "maildev": "http://127.0.0.1:8025/api/healthz",
+    "aws": "http://127.0.0.1:4566/",
+    "loadboard-sim": "http://127.0.0.1:8010/healthz",
+    "fleet-relay": "http://127.0.0.1:9101/metrics",
+}
 
 
 class Stack:
@@ -42,15 +47,47 @@ class Stack:
         return self.rpc.getProcessInfo(name)["pid"]
 
     def wait_back(self, name: str, old_pid: int, timeout: float = 90) -> float:
-        """Seconds until `name` runs again under a new pid and every service answers /readyz 200."""
+        """Seconds until `name` runs again under a new pid, answers (PROBES), and every service answers /readyz
+        200."""
         started = time.monotonic()
         deadline = started + timeout
+        probe = PROBES.get(name.split(":")[-1])
         while time.monotonic() < deadline:
             info = self.rpc.getProcessInfo(name)
-            if info["statename"] == "RUNNING" and info["pid"] not in (0, old_pid) and all_ready():
+            if info["statename"] == "RUNNING" and info["pid"] not in (0, old_pid) and answers(probe) and all_ready():
                 return time.monotonic() - started
-            time.sleep(0.5)
+            time.sleep(0.25)
         raise AssertionError(f"{name} not back within {timeout}s: {self.rpc.getProcessInfo(name)}")
+
+    def names(self) -> list[str]:
+        return [f"{info['group']}:{info['name']}" for info in self.rpc.getAllProcessInfo()]
+
+    def down_and_up(self, up_timeout: float) -> None:
+        """`make down` then `make up` on the same state folder."""
+        env = {**os.environ, "SUITE_STATE_DIR": str(self.state_dir)}
+        down = subprocess.run(
+            [PYTHON, "scripts/localstack.py", "down"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
+        assert down.returncode == 0, down.stdout[-2000:] + down.stderr[-2000:]
+        assert not [port for port in STACK_PORTS if port_in_use(port)], "make down left a port open"
+        up = subprocess.run(
+            [PYTHON, "scripts/localstack.py", "up", "--timeout", str(up_timeout)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=up_timeout + 180,
+        )
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+
+
+def answers(url: str | None) -> bool:
+    if url is None:
+        return True
+    try:
+        return requests.get(url, timeout=3).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def all_ready() -> bool:
@@ -105,72 +142,3 @@ def running_local_stack(prefix: str, up_timeout: float, before_down: Callable[[P
         time.sleep(0.2)
     assert not [pid for pid in pids if alive(pid)]
     assert not [port for port in STACK_PORTS if port_in_use(port)]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with running_local_stack("suite-faults-", up_timeout=240) as running:
-        yield running
-
-
-def call(method: str, url: str, token: str | None = None, timeout: float = 60, **kwargs) -> requests.Response:
-    """Retries while the service is down or restarting (connection refused, 502/503), as a client would."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            answer = requests.request(method, url, headers=headers, timeout=10, **kwargs)
-            if answer.status_code not in (502, 503) or time.monotonic() > deadline:
-                return answer
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.3)
-
-
-def test_each_kind_of_process_comes_back_and_no_assignment_is_lost_or_doubled(stack: Stack) -> None:
-    login = call("POST", f"{FLEET}/auth/login", json={"email": "demo@fleet.example", "password": "demo-password"})
-    assert login.status_code == 200, login.text
-    token = login.json()["access_token"]
-    run = f"{int(time.time())}-{os.getpid()}"
-    pairs = []
-    for i in range(4 * len(VICTIMS)):
-        driver = call("POST", f"{FLEET}/drivers", token, json={"name": f"D {i}", "licenseNumber": f"F-{run}-{i}"})
-        load = call("POST", f"{FLEET}/loads", token, json={"origin": "A", "destination": f"B{i}", "cargoType": "c"})
-        assert driver.status_code == 201 and load.status_code == 201, (driver.text, load.text)
-        pairs.append((driver.json()["id"], load.json()["id"]))
-    todo = iter(pairs)
-    assigned: list[str] = []
-
-    def assign() -> None:
-        driver_id, load_id = next(todo)
-        answer = call("POST", f"{FLEET}/assignments", token, json={"driverId": driver_id, "loadId": load_id})
-        # 409 only when an earlier attempt of this very call committed before its answer was lost.
-        assert answer.status_code in (201, 409), answer.text
-        assigned.append(load_id)
-
-    recovery = {}
-    for name in VICTIMS:
-        assign()
-        assign()
-        old = stack.pid(name)
-        os.kill(old, signal.SIGKILL)
-        assign()  # while it is down or restarting
-        recovery[name] = stack.wait_back(name, old)
-        assign()
-    print("seconds until back and the stack ready:", {k: round(v, 1) for k, v in recovery.items()})
-
-    def trail(load_id: str) -> list[str]:
-        answer = call("GET", f"{AUDIT}/audit-events", token, params={"loadId": load_id})
-        assert answer.status_code == 200, answer.text
-        return [item["type"] for item in answer.json()["items"]]
-
-    deadline = time.monotonic() + 90
-    missing = assigned
-    while missing and time.monotonic() < deadline:
-        missing = [load_id for load_id in assigned if "load.assigned" not in trail(load_id)]
-        time.sleep(1)
-    assert not missing, f"{len(missing)} of {len(assigned)} assignments never reached the audit trail"
-    time.sleep(2)  # a late redelivery would show now
-    trails = {load_id: trail(load_id) for load_id in assigned}
-    assert all(types == ["load.assigned"] for types in trails.values()), trails

@@ -4,6 +4,10 @@ Drivers come in vehicle classes, as fleets do: limits are drawn from a few stand
 centre's eight, and each rule is present with some probability (a driver without a rule is not limited by
 it). Packages have continuous weights, volumes and distances; about 15 % are perishable and 5 % dangerous
 goods. `flask --app dispatch_service dispatch generate-day` and `make day` call `generate_day`.
+
+With `continuous_limits=True` every driver has its own `max_weight`, `max_volume` and `max_distance`, drawn
+from continuous ranges, as when every vehicle has its own capacity: nearly every package then falls in an
+eligibility class of its own, the hardest case for the matching (README, "Adversarial days").
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ MAX_DISTANCES = [25.0, 60.0, 120.0, 250.0]  # km
 STREETS = ["Main St", "Harbour Rd", "Station Ave", "Mill Lane", "Airport Blvd", "Oak St", "Depot Way"]
 
 
-def generate_driver(rng: random.Random, number: int) -> Driver:
+def generate_driver(rng: random.Random, number: int, continuous_limits: bool = False) -> Driver:
     rules: dict = {}
     if rng.random() < 0.7:
         rules["regions"] = sorted(rng.sample(REGIONS, rng.randint(1, 4)))
@@ -36,6 +40,10 @@ def generate_driver(rng: random.Random, number: int) -> Driver:
         rules["max_volume"] = rng.choice(MAX_VOLUMES)
     if rng.random() < 0.5:
         rules["max_distance"] = rng.choice(MAX_DISTANCES)
+    if continuous_limits:
+        rules["max_weight"] = round(rng.uniform(5.0, 120.0), 1)
+        rules["max_volume"] = round(rng.uniform(20.0, 400.0), 1)
+        rules["max_distance"] = round(rng.uniform(20.0, 300.0), 1)
     return Driver(driver_id=f"driver_{number}", rules=Rules(**rules))
 
 
@@ -52,10 +60,12 @@ def generate_package(rng: random.Random) -> Package:
     )
 
 
-def generate_day(date: dt.date, drivers: int, packages: int, seed: int = 0) -> Manifest:
+def generate_day(
+    date: dt.date, drivers: int, packages: int, seed: int = 0, continuous_limits: bool = False
+) -> Manifest:
     """`drivers` drivers (driver_1 ... driver_N) and `packages` packages for `date`."""
-    rng = random.Random(f"{date.isoformat()}/{seed}")
+    rng = random.Random(f"{date.isoformat()}/{seed}" + ("/continuous" if continuous_limits else ""))
     return Manifest.model_construct(
-        drivers=[generate_driver(rng, i) for i in range(1, drivers + 1)],
+        drivers=[generate_driver(rng, i, continuous_limits) for i in range(1, drivers + 1)],
         packages=[generate_package(rng) for _ in range(packages)],
     )

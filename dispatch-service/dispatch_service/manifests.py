@@ -28,6 +28,7 @@ class DayLists:
     manifest: Manifest
     table: PackageTable
     driver_index: dict[str, int]
+    package_index: dict[str, int]
 
 
 _parsed_lock = threading.Lock()
@@ -72,7 +73,8 @@ def load(deps: Dependencies, day: str) -> DayLists:
     except ValidationError as exc:
         raise validation_problem(exc, "manifest") from None
     driver_index = {d.driver_id: i for i, d in enumerate(manifest.drivers)}
-    lists = DayLists(day, version, manifest, PackageTable.of(manifest.packages), driver_index)
+    package_index = {p.package_id: i for i, p in enumerate(manifest.packages)}
+    lists = DayLists(day, version, manifest, PackageTable.of(manifest.packages), driver_index, package_index)
     with _parsed_lock:
         _parsed.clear()  # one day's lists at a time: the day being dispatched
         _parsed[(day, version)] = lists

@@ -147,7 +147,7 @@ class Orders(_Repository):
         }
         # The window count is taken before LIMIT, so one query gives the page and the total.
         rows = self._all(
-            f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition} "  # noqa: S608 - fixed fragments
+            f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition} "  # noqa: S608  # nosec B608 - fixed fragments
             "ORDER BY id DESC LIMIT :limit OFFSET :offset",
             **params,
             limit=limit,
@@ -156,7 +156,7 @@ class Orders(_Repository):
         if rows:
             return int(rows[0]["total"]), rows
         # Past the last page: the count alone.
-        total = self._one(f"SELECT count(*) AS total FROM bakery.orders WHERE {condition}", **params)  # noqa: S608
+        total = self._one(f"SELECT count(*) AS total FROM bakery.orders WHERE {condition}", **params)  # noqa: S608  # nosec B608
         return (int(total["total"]) if total else 0), rows
 
     def on_ticket(self, ticket_key: str) -> list[RowMapping]:

@@ -1,13 +1,9 @@
-"""DeliveryAssignments in DynamoDB: claims, assignment items, run markers, status updates and pages.
+"""DeliveryAssignments in DynamoDB: the table itself, status updates and pages of assignments.
 
-Three kinds of item share the table (partition key `driver_id`, sort key `package_id`):
-
-- an assignment: `driver_id` = the driver, with status, day, destination, weight, volume, region, times;
-- a claim: `driver_id` = `CLAIM#<day>`, one per package and day, written only if absent: whoever writes it
-  owns the package that day. It names the driver and the run, so a run cut short can be completed later;
-- a run marker: `driver_id` = `RUN#<day>`, `package_id` = the run id, written when a run is complete.
-
-`#` cannot occur in a driver id (the API refuses it), so the bookkeeping items never mix with a driver's.
+An assignment item has `driver_id` = the driver, `package_id` = the package, and status, day, destination,
+weight, volume, region, times and the run (and claim block) that made it. /assign writes them through the
+day's ledger (day_ledger.py: the lease, the claim blocks, the run markers share the table in partitions of
+their own); `put_assignments` is the plain batched write, kept as the baseline the benchmarks compare with.
 """
 
 from __future__ import annotations
@@ -16,9 +12,8 @@ import base64
 import binascii
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,14 +24,6 @@ from botocore.exceptions import ClientError
 
 from . import table_schema
 from .aws import error_code, translated
-
-
-@dataclass(frozen=True)
-class Claim:
-    package_id: str
-    driver_id: str
-    run_id: str
-    claimed_at: str
 
 
 class ItemNotFound(Exception):
@@ -51,14 +38,6 @@ class TransitionRefused(Exception):
 
 class InvalidCursor(ValueError):
     pass
-
-
-def claim_partition(day: str) -> str:
-    return f"CLAIM#{day}"
-
-
-def run_partition(day: str) -> str:
-    return f"RUN#{day}"
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -101,81 +80,11 @@ class AssignmentsTable:
             table_schema.provision(self.client, self.name)
         self._provisioned.set()
 
-    # --- claims and runs -------------------------------------------------------------------------------
-
-    def claims(self, day: str) -> dict[str, Claim]:
-        """Every package claimed on `day`, by package id (strongly consistent)."""
-        self.ensure()
-        found: dict[str, Claim] = {}
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("driver_id").eq(claim_partition(day)),
-            "ConsistentRead": True,
-        }
-        with translated("DynamoDB"):
-            while True:
-                page = self.table.query(**kwargs)
-                for item in page["Items"]:
-                    found[item["package_id"]] = Claim(
-                        item["package_id"], item["claimed_by"], item["run_id"], item["claimed_at"]
-                    )
-                if "LastEvaluatedKey" not in page:
-                    return found
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def run_complete(self, day: str, run_id: str) -> bool:
-        self.ensure()
-        with translated("DynamoDB"):
-            item = self.table.get_item(
-                Key={"driver_id": run_partition(day), "package_id": run_id}, ConsistentRead=True
-            ).get("Item")
-        return item is not None
-
-    def mark_run_complete(self, day: str, run_id: str, at: str, assigned: int) -> None:
-        with translated("DynamoDB"):
-            self.table.put_item(
-                Item={
-                    "driver_id": run_partition(day),
-                    "package_id": run_id,
-                    "state": "complete",
-                    "completed_at": at,
-                    "assigned": assigned,
-                }
-            )
-
-    def claim(self, day: str, claims: Sequence[Claim]) -> set[str]:
-        """Write each claim only if its package is unclaimed (or claimed by the same run); returns the packages
-        another run holds. One conditional put per package, `write_concurrency` at a time."""
-        if not claims:
-            return set()
-        with translated("DynamoDB"), ThreadPoolExecutor(min(self.write_concurrency, len(claims))) as pool:
-            won = list(pool.map(lambda c: self._claim_one(day, c), claims))
-        return {c.package_id for c, ok in zip(claims, won, strict=True) if not ok}
-
-    def _claim_one(self, day: str, claim: Claim) -> bool:
-        try:
-            self.table.put_item(
-                Item={
-                    "driver_id": claim_partition(day),
-                    "package_id": claim.package_id,
-                    "claimed_by": claim.driver_id,
-                    "run_id": claim.run_id,
-                    "claimed_at": claim.claimed_at,
-                },
-                # The same run claiming again (a retried request) succeeds; any other run is refused.
-                ConditionExpression="attribute_not_exists(package_id) OR run_id = :run",
-                ExpressionAttributeValues={":run": claim.run_id},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
     # --- assignments -----------------------------------------------------------------------------------
 
     def put_assignments(self, items: Iterable[dict[str, Any]]) -> int:
         """Batched writes: BatchWriteItem of 25 items a call (unprocessed items resent by boto3's BatchWriter),
-        `write_concurrency` writers side by side. Writing the same item again is harmless."""
+        `write_concurrency` writers side by side. Not conditional: the benchmarks' baseline, not /assign's path."""
         self.ensure()
         rows = [{k: (Decimal(str(v)) if isinstance(v, float) else v) for k, v in item.items()} for item in items]
         if not rows:
@@ -192,25 +101,6 @@ class AssignmentsTable:
         with translated("DynamoDB"), ThreadPoolExecutor(writers) as pool:
             list(pool.map(write, slices))
         return len(rows)
-
-    def existing(self, driver_id: str, package_ids: Sequence[str]) -> set[str]:
-        """Which of these packages already have the driver's assignment item."""
-        found: set[str] = set()
-        keys = [{"driver_id": driver_id, "package_id": p} for p in package_ids]
-        with translated("DynamoDB"):
-            for start in range(0, len(keys), 100):
-                request = {
-                    self.name: {
-                        "Keys": keys[start : start + 100],
-                        "ConsistentRead": True,
-                        "ProjectionExpression": "package_id",
-                    }
-                }
-                while request:
-                    answer = self.resource.batch_get_item(RequestItems=request)
-                    found |= {i["package_id"] for i in answer["Responses"].get(self.name, [])}
-                    request = answer.get("UnprocessedKeys") or None
-        return found
 
     def update_status(self, driver_id: str, package_id: str, status: str, sources: list[str], at: str) -> dict:
         """Conditional update, never an upsert: ItemNotFound or TransitionRefused(current) when refused."""

@@ -66,7 +66,8 @@ def config(settings: Settings) -> Config:
         connect_timeout=settings.aws_connect_timeout_seconds,
         read_timeout=settings.aws_read_timeout_seconds,
         s3={"addressing_style": "path"},
-        max_pool_connections=settings.aws_write_concurrency * 2,
+        # The writing lanes, the lease renewer and the reads of other requests on the same worker.
+        max_pool_connections=max(settings.aws_write_concurrency * 2, 10),
     )
 
 

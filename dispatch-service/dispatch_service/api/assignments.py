@@ -40,7 +40,9 @@ def _idempotency_key() -> str | None:
     summary="Assign the most packages possible to the drivers, at most max_per_driver each",
     body=AssignRequest,
     response=AssignResponse,
-    responses={404: ProblemModel, 413: ProblemModel, 503: ProblemModel},
+    # 409: another run holds the day past ASSIGN_WAIT_SECONDS (Retry-After, run_id); 422 also for an
+    # Idempotency-Key reused with another body and a day over the memory budget.
+    responses={404: ProblemModel, 409: ProblemModel, 413: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
 def assign(body: AssignRequest):

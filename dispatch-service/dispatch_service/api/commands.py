@@ -1,4 +1,5 @@
-"""`flask --app dispatch_service dispatch generate-day`: a generated day's lists, stored or written to a file."""
+"""`flask --app dispatch_service dispatch generate-day | check-day`: a generated day's lists, stored or written to a
+file; a day's assignments read back and checked against every invariant of /assign."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 from flask import Blueprint
 
 from .. import manifests
+from ..day_check import check_day
 from ..generator import generate_day
 from ..wiring import deps
 
@@ -20,19 +22,35 @@ bp = Blueprint("dispatch", __name__, cli_group="dispatch")
 @click.option("--drivers", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--packages", type=click.IntRange(0, 1_000_000), default=2_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--continuous-limits", is_flag=True, help="Every driver its own continuous weight, volume, distance.")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the lists to this file instead of storing them in the logs bucket.",
 )
-def generate_day_command(day: dt.datetime | None, drivers: int, packages: int, seed: int, output: Path | None) -> None:
+def generate_day_command(
+    day: dt.datetime | None, drivers: int, packages: int, seed: int, continuous_limits: bool, output: Path | None
+) -> None:
     """Generate a day's lists from a seed and store them as that day's manifest (same seed, same day)."""
     date = day.date() if day else dt.datetime.now(dt.UTC).date()
-    manifest = generate_day(date, drivers, packages, seed)
+    manifest = generate_day(date, drivers, packages, seed, continuous_limits=continuous_limits)
     if output is not None:
         output.write_text(manifest.model_dump_json(exclude_none=True), encoding="utf-8")
         click.echo(f"{date}: {drivers} drivers, {packages} packages written to {output}")
         return
     stored = manifests.store(deps(), date, manifest, source="generator")
     click.echo(f"{date}: {stored.drivers} drivers, {stored.packages} packages stored at {stored.key}")
+
+
+@bp.cli.command("check-day")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (default: today, UTC)")
+def check_day_command(day: dt.datetime | None) -> None:
+    """Read a day's assignments, claim blocks and runs back and check every invariant; exit 1 on a breach."""
+    date = (day.date() if day else dt.datetime.now(dt.UTC).date()).isoformat()
+    report = check_day(deps(), date)
+    click.echo(report.summary())
+    for problem in report.problems:
+        click.echo(f"  - {problem}")
+    if not report.ok:
+        raise SystemExit(1)

@@ -1,5 +1,6 @@
-"""Concurrent /assign calls on two gunicorn workers never give one package to two drivers: the guarantee is
-DynamoDB's conditional claims, not a lock in a process."""
+"""Concurrent /assign calls on two gunicorn workers never give one package to two drivers, and identical ones
+answer the same result: the guarantee is the day's lease and the fenced transactions in DynamoDB, not a lock
+in a process."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
+from dispatch_service.day_check import check_day
 from dispatch_service.settings import Settings
+from dispatch_service.wiring import build_dependencies
 from dispatch_support import DAY, JWT_SECRET, package
 from servicekit import issue_token
 from testkit.servers import free_port, start_gunicorn, stop_process
@@ -59,18 +61,18 @@ def test_concurrent_runs_on_two_workers_share_no_package(service, aws_env):
     barrier = threading.Barrier(len(groups))
     answers: list[requests.Response] = []
 
-    def run(group: list[str]) -> None:
+    def run(key: str, group: list[str]) -> None:
         barrier.wait()
         answers.append(
             requests.post(
                 f"{url}/assign",
                 json={"driver_ids": group, "max_per_driver": 60, "date": str(DAY)},
-                headers=headers,
+                headers={**headers, "Idempotency-Key": key},
                 timeout=120,
             )
         )
 
-    threads = [threading.Thread(target=run, args=(g,)) for g in groups]
+    threads = [threading.Thread(target=run, args=(f"group-{i}", g)) for i, g in enumerate(groups)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -81,7 +83,51 @@ def test_concurrent_runs_on_two_workers_share_no_package(service, aws_env):
     assert given and max(given.values()) == 1, "a package went to two drivers"
     assert sum(given.values()) == PACKAGES  # together they placed every package
 
-    table = boto3.resource("dynamodb", endpoint_url=aws_env).Table(env["ASSIGNMENTS_TABLE"])
-    items = [i for i in table.scan(ConsistentRead=True)["Items"] if "assignment_date" in i]
-    per_package = Counter(i["package_id"] for i in items)
-    assert len(per_package) == PACKAGES and max(per_package.values()) == 1
+    deps = build_dependencies(
+        Settings(
+            jwt_secret=JWT_SECRET,
+            aws_endpoint_url=aws_env,
+            assignments_table=env["ASSIGNMENTS_TABLE"],
+            logs_bucket=env["LOGS_BUCKET"],
+        )
+    )
+    assert {m.run_id for m in deps.ledger.markers(str(DAY))} == {f"group-{i}" for i in range(len(groups))}
+    keys = {tuple(g): f"group-{i}" for i, g in enumerate(groups)}
+    report = check_day(deps, str(DAY), [(keys[tuple(a.json()["assignments"])], a.json()) for a in answers])
+    assert report.ok and report.items == PACKAGES, report.problems
+
+
+def test_identical_concurrent_calls_on_two_workers_answer_one_result(service, aws_env):
+    url, env = service
+    headers = {"Authorization": f"Bearer {issue_token(Settings(jwt_secret=JWT_SECRET), 'dispatcher')[0]}"}
+    manifest = {
+        "drivers": [{"driver_id": f"driver_{i}"} for i in range(1, 6)],
+        "packages": [package(f"q{i:04d}") for i in range(PACKAGES)],
+    }
+    assert requests.post(f"{url}/days/{DAY}/manifest", json=manifest, headers=headers, timeout=60).status_code == 201
+    request = {"driver_ids": [f"driver_{i}" for i in range(1, 6)], "max_per_driver": 40, "date": str(DAY)}
+    barrier = threading.Barrier(4)
+    answers: list[requests.Response] = []
+
+    def run() -> None:
+        barrier.wait()
+        answers.append(requests.post(f"{url}/assign", json=request, headers=headers, timeout=120))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 4, [a.text[:300] for a in answers]
+    assert all(a.json() == answers[0].json() for a in answers)
+    deps = build_dependencies(
+        Settings(
+            jwt_secret=JWT_SECRET,
+            aws_endpoint_url=aws_env,
+            assignments_table=env["ASSIGNMENTS_TABLE"],
+            logs_bucket=env["LOGS_BUCKET"],
+        )
+    )
+    (marker,) = deps.ledger.markers(str(DAY))
+    report = check_day(deps, str(DAY), [(marker.run_id, a.json()) for a in answers])
+    assert report.ok and report.items == 200, report.problems
