@@ -80,9 +80,7 @@ class Cakes(_Repository):
         return self._all(_CAKE_SELECT + " GROUP BY c.id ORDER BY c.name, c.id")
 
     def open_orders(self, cake_id: str) -> list[int]:
-        rows = self._all(
-            "SELECT id FROM bakery.orders WHERE recipe = :id AND state = 'placed' ORDER BY id", id=cake_id
-        )
+        rows = self._all("SELECT id FROM bakery.orders WHERE recipe = :id AND state = 'placed' ORDER BY id", id=cake_id)
         return [r["id"] for r in rows]
 
     def delete(self, cake_id: str) -> None:
@@ -160,9 +158,7 @@ class Orders(_Repository):
         return (int(total["total"]) if total else 0), rows
 
     def on_ticket(self, ticket_key: str) -> list[RowMapping]:
-        return self._all(
-            "SELECT * FROM bakery.orders WHERE ticket_key = :key ORDER BY id FOR UPDATE", key=ticket_key
-        )
+        return self._all("SELECT * FROM bakery.orders WHERE ticket_key = :key ORDER BY id FOR UPDATE", key=ticket_key)
 
     def cancel(self, order_id: int) -> RowMapping:
         return self._written(
@@ -248,9 +244,7 @@ class Employees(_Repository):
     def all(self) -> list[RowMapping]:
         return self._all("SELECT * FROM bakery.employees ORDER BY id")
 
-    def update(
-        self, employee_id: int, first: str, last: str, github: str | None, developer: bool
-    ) -> RowMapping:
+    def update(self, employee_id: int, first: str, last: str, github: str | None, developer: bool) -> RowMapping:
         return self._written(
             "UPDATE bakery.employees SET first_name = :first, last_name = :last, github_username = :github, "
             "developer = :developer WHERE id = :id RETURNING *",

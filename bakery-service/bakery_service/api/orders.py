@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
-from .. import orders
 from ..domain.models import Order, OrderCreate, OrderPage, OrderQuery
+from ..usecases import cancel_order as cancelling
+from ..usecases import mark_ready as readying
+from ..usecases import place_order as placing
+from ..usecases import read_orders as reading
 from ..wiring import deps
 from .responses import checked_id, json_response
 
@@ -22,9 +25,11 @@ bp = Blueprint("orders", __name__)
     responses={409: ProblemModel},
     tags=["orders"],
 )
-def place_order(body: OrderCreate):
+def place_order(body: OrderCreate) -> Response:
     d = deps()
-    order = orders.place_order(d.store, d.settings, body)
+    order = placing.place_order(
+        d.uow(), body, jira_mode=d.settings.jira_mode, public_base_url=d.settings.public_base_url
+    )
     return json_response(order, 201, {"Location": f"/orders/{order.id}"})
 
 
@@ -35,14 +40,14 @@ def place_order(body: OrderCreate):
     response=OrderPage,
     tags=["orders"],
 )
-def list_orders(query: OrderQuery):
-    return json_response(orders.list_orders(deps().store, query))
+def list_orders(query: OrderQuery) -> Response:
+    return json_response(reading.list_orders(deps().uow(), query))
 
 
 @bp.get("/orders/<order_id>")
 @endpoint(summary="One order, with its required ingredients, ticket and ready notice", response=Order, tags=["orders"])
-def get_order(order_id: str):
-    return json_response(orders.get_order(deps().store, checked_id(order_id, "order")))
+def get_order(order_id: str) -> Response:
+    return json_response(reading.get_order(deps().uow(), checked_id(order_id, "order")))
 
 
 @bp.delete("/orders/<order_id>")
@@ -51,8 +56,8 @@ def get_order(order_id: str):
     response=Order,
     tags=["orders"],
 )
-def cancel_order(order_id: str):
-    return json_response(orders.cancel_order(deps().store, checked_id(order_id, "order")))
+def cancel_order(order_id: str) -> Response:
+    return json_response(cancelling.cancel_order(deps().uow(), checked_id(order_id, "order")))
 
 
 @bp.post("/orders/<order_id>/ready")
@@ -62,6 +67,7 @@ def cancel_order(order_id: str):
     responses={409: ProblemModel},
     tags=["orders"],
 )
-def mark_ready(order_id: str):
+def mark_ready(order_id: str) -> Response:
     d = deps()
-    return json_response(orders.mark_ready(d.store, d.clients, checked_id(order_id, "order")))
+    checked = checked_id(order_id, "order")
+    return json_response(readying.mark_ready(d.uow(), checked, slack_configured=d.clients.configured("slack")))

@@ -44,6 +44,7 @@ def place_order(uow: BakeryUnitOfWork, body: OrderCreate, *, jira_mode: str, pub
         )
         if jira_mode == "per-order":
             open_batch(uow, public_base_url, "order", "order", [row])
+            row = uow.orders.get(row["id"]) or row  # now with its batch
         uow.commit()
     ORDERS.labels("placed").inc()
     log.info("order placed", extra={"order_id": row["id"], "recipe": row["recipe"], "quantity": row["quantity"]})

@@ -332,4 +332,3 @@ class ActionSender:
         attempt.begin_effect()
         self.clients.github.revoke(a.username)
         return done({"revoked": a.username})
-

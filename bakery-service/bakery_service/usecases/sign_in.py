@@ -9,6 +9,8 @@ from ..domain.models import Token
 
 # When the login service does not say how long to wait.
 RETRY_AFTER_SECONDS = 5
+# The problem's title for every refusal of a sign-in, whatever its status.
+TITLE = "Sign-in failed"
 
 
 def sign_in(login: LoginForwarder, email: str, password: str, client_address: str | None) -> Token:
@@ -17,8 +19,8 @@ def sign_in(login: LoginForwarder, email: str, password: str, client_address: st
     except LoginRefused as refused:
         retry_after = refused.retry_after or RETRY_AFTER_SECONDS
         if refused.reason == "credentials":
-            raise Unauthenticated(refused.detail) from None
+            raise Unauthenticated(refused.detail, title=TITLE) from None
         if refused.reason == "throttled":
-            raise TooManyAttempts(refused.detail, retry_after=retry_after) from None
-        raise Unavailable(refused.detail, retry_after=retry_after) from None
+            raise TooManyAttempts(refused.detail, retry_after=retry_after, title=TITLE) from None
+        raise Unavailable(refused.detail, retry_after=retry_after, title=TITLE) from None
     return Token(access_token=token.access_token, expires_in=token.expires_in)

@@ -24,7 +24,7 @@ def test_a_throttled_sign_in_is_429_with_retry_after(deps, throttling_login, htt
     from bakery_service.wiring import Dependencies
 
     app = create_app(
-        deps.settings, Dependencies(deps.settings, deps.store, deps.clients, LoginForwarder(throttling_login))
+        deps.settings, Dependencies(deps.settings, deps.engine, deps.clients, LoginForwarder(throttling_login))
     )
     response = app.test_client().post(
         "/ui/login",
