@@ -143,9 +143,10 @@ class Orders(_Repository):
             "placed_to": placed_to,
             "utc_offset": utc_offset_minutes,
         }
-        # The window count is taken before LIMIT, so one query gives the page and the total.
+        # The window count is taken before LIMIT, so one query gives the page and the total. The condition is
+        # joined from the fixed fragments above; the caller's values go as bound parameters only.
         rows = self._all(
-            f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition} "  # noqa: S608  # nosec B608 - fixed fragments
+            f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition} "  # noqa: S608  # nosec B608
             "ORDER BY id DESC LIMIT :limit OFFSET :offset",
             **params,
             limit=limit,

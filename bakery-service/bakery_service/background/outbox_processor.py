@@ -66,7 +66,8 @@ class OutboxProcessor(Loop):
         self.outbox.hold([name for name in INTEGRATIONS if name not in enabled])
         self.outbox.unhold(enabled)
         try:
-            return self.relay.run_pass(limit).tried
+            tried: int = self.relay.run_pass(limit).tried
+            return tried
         finally:
             self.measure_backlog()
 

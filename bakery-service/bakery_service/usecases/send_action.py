@@ -118,10 +118,10 @@ class ActionSender:
         started = attempt.earlier_start
         if started is None:
             return 0.0
-        timeout = getattr(client, "timeout", None)
-        if not isinstance(timeout, int | float):
-            timeout = self.settings.integration_timeout_seconds
-        trusted = started.timestamp() + timeout + self.settings.integration_lookup_lag_seconds
+        given = getattr(client, "timeout", None)
+        timeout: float = given if isinstance(given, int | float) else self.settings.integration_timeout_seconds
+        lag: float = self.settings.integration_lookup_lag_seconds
+        trusted = started.timestamp() + timeout + lag
         return max(0.0, trusted - datetime.now(UTC).timestamp())
 
     def not_yet(self, what: str, wait: float) -> Deferred:
@@ -129,7 +129,8 @@ class ActionSender:
 
     def order(self, order_id: int) -> RowMapping | None:
         with self.uow() as uow:
-            return uow.orders.get(order_id)
+            row: RowMapping | None = uow.orders.get(order_id)
+        return row
 
     def pickup(self) -> messages.Pickup:
         s = self.settings
@@ -312,12 +313,14 @@ class ActionSender:
                 uow.commit()
         if drive.document_text(known) is None:
             drive.create_document(known, slug)
-        return known
+        document_id: str = known
+        return document_id
 
     # -- GitHub --------------------------------------------------------------------------------------------
     def developer_has(self, username: str) -> bool:
         with self.uow() as uow:
-            return uow.employees.developer_with_account(username)
+            has: bool = uow.employees.developer_with_account(username)
+        return has
 
     def github_grant(self, a: GithubGrant, attempt: Attempt) -> Outcome:
         if not self.developer_has(a.username):
