@@ -15,6 +15,7 @@ from ..adapters.action_outbox import action_log
 from ..adapters.clients import IntegrationClients
 from ..adapters.unit_of_work import unit_of_work_factory
 from ..domain.actions import INTEGRATIONS
+from ..domain.messages import Pickup
 from ..metrics import ACTIONS, HELD, OLDEST_PENDING, PENDING
 from ..settings import Settings
 from ..usecases.send_action import ActionSender
@@ -43,7 +44,13 @@ class OutboxProcessor(Loop):
         self.outbox = action_log(engine)
         self.relay = OutboxRelay(
             self.outbox,
-            sender=ActionSender(unit_of_work_factory(engine), clients, settings),
+            sender=ActionSender(
+                unit_of_work_factory(engine),
+                clients,
+                pickup=Pickup(settings.bakery_name, settings.bakery_pickup_address, settings.bakery_opening_hours),
+                timeout_seconds=settings.integration_timeout_seconds,
+                lookup_lag_seconds=settings.integration_lookup_lag_seconds,
+            ),
             channels=self.enabled,
             # One action a claim: a call may take the whole timeout, and the lease must outlast it.
             batch_size=1,

@@ -51,7 +51,6 @@ from ..domain.actions import (
 )
 from ..domain.naming import customer_email
 from ..metrics import NOTIFICATIONS
-from ..settings import Settings
 
 log = logging.getLogger("bakery_service.effects")
 
@@ -82,10 +81,22 @@ def queue(action: Action) -> Then:
 class ActionSender:
     """The bakery's handlers, one per action type (a jobs.outbox ``Sender``)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clients: IntegrationClients, settings: Settings) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clients: IntegrationClients,
+        *,
+        pickup: messages.Pickup,
+        timeout_seconds: float,
+        lookup_lag_seconds: float,
+    ) -> None:
+        """``timeout_seconds``: how long a call may take when its client does not say; ``lookup_lag_seconds``:
+        how long a vendor's search may take to show an effect just made; ``pickup`` goes in the e-mails."""
         self.uow = uow
         self.clients = clients
-        self.settings = settings
+        self.pickup = pickup
+        self.timeout_seconds = timeout_seconds
+        self.lookup_lag_seconds = lookup_lag_seconds
         self.handlers: dict[str, Callable[[Any, Attempt], Outcome]] = {
             CreateTicket.TYPE: self.create_ticket,
             FlagDuplicateTickets.TYPE: self.flag_duplicates,
@@ -115,13 +126,12 @@ class ActionSender:
     def lookup_wait(self, attempt: Attempt, client: Any) -> float:
         """Seconds until a lookup can be trusted to show an effect the earlier attempt may have made: that
         attempt's call has ended (the client's timeout) and the vendor's search has caught up (the lag)."""
-        started = attempt.earlier_start
+        started: datetime | None = attempt.earlier_start
         if started is None:
             return 0.0
         given = getattr(client, "timeout", None)
-        timeout: float = given if isinstance(given, int | float) else self.settings.integration_timeout_seconds
-        lag: float = self.settings.integration_lookup_lag_seconds
-        trusted = started.timestamp() + timeout + lag
+        timeout = given if isinstance(given, int | float) else self.timeout_seconds
+        trusted = started.timestamp() + timeout + self.lookup_lag_seconds
         return max(0.0, trusted - datetime.now(UTC).timestamp())
 
     def not_yet(self, what: str, wait: float) -> Deferred:
@@ -131,10 +141,6 @@ class ActionSender:
         with self.uow() as uow:
             row: RowMapping | None = uow.orders.get(order_id)
         return row
-
-    def pickup(self) -> messages.Pickup:
-        s = self.settings
-        return messages.Pickup(s.bakery_name, s.bakery_pickup_address, s.bakery_opening_hours)
 
     @staticmethod
     def notice_recorded(order_id: int, channel: str, recipient: str, correction: Action) -> Then:
@@ -182,7 +188,7 @@ class ActionSender:
                 # Beyond the lookup's window after all? Then the first is found later, and flagged.
                 writes.outbox.add(
                     FlagDuplicateTickets(batch_id=a.batch_id, label=a.label),
-                    delay_seconds=self.settings.integration_lookup_lag_seconds,
+                    delay_seconds=self.lookup_lag_seconds,
                 )
 
         return done({"ticket_key": key}, then)
@@ -247,7 +253,7 @@ class ActionSender:
                 return skipped(f"order {a.order_id} was cancelled before its ready notice went out")
             # An earlier attempt may have delivered it (SMTP cannot be asked): the customer hears of the cancel.
             return done({"skipped": f"order {a.order_id} was cancelled", "correction": True}, queue(correction))
-        letter = messages.ready_email(order["customer"], order["id"], order["recipe_name"], self.pickup())
+        letter = messages.ready_email(order["customer"], order["id"], order["recipe_name"], self.pickup)
         attempt.begin_effect()
         message_id = self.clients.email.send(
             OutgoingEmail(
@@ -278,7 +284,7 @@ class ActionSender:
         order = self.order(a.order_id)
         if order is None or order["state"] != "cancelled":
             return skipped(f"order {a.order_id} is not cancelled")
-        letter = messages.cancelled_email(order["customer"], order["id"], order["recipe_name"], self.pickup())
+        letter = messages.cancelled_email(order["customer"], order["id"], order["recipe_name"], self.pickup)
         attempt.begin_effect()
         message_id = self.clients.email.send(
             OutgoingEmail(
