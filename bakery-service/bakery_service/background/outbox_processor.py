@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from jobs.outbox import Claim, OutboxRelay
+from jobs.outbox import OutboxRelay
 from jobs.outbox.relay import default_jitter
 from sqlalchemy.engine import Engine
 
@@ -16,13 +16,12 @@ from ..adapters.clients import IntegrationClients
 from ..adapters.unit_of_work import unit_of_work_factory
 from ..domain.actions import INTEGRATIONS
 from ..domain.messages import Pickup
-from ..metrics import ACTIONS, HELD, OLDEST_PENDING, PENDING
 from ..settings import Settings
-from ..usecases.send_action import ActionSender
+from ..usecases.integration_status import measure_backlog
+from ..usecases.send_action import ActionSender, count_outcome
 from .loop import Loop
 
 log = logging.getLogger("bakery_service.background")
-actions_log = logging.getLogger("bakery_service.effects")
 # While Postgres does not answer, the wait between passes doubles up to this.
 MAX_DELAY_SECONDS = 60.0
 
@@ -61,7 +60,7 @@ class OutboxProcessor(Loop):
             retry_after_max=max(3600.0, settings.integration_retry_max_seconds),
             poll_interval=settings.integration_poll_seconds,
             jitter=jitter,
-            on_settle=self.count,
+            on_settle=count_outcome,
         )
 
     def enabled(self) -> list[str]:
@@ -76,27 +75,7 @@ class OutboxProcessor(Loop):
             tried: int = self.relay.run_pass(limit).tried
             return tried
         finally:
-            self.measure_backlog()
-
-    def measure_backlog(self) -> None:
-        """The gauges, from the outbox itself: pending (due or backing off) and held apart."""
-        backlog = self.outbox.backlog()
-        counts = self.outbox.counts()
-        for name in INTEGRATIONS:
-            count, age = backlog.get(name, (0, 0.0))
-            PENDING.labels(name).set(count)
-            OLDEST_PENDING.labels(name).set(age)
-            HELD.labels(name).set(counts.get(name, {}).get("held", 0))
-
-    @staticmethod
-    def count(claim: Claim, outcome: str) -> None:
-        # The dashboards' words: a dead-lettered action "failed", a throttled one is a "retry".
-        word = {"dead": "failed", "throttled": "retry"}.get(outcome, outcome)
-        ACTIONS.labels(claim.channel, word).inc()
-        # In the context of the request that caused the action: its id is on the line.
-        actions_log.info(
-            "outside action %s: %s", word, claim.type, extra={"action_id": claim.id, "action_type": claim.type}
-        )
+            measure_backlog(self.outbox)
 
     def run(self) -> None:
         delay = self.poll_seconds

@@ -9,6 +9,7 @@ from jobs.outbox import Outbox, Row
 
 from ..domain.actions import INTEGRATIONS
 from ..domain.models import DeadLetter, IntegrationStatus, LastResult
+from ..metrics import HELD, OLDEST_PENDING, PENDING
 
 DEAD_LETTERS_SHOWN = 20
 # The API's words for the outbox's states.
@@ -67,3 +68,14 @@ def integration_states(actions: Outbox, configured: Callable[[str], bool]) -> li
             )
         )
     return states
+
+
+def measure_backlog(actions: Outbox) -> None:
+    """The gauges, from the outbox itself: pending (due or backing off) and held apart."""
+    backlog = actions.backlog()
+    counts = actions.counts()
+    for name in INTEGRATIONS:
+        count, age = backlog.get(name, (0, 0.0))
+        PENDING.labels(name).set(count)
+        OLDEST_PENDING.labels(name).set(age)
+        HELD.labels(name).set(counts.get(name, {}).get("held", 0))

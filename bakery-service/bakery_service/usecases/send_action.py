@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs.errors import Deferred
-from jobs.outbox import Attempt, Outcome
+from jobs.outbox import Attempt, Claim, Outcome
 from pydantic import ValidationError
 from servicekit.logs import current_request_id
 from sqlalchemy.engine import RowMapping
@@ -50,7 +50,7 @@ from ..domain.actions import (
     SlackReadyNotice,
 )
 from ..domain.naming import customer_email
-from ..metrics import NOTIFICATIONS
+from ..metrics import ACTIONS, NOTIFICATIONS
 
 log = logging.getLogger("bakery_service.effects")
 
@@ -62,6 +62,15 @@ Then = Callable[[SettleWrites], None]
 def skipped(reason: str) -> Outcome:
     log.info("outside action not needed any more: %s", reason)
     return Outcome({"skipped": reason})
+
+
+def count_outcome(claim: Claim, outcome: str) -> None:
+    """The relay's word for how an action was settled, counted and logged."""
+    # The dashboards' words: a dead-lettered action "failed", a throttled one is a "retry".
+    word = {"dead": "failed", "throttled": "retry"}.get(outcome, outcome)
+    ACTIONS.labels(claim.channel, word).inc()
+    # In the context of the request that caused the action: its id is on the line.
+    log.info("outside action %s: %s", word, claim.type, extra={"action_id": claim.id, "action_type": claim.type})
 
 
 def done(result: dict[str, Any], then: Then | None = None) -> Outcome:
