@@ -63,6 +63,18 @@ def test_the_scheduled_batch_runs_once_a_day(deps, client, two_orders, outbox) -
     assert len(outbox("jira")) == 2
 
 
+def test_the_run_batch_command_batches_a_day_once(app, client, two_orders, outbox) -> None:
+    """`flask bakery run-batch`, as the CronJob runs it: the day's batch, then nothing more that day."""
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
+    assert first.exit_code == 0, first.output
+    assert f"takes orders {two_orders}" in first.output
+    client.post("/orders", json=BRIEF_ORDER)
+    again = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
+    assert again.exit_code == 0 and "nothing to batch" in again.output
+    assert len(outbox("jira")) == 1
+
+
 def test_actions_are_typed_and_carry_the_request_id(client, two_orders, outbox) -> None:
     client.post("/batches/run", headers={"X-Request-ID": "req-batch-1"})
     [row] = outbox("jira")
