@@ -145,9 +145,9 @@ class Orders(_Repository):
         }
         # The window count is taken before LIMIT, so one query gives the page and the total. The condition is
         # joined from the fixed fragments above; the caller's values go as bound parameters only.
+        matching = f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition}"  # noqa: S608  # nosec B608
         rows = self._all(
-            f"SELECT *, count(*) OVER () AS total FROM bakery.orders WHERE {condition} "  # noqa: S608  # nosec B608
-            "ORDER BY id DESC LIMIT :limit OFFSET :offset",
+            matching + " ORDER BY id DESC LIMIT :limit OFFSET :offset",
             **params,
             limit=limit,
             offset=offset,
