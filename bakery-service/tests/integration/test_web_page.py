@@ -99,6 +99,7 @@ def test_login_forwarding(page_app) -> None:
     assert client.get("/cakes", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     refused = client.post("/ui/login", json={"email": EMAIL, "password": "nope"})
     assert refused.status_code == 401 and refused.get_json()["detail"] == "Wrong e-mail or password."
+    assert refused.get_json()["title"] == "Sign-in failed"
     assert "nope" not in refused.get_data(as_text=True)
 
 
@@ -111,6 +112,7 @@ def test_login_service_down_is_503(make_settings, deps) -> None:
     app = create_app(deps.settings, Dependencies(deps.settings, deps.engine, deps.clients, LoginForwarder(url)))
     response = app.test_client().post("/ui/login", json={"email": "a@b.c", "password": "x"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["title"] == "Sign-in failed"
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
