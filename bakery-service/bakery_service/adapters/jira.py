@@ -8,8 +8,8 @@ backoff, its attempt count), so the client makes one attempt per call.
 Jira offers no idempotency key for creating an issue. The bakery gives every ticket a label of its own
 (``bakery-batch-<id>``) and, before creating one again after an attempt that may have created it, looks for
 that exact label (``find_tickets_by_label``); Jira's search index lags creation by seconds, so that lookup is
-repeated until the lag has passed (effects.py). A second ticket made anyway is labelled ``bakery-duplicate``
-and linked to the first (``flag_duplicate``).
+repeated until the lag has passed (usecases/send_action.py). A second ticket made anyway is labelled
+``bakery-duplicate`` and linked to the first (``flag_duplicate``).
 """
 
 from __future__ import annotations

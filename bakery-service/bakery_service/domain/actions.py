@@ -3,7 +3,7 @@
 
 An action's type is ``<integration>.<action>`` and its channel the integration, so that the processor
 claims the actions of configured integrations only and holds the others apart. Its row id is the
-action's id: the idempotency key its effect carries wherever the vendor takes one (see effects.py).
+action's id: the idempotency key its effect carries wherever the vendor takes one (usecases/send_action.py).
 Payloads say which thing the action is about; what it sends is read from that thing when the effect is
 made, so that a notice never speaks of a state the order has left (usecases/send_action.py).
 """
