@@ -6,10 +6,11 @@ from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
 from ..domain.models import Order, OrderCreate, OrderPage, OrderQuery
-from ..usecases import cancel_order as cancelling
-from ..usecases import mark_ready as readying
-from ..usecases import place_order as placing
-from ..usecases import read_orders as reading
+from ..usecases.cancel_order import cancel_order as cancel
+from ..usecases.mark_ready import mark_ready as ready
+from ..usecases.place_order import place_order as place
+from ..usecases.read_orders import get_order as get
+from ..usecases.read_orders import list_orders as find
 from ..wiring import deps
 from .responses import checked_id, json_response
 
@@ -27,9 +28,7 @@ bp = Blueprint("orders", __name__)
 )
 def place_order(body: OrderCreate) -> Response:
     d = deps()
-    order = placing.place_order(
-        d.uow(), body, jira_mode=d.settings.jira_mode, public_base_url=d.settings.public_base_url
-    )
+    order = place(d.uow(), body, jira_mode=d.settings.jira_mode, public_base_url=d.settings.public_base_url)
     return json_response(order, 201, {"Location": f"/orders/{order.id}"})
 
 
@@ -41,13 +40,13 @@ def place_order(body: OrderCreate) -> Response:
     tags=["orders"],
 )
 def list_orders(query: OrderQuery) -> Response:
-    return json_response(reading.list_orders(deps().uow(), query))
+    return json_response(find(deps().uow(), query))
 
 
 @bp.get("/orders/<order_id>")
 @endpoint(summary="One order, with its required ingredients, ticket and ready notice", response=Order, tags=["orders"])
 def get_order(order_id: str) -> Response:
-    return json_response(reading.get_order(deps().uow(), checked_id(order_id, "order")))
+    return json_response(get(deps().uow(), checked_id(order_id, "order")))
 
 
 @bp.delete("/orders/<order_id>")
@@ -57,7 +56,7 @@ def get_order(order_id: str) -> Response:
     tags=["orders"],
 )
 def cancel_order(order_id: str) -> Response:
-    return json_response(cancelling.cancel_order(deps().uow(), checked_id(order_id, "order")))
+    return json_response(cancel(deps().uow(), checked_id(order_id, "order")))
 
 
 @bp.post("/orders/<order_id>/ready")
@@ -70,4 +69,4 @@ def cancel_order(order_id: str) -> Response:
 def mark_ready(order_id: str) -> Response:
     d = deps()
     checked = checked_id(order_id, "order")
-    return json_response(readying.mark_ready(d.uow(), checked, slack_configured=d.clients.configured("slack")))
+    return json_response(ready(d.uow(), checked, slack_configured=d.clients.configured("slack")))
