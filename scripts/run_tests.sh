@@ -35,19 +35,42 @@ else
 fi
 rm -f "$requirements"
 
-echo "== tests: gpt-service, with its coverage floor"
+# Two lanes side by side: most tests wait on servers, sockets and subprocesses more than they compute, so two
+# pytest sessions on two cores finish well before one would. Each starts its own servers on free ports; the
+# local stack's fixed ports are used by the second lane only (and under flock). The first lane's output is
+# kept in a file and printed when it ends; the second lane prints as it goes.
+lane_log=$(mktemp)
+echo "== tests, lane 1 (in the background; printed when it ends): packages, db and the services' own tests"
+(
+    code=0
+    $PY -m pytest packages db dispatch-service/tests fleet-api/tests automation-service/tests \
+        bakery-service/tests audit-worker/tests -p no:cacheprovider "$@" >"$lane_log" 2>&1 || code=$?
+    echo "(lane 1 ended $(( $(date +%s) - start ))s after make test started)" >>"$lane_log"
+    exit "$code"
+) &
+lane_pid=$!
+trap 'pkill -TERM -P "$lane_pid" 2>/dev/null; kill "$lane_pid" 2>/dev/null || true' EXIT
+
+lane2=0
+echo "== tests, lane 2: gpt-service, with its coverage floor"
 # gpt-service's coverage floor is measured on its own tests, so other suites cannot inflate it.
 $PY -m pytest gpt-service/tests --cov=gpt_service --cov-report=term:skip-covered --cov-fail-under=80 \
-    -p no:cacheprovider || status=1
+    -p no:cacheprovider || lane2=1
 
-echo "== tests: everything else"
-$PY -m pytest packages db tests dispatch-service/tests fleet-api/tests automation-service/tests \
-    bakery-service/tests audit-worker/tests --ignore=tests/e2e -p no:cacheprovider "$@" || status=1
+echo "== tests, lane 2: the suite's own (images, static checks, gunicorn, schemathesis, the local stack)"
+$PY -m pytest tests --ignore=tests/e2e -p no:cacheprovider "$@" || lane2=1
 
-# A session of its own: its stack holds the fixed ports until the session ends, and the other local-stack
-# tests need them too. About two minutes (`make e2e` runs the same alone).
-echo "== end to end: the local stack, the cross-service flows, faults and hostile input (tests/e2e)"
-$PY -m pytest tests/e2e -p no:cacheprovider "$@" || status=1
+# A session of its own: its stack holds the fixed ports until the session ends.
+echo "== tests, lane 2: end to end: the local stack, the cross-service flows, faults, kills and hostile input (tests/e2e)"
+$PY -m pytest tests/e2e -p no:cacheprovider "$@" || lane2=1
+
+lane1=0
+wait "$lane_pid" || lane1=1
+trap - EXIT
+echo "== tests, lane 1: packages, db and the services' own tests"
+cat "$lane_log"
+rm -f "$lane_log"
+((lane1 || lane2)) && status=1
 
 if ((status)); then
     echo "== make test FAILED after $(( $(date +%s) - start ))s"

@@ -9,9 +9,7 @@ One Chromium for the whole run, one page per width, reused by every test.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,13 +23,7 @@ from ..conftest import BRIEF_ORDER, CHOCOLATE_CAKE
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
-# The README's pictures are refreshed on request (UPDATE_SCREENSHOTS=1), so a test run leaves the checkout clean;
-# otherwise they are still taken (a page that cannot be drawn fails) into a scratch folder.
-DOCS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
-    else Path(tempfile.gettempdir()) / "bakery-web-page-screenshots"
-)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 EMAIL, PASSWORD = "baker@bakery.example", "flour-power"
 THROTTLED = "busy@bakery.example"
