@@ -8,13 +8,15 @@ from servicekit import checks, load_settings
 
 from .api import register_blueprints
 from .settings import Settings
-from .wiring import Dependencies, build_dependencies
+from .wiring import Dependencies, background, build_dependencies
 
 
-def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, deps: Dependencies | None = None, *, start_background: bool = True
+) -> Flask:
     settings = settings or load_settings(Settings)
     deps = deps or build_dependencies(settings)
-    app = servicekit.create_app(
+    app: Flask = servicekit.create_app(
         settings,
         import_name=__name__,
         title="bakery-service",
@@ -22,4 +24,5 @@ def create_app(settings: Settings | None = None, deps: Dependencies | None = Non
     )
     servicekit.install_dependencies(app, deps)
     register_blueprints(app)
+    servicekit.install_lifecycle(app, background(deps), start=start_background)
     return app

@@ -2,7 +2,7 @@
 
 from servicekit import counter, gauge
 
-from .adapters.integrations import NAMES
+from .domain.actions import INTEGRATIONS
 
 CAKES = counter("bakery_cakes_total", "Cake recipes created and deleted", ["event"])
 ORDERS = counter("bakery_orders_total", "Orders by event: placed, ready, cancelled", ["event"])
@@ -33,7 +33,7 @@ NOTIFICATION_CHANNELS = ("email", "slack")
 # Known label values start at zero, so dashboards and alerts see 0 rather than no series at all.
 for _event in ("placed", "ready", "cancelled"):
     ORDERS.labels(_event)
-for _integration in NAMES:
+for _integration in INTEGRATIONS:
     for _outcome in ("done", "retry", "failed"):
         ACTIONS.labels(_integration, _outcome)
 for _channel in NOTIFICATION_CHANNELS:

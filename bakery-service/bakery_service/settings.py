@@ -79,3 +79,7 @@ class Settings(ServiceSettings):
     # that may have acted, a retry looks it up until this long after that attempt's call ended before
     # ever making it again.
     integration_lookup_lag_seconds: float = Field(default=30.0, ge=0, le=3600)
+
+    def webhook_secret(self) -> str | None:
+        """The secret Jira's deliveries are signed with, as text; None when unset."""
+        return self.jira_webhook_secret.get_secret_value() if self.jira_webhook_secret else None

@@ -97,7 +97,7 @@ class FakeClient:
 @pytest.fixture()
 def fakes():
     """Configured doubles of jira, slack, email, drive and github (flip ``.configured`` per test)."""
-    from bakery_service.adapters.integrations import IntegrationClients
+    from bakery_service.adapters.clients import IntegrationClients
 
     doubles = {name: FakeClient() for name in ("jira", "slack", "email", "drive", "github")}
     tickets = iter(range(1, 1000))
@@ -111,13 +111,12 @@ def fakes():
 @pytest.fixture()
 def deps(settings, fakes):
     from bakery_service.adapters.login import LoginForwarder
-    from bakery_service.adapters.postgres import BakeryStore
     from bakery_service.wiring import Dependencies
     from servicekit.db import make_engine
 
-    store = BakeryStore(make_engine(settings.database_url, pool_size=2))
-    yield Dependencies(settings=settings, store=store, clients=fakes, login=LoginForwarder(settings.auth_login_url))
-    store.engine.dispose()
+    engine = make_engine(settings.database_url, pool_size=2)
+    yield Dependencies(settings=settings, engine=engine, clients=fakes, login=LoginForwarder(settings.auth_login_url))
+    engine.dispose()
 
 
 @pytest.fixture()
@@ -144,9 +143,9 @@ def client(app, token):
 
 @pytest.fixture()
 def processor(deps):
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
 
-    return ActionProcessor(deps.store, deps.clients, deps.settings, jitter=lambda: 1.0)
+    return OutboxProcessor(deps.engine, deps.clients, deps.settings, jitter=lambda: 1.0)
 
 
 @pytest.fixture()
@@ -159,7 +158,7 @@ def outbox(deps):
     def rows(integration: str | None = None) -> list[dict]:
         return [
             {**asdict(r), "integration": r.channel, "action": r.type.split(".", 1)[1]}
-            for r in Outbox(deps.store.engine, "bakery").rows(integration)
+            for r in Outbox(deps.engine, "bakery").rows(integration)
         ]
 
     return rows

@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import urllib.parse
+from typing import Any
 
 import google_auth_httplib2
 import httplib2
@@ -23,7 +24,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds, secret, setting
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _document_text(document: dict) -> str:
+def _document_text(document: dict[str, Any]) -> str:
     parts = []
     for element in (document.get("body") or {}).get("content") or []:
         for run in (element.get("paragraph") or {}).get("elements") or []:
@@ -90,12 +91,12 @@ class DriveDocs:
             and s.google_drive_orders_folder_id
         )
 
-    def _clients(self):
+    def _clients(self) -> tuple[Any, Any]:
         if not self.configured:
             raise NotConfigured(INTEGRATION)
         if self._credentials is None:
             try:
-                info = json.loads(self._settings.google_service_account_json.get_secret_value())
+                info = json.loads(secret(self._settings.google_service_account_json, INTEGRATION))
                 self._credentials = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
             except (ValueError, KeyError, TypeError) as exc:
                 # The message of a key parsing error may quote the key: say only what is wrong.
@@ -109,14 +110,14 @@ class DriveDocs:
             services = self._local.services = (self._build("drive", "v3", http), self._build("docs", "v1", http))
         return services
 
-    def _build(self, name: str, version: str, http):
+    def _build(self, name: str, version: str, http: Any) -> Any:
         options = None
         root = self._settings.google_api_url
         if root.rstrip("/") != DEFAULT_API_URL.rstrip("/"):
             options = {"api_endpoint": urllib.parse.urljoin(root.rstrip("/") + "/", SERVICE_PATHS[name])}
         return build(name, version, http=http, static_discovery=True, cache_discovery=False, client_options=options)
 
-    def _run(self, action: str, request):
+    def _run(self, action: str, request: Any) -> Any:
         try:
             return request.execute(num_retries=0)
         except (HttpError, GoogleAuthError, httplib2.HttpLib2Error, OSError) as exc:
@@ -125,7 +126,7 @@ class DriveDocs:
     def find_document(self, name: str) -> str | None:
         """The oldest Google Doc called ``name`` in the Orders folder (Drive's search: it may lag a creation)."""
         drive, _ = self._clients()
-        folder = self._settings.google_drive_orders_folder_id
+        folder = setting(self._settings.google_drive_orders_folder_id, INTEGRATION)
         query = (
             f"name = {_q_string(name)} and {_q_string(folder)} in parents "
             f"and mimeType = '{GOOGLE_DOC}' and trashed = false"
@@ -148,7 +149,8 @@ class DriveDocs:
         """An id for a file not created yet (Drive's ``files.generateIds``)."""
         drive, _ = self._clients()
         answer = self._run("generate an id", drive.files().generateIds(count=1, space="drive", type="files"))
-        return answer["ids"][0]
+        file_id: str = answer["ids"][0]
+        return file_id
 
     def document_text(self, document_id: str) -> str | None:
         """The document's text, or None when no document has this id (not created yet, or deleted)."""

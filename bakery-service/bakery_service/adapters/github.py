@@ -13,9 +13,10 @@ import time
 
 import requests
 from github import Auth, Github, GithubException
+from github.Repository import Repository
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds, secret, setting
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +57,19 @@ class GithubAccess:
         s = self._settings
         return bool(s.github_token and s.github_token.get_secret_value() and s.github_repository)
 
-    def _repo(self):
+    def _repo(self) -> Repository:
         if not self.configured:
             raise NotConfigured(INTEGRATION)
         if self._github is None:
             self._github = Github(
-                auth=Auth.Token(self._settings.github_token.get_secret_value()),
+                auth=Auth.Token(secret(self._settings.github_token, INTEGRATION)),
                 base_url=self._settings.github_api_url.rstrip("/"),
                 timeout=self.timeout,
                 retry=None,
                 seconds_between_writes=self._settings.github_seconds_between_writes,
                 lazy=True,  # the repository object without a GET of it first
             )
-        return self._github.get_repo(self._settings.github_repository)
+        return self._github.get_repo(setting(self._settings.github_repository, INTEGRATION))
 
     def grant(self, username: str) -> None:
         """Invite ``username`` as a collaborator with the configured permission (GitHub e-mails the invitation; an

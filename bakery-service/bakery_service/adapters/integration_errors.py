@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 from jobs.errors import Deferred, EffectError
+from pydantic import SecretStr
+
+T = TypeVar("T")
 
 
 class IntegrationError(EffectError):
@@ -31,6 +35,21 @@ class NotConfigured(Deferred):
     def __init__(self, integration: str) -> None:
         super().__init__(f"{integration} is not configured", retry_after=2.0)
         self.integration = integration
+
+
+def setting(value: T | None, integration: str) -> T:
+    """A setting the integration cannot work without; NotConfigured while it is missing."""
+    if value is None:
+        raise NotConfigured(integration)
+    return value
+
+
+def secret(value: SecretStr | None, integration: str) -> str:
+    """A credential's text; NotConfigured while it is missing or blank."""
+    text = value.get_secret_value() if value is not None else ""
+    if not text:
+        raise NotConfigured(integration)
+    return text
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -8,8 +8,8 @@ backoff, its attempt count), so the client makes one attempt per call.
 Jira offers no idempotency key for creating an issue. The bakery gives every ticket a label of its own
 (``bakery-batch-<id>``) and, before creating one again after an attempt that may have created it, looks for
 that exact label (``find_tickets_by_label``); Jira's search index lags creation by seconds, so that lookup is
-repeated until the lag has passed (effects.py). A second ticket made anyway is labelled ``bakery-duplicate``
-and linked to the first (``flag_duplicate``).
+repeated until the lag has passed (usecases/send_action.py). A second ticket made anyway is labelled
+``bakery-duplicate`` and linked to the first (``flag_duplicate``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import requests
 from atlassian import Jira
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds, secret, setting
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +43,25 @@ def ingredients_table(rows: Iterable[tuple[str, str]], header: tuple[str, str] =
     return "\n".join(lines)
 
 
-def _inline(text: str) -> list[dict]:
+def _inline(text: str) -> list[dict[str, Any]]:
     """Text nodes, with bare URLs as links (ADF has no auto-linking)."""
     nodes = []
     for part in _URL.split(text):
         if not part:
             continue
-        node: dict = {"type": "text", "text": part}
+        node: dict[str, Any] = {"type": "text", "text": part}
         if _URL.fullmatch(part):
             node["marks"] = [{"type": "link", "attrs": {"href": part}}]
         nodes.append(node)
     return nodes
 
 
-def _paragraph(text: str) -> dict:
+def _paragraph(text: str) -> dict[str, Any]:
     return {"type": "paragraph", "content": _inline(text)} if text else {"type": "paragraph"}
 
 
-def _table(rows: list[list[str]]) -> dict:
-    def cell(kind: str, text: str) -> dict:
+def _table(rows: list[list[str]]) -> dict[str, Any]:
+    def cell(kind: str, text: str) -> dict[str, Any]:
         return {"type": kind, "attrs": {}, "content": [_paragraph(text.strip())]}
 
     table_rows = [
@@ -70,10 +71,10 @@ def _table(rows: list[list[str]]) -> dict:
     return {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"}, "content": table_rows}
 
 
-def to_adf(text: str) -> dict:
+def to_adf(text: str) -> dict[str, Any]:
     """Plain text to an Atlassian Document Format document: one paragraph per line, runs of pipe-table rows as a
     table whose first row is the header, URLs as links."""
-    content: list[dict] = []
+    content: list[dict[str, Any]] = []
     table: list[list[str]] = []
     for line in text.splitlines():
         row = _TABLE_ROW.match(line)
@@ -129,9 +130,9 @@ class JiraClient:
         if self._jira is None:
             s = self._settings
             self._jira = Jira(
-                url=s.jira_url,
+                url=setting(s.jira_url, INTEGRATION),
                 username=s.jira_email,
-                password=s.jira_api_token.get_secret_value(),
+                password=secret(s.jira_api_token, INTEGRATION),
                 cloud=True,
                 api_version="3",
                 timeout=self.timeout,
@@ -143,7 +144,7 @@ class JiraClient:
 
     def create_ticket(self, summary: str, description: str, due_date: date | None, labels: list[str]) -> str:
         """Create a ticket; returns its key (``BAKE-12``). Pipe-table rows of ``description`` become a table."""
-        fields: dict = {
+        fields: dict[str, Any] = {
             "project": {"key": self._settings.jira_project_key},
             "issuetype": {"name": self._settings.jira_issue_type},
             "summary": summary,
@@ -157,7 +158,7 @@ class JiraClient:
             created = jira.create_issue(fields=fields)
         except (requests.RequestException, ValueError) as exc:
             raise _failure("create ticket", exc) from exc
-        key = created.get("key") if isinstance(created, dict) else None
+        key: str | None = created.get("key") if isinstance(created, dict) else None
         if not key:
             raise IntegrationError("Jira create ticket failed: the answer has no issue key", retryable=True)
         log.info("jira ticket created", extra={"jira_key": key})

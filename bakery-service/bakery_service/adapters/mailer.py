@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured
+from .integration_errors import IntegrationError, NotConfigured, setting
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Mailer:
             raise NotConfigured(INTEGRATION)
         message = self.compose(email)
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
+            with smtplib.SMTP(setting(s.smtp_host, INTEGRATION), s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
                 if s.smtp_starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if s.smtp_username:
@@ -95,5 +95,6 @@ class Mailer:
                 smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             raise _failure(exc) from None
-        log.info("e-mail sent", extra={"mail_to": email.to, "message_id": message["Message-ID"]})
-        return message["Message-ID"]
+        message_id: str = message["Message-ID"]
+        log.info("e-mail sent", extra={"mail_to": email.to, "message_id": message_id})
+        return message_id

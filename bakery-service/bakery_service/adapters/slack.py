@@ -15,12 +15,14 @@ import logging
 import re
 import unicodedata
 import urllib.error
+from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ..settings import Settings
-from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds
+from .integration_errors import IntegrationError, NotConfigured, retry_after_seconds, secret
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def normalize_name(name: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", folded).split())
 
 
-def _candidate_names(member: dict) -> list[str]:
+def _candidate_names(member: dict[str, Any]) -> list[str]:
     profile = member.get("profile") or {}
     names = [
         member.get("real_name"),
@@ -84,14 +86,15 @@ class SlackClient:
             raise NotConfigured(INTEGRATION)
         if self._web is None:
             self._web = WebClient(
-                token=self._settings.slack_bot_token.get_secret_value(),
+                token=secret(self._settings.slack_bot_token, INTEGRATION),
                 base_url=self._settings.slack_api_url,
-                timeout=self.timeout,
+                # Annotated int by slack_sdk, handed to urllib, which takes fractions of a second.
+                timeout=self.timeout,  # type: ignore[arg-type]
                 retry_handlers=[],
             )
         return self._web
 
-    def _call(self, action: str, method, **kwargs):
+    def _call(self, action: str, method: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return method(**kwargs)
         except (SlackClientError, urllib.error.URLError, OSError) as exc:
@@ -111,7 +114,8 @@ class SlackClient:
                 if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
                     continue
                 if any(normalize_name(candidate) == wanted for candidate in _candidate_names(member)):
-                    return member["id"]
+                    user_id: str = member["id"]
+                    return user_id
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None
@@ -119,7 +123,8 @@ class SlackClient:
     def open_conversation(self, user_id: str) -> str:
         """The direct conversation with ``user_id`` (opened, or the existing one): its channel id."""
         opened = self._call("conversations.open", self._client().conversations_open, users=user_id)
-        return opened["channel"]["id"]
+        channel: str = opened["channel"]["id"]
+        return channel
 
     def find_notice(self, channel: str, action_id: str) -> str | None:
         """The ts of the message in ``channel`` whose metadata names ``action_id``, or None."""
@@ -133,7 +138,8 @@ class SlackClient:
         for message in page.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("action_id") == action_id:
-                return message.get("ts")
+                ts: str | None = message.get("ts")
+                return ts
         return None
 
     def post_notice(self, channel: str, text: str, *, event_type: str, action_id: str, order_id: int) -> str:

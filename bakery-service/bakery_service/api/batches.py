@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from servicekit import endpoint
 
-from .. import batches
 from ..domain.models import BatchResult
+from ..usecases.run_batch import run_batch
 from ..wiring import deps
 from .responses import json_response
 
@@ -19,6 +19,6 @@ bp = Blueprint("batches", __name__)
     response=BatchResult,
     tags=["batches"],
 )
-def run_batch():
+def run() -> Response:
     d = deps()
-    return json_response(batches.run_batch(d.store, d.settings, "api"))
+    return json_response(run_batch(d.uow(), d.settings.public_base_url, "api"))

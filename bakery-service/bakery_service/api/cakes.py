@@ -6,10 +6,13 @@ import re
 
 from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
+from servicekit.domain_errors import NotFound
 
-from .. import cakes
-from ..domain.errors import NotFound
 from ..domain.models import Cake, CakeCreate, CakeList
+from ..usecases.create_cake import create_cake as create
+from ..usecases.delete_cake import delete_cake as delete
+from ..usecases.read_cakes import get_cake as get
+from ..usecases.read_cakes import list_cakes as list_all
 from ..wiring import deps
 from .responses import json_response
 
@@ -25,8 +28,8 @@ def _cake_id(cake_id: str) -> str:
 
 @bp.get("/cakes")
 @endpoint(summary="Every cake and its recipe (per eater)", response=CakeList, tags=["cakes"])
-def list_cakes():
-    return json_response(CakeList(items=cakes.list_cakes(deps().store)))
+def list_cakes() -> Response:
+    return json_response(CakeList(items=list_all(deps().uow())))
 
 
 @bp.post("/cakes")
@@ -38,15 +41,15 @@ def list_cakes():
     responses={409: ProblemModel},
     tags=["cakes"],
 )
-def create_cake(body: CakeCreate):
-    cake = cakes.create_cake(deps().store, body)
+def create_cake(body: CakeCreate) -> Response:
+    cake = create(deps().uow(), body)
     return json_response(cake, 201, {"Location": f"/cakes/{cake.id}"})
 
 
 @bp.get("/cakes/<cake_id>")
 @endpoint(summary="One cake", response=Cake, tags=["cakes"])
-def get_cake(cake_id: str):
-    return json_response(cakes.get_cake(deps().store, _cake_id(cake_id)))
+def get_cake(cake_id: str) -> Response:
+    return json_response(get(deps().uow(), _cake_id(cake_id)))
 
 
 @bp.delete("/cakes/<cake_id>")
@@ -56,6 +59,6 @@ def get_cake(cake_id: str):
     responses={409: ProblemModel},
     tags=["cakes"],
 )
-def delete_cake(cake_id: str):
-    cakes.delete_cake(deps().store, _cake_id(cake_id))
+def delete_cake(cake_id: str) -> Response:
+    delete(deps().uow(), _cake_id(cake_id))
     return Response(status=204)

@@ -8,7 +8,7 @@ import datetime as dt
 import click
 from flask import Blueprint
 
-from ..batches import run_batch
+from ..usecases.run_batch import run_batch
 from ..wiring import deps
 
 bp = Blueprint("bakery", __name__, cli_group="bakery")
@@ -21,7 +21,7 @@ def run_batch_command(day: dt.datetime | None) -> None:
     schedulers (this command, the service's own loop) ask."""
     date = day.date() if day else dt.datetime.now(dt.UTC).date()
     d = deps()
-    result = run_batch(d.store, d.settings, "schedule", date)
+    result = run_batch(d.uow(), d.settings.public_base_url, "schedule", date)
     if result.batch_id is None:
         click.echo(f"{date}: nothing to batch (no waiting orders, or this day's batch already ran)")
     else:

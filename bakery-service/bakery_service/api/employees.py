@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
-from .. import employees
 from ..domain.models import Employee, EmployeeCreate, EmployeeList, EmployeePatch
+from ..usecases.change_employee import update_employee as change
+from ..usecases.fire_employee import fire_employee as fire
+from ..usecases.hire_employee import create_employee as hire
+from ..usecases.read_employees import get_employee as get
+from ..usecases.read_employees import list_employees as list_all
 from ..wiring import deps
 from .responses import checked_id, json_response
 
@@ -15,8 +19,8 @@ bp = Blueprint("employees", __name__)
 
 @bp.get("/employees")
 @endpoint(summary="Every employee", response=EmployeeList, tags=["employees"])
-def list_employees():
-    return json_response(EmployeeList(items=employees.list_employees(deps().store)))
+def list_employees() -> Response:
+    return json_response(EmployeeList(items=list_all(deps().uow())))
 
 
 @bp.post("/employees")
@@ -27,15 +31,15 @@ def list_employees():
     status=201,
     tags=["employees"],
 )
-def create_employee(body: EmployeeCreate):
-    employee = employees.create_employee(deps().store, body)
+def create_employee(body: EmployeeCreate) -> Response:
+    employee = hire(deps().uow(), body)
     return json_response(employee, 201, {"Location": f"/employees/{employee.id}"})
 
 
 @bp.get("/employees/<employee_id>")
 @endpoint(summary="One employee", response=Employee, tags=["employees"])
-def get_employee(employee_id: str):
-    return json_response(employees.get_employee(deps().store, checked_id(employee_id, "employee")))
+def get_employee(employee_id: str) -> Response:
+    return json_response(get(deps().uow(), checked_id(employee_id, "employee")))
 
 
 @bp.patch("/employees/<employee_id>")
@@ -46,12 +50,12 @@ def get_employee(employee_id: str):
     responses={409: ProblemModel},
     tags=["employees"],
 )
-def update_employee(employee_id: str, body: EmployeePatch):
-    return json_response(employees.update_employee(deps().store, checked_id(employee_id, "employee"), body))
+def update_employee(employee_id: str, body: EmployeePatch) -> Response:
+    return json_response(change(deps().uow(), checked_id(employee_id, "employee"), body))
 
 
 @bp.delete("/employees/<employee_id>")
 @endpoint(summary="Fire: GitHub access is removed", status=204, tags=["employees"])
-def fire_employee(employee_id: str):
-    employees.fire_employee(deps().store, checked_id(employee_id, "employee"))
+def fire_employee(employee_id: str) -> Response:
+    fire(deps().uow(), checked_id(employee_id, "employee"))
     return Response(status=204)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
-from .. import integrations
 from ..domain.models import ActionReplayResult, IntegrationList, ReplayResult
+from ..usecases import replay_actions
+from ..usecases.integration_status import integration_states
 from ..wiring import deps
 from .responses import json_response
 
@@ -20,9 +21,9 @@ bp = Blueprint("integrations", __name__)
     response=IntegrationList,
     tags=["integrations"],
 )
-def list_integrations():
+def list_integrations() -> Response:
     d = deps()
-    return json_response(IntegrationList(items=integrations.integration_states(d.store, d.clients)))
+    return json_response(IntegrationList(items=integration_states(d.actions(), d.clients.configured)))
 
 
 @bp.post("/integrations/<name>/replay")
@@ -31,8 +32,8 @@ def list_integrations():
     response=ReplayResult,
     tags=["integrations"],
 )
-def replay(name: str):
-    return json_response(integrations.replay(deps().store, name))
+def replay(name: str) -> Response:
+    return json_response(replay_actions.replay(deps().actions(), name))
 
 
 @bp.post("/integrations/actions/<action_id>/replay")
@@ -42,5 +43,5 @@ def replay(name: str):
     responses={404: ProblemModel},
     tags=["integrations"],
 )
-def replay_action(action_id: str):
-    return json_response(integrations.replay_action(deps().store, action_id))
+def replay_action(action_id: str) -> Response:
+    return json_response(replay_actions.replay_action(deps().actions(), action_id))

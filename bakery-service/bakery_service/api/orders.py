@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from servicekit import ProblemModel, endpoint
 
-from .. import orders
 from ..domain.models import Order, OrderCreate, OrderPage, OrderQuery
+from ..usecases.cancel_order import cancel_order as cancel
+from ..usecases.mark_ready import mark_ready as ready
+from ..usecases.place_order import place_order as place
+from ..usecases.read_orders import get_order as get
+from ..usecases.read_orders import list_orders as find
 from ..wiring import deps
 from .responses import checked_id, json_response
 
@@ -22,9 +26,9 @@ bp = Blueprint("orders", __name__)
     responses={409: ProblemModel},
     tags=["orders"],
 )
-def place_order(body: OrderCreate):
+def place_order(body: OrderCreate) -> Response:
     d = deps()
-    order = orders.place_order(d.store, d.settings, body)
+    order = place(d.uow(), body, jira_mode=d.settings.jira_mode, public_base_url=d.settings.public_base_url)
     return json_response(order, 201, {"Location": f"/orders/{order.id}"})
 
 
@@ -35,14 +39,14 @@ def place_order(body: OrderCreate):
     response=OrderPage,
     tags=["orders"],
 )
-def list_orders(query: OrderQuery):
-    return json_response(orders.list_orders(deps().store, query))
+def list_orders(query: OrderQuery) -> Response:
+    return json_response(find(deps().uow(), query))
 
 
 @bp.get("/orders/<order_id>")
 @endpoint(summary="One order, with its required ingredients, ticket and ready notice", response=Order, tags=["orders"])
-def get_order(order_id: str):
-    return json_response(orders.get_order(deps().store, checked_id(order_id, "order")))
+def get_order(order_id: str) -> Response:
+    return json_response(get(deps().uow(), checked_id(order_id, "order")))
 
 
 @bp.delete("/orders/<order_id>")
@@ -51,8 +55,8 @@ def get_order(order_id: str):
     response=Order,
     tags=["orders"],
 )
-def cancel_order(order_id: str):
-    return json_response(orders.cancel_order(deps().store, checked_id(order_id, "order")))
+def cancel_order(order_id: str) -> Response:
+    return json_response(cancel(deps().uow(), checked_id(order_id, "order")))
 
 
 @bp.post("/orders/<order_id>/ready")
@@ -62,6 +66,7 @@ def cancel_order(order_id: str):
     responses={409: ProblemModel},
     tags=["orders"],
 )
-def mark_ready(order_id: str):
+def mark_ready(order_id: str) -> Response:
     d = deps()
-    return json_response(orders.mark_ready(d.store, d.clients, checked_id(order_id, "order")))
+    checked = checked_id(order_id, "order")
+    return json_response(ready(d.uow(), checked, slack_configured=d.clients.configured("slack")))

@@ -1,12 +1,10 @@
-"""JSON out, and the bakery's refusals as problem+json."""
+"""JSON out, and path ids in."""
 
 from __future__ import annotations
 
 from flask import Response
 from pydantic import BaseModel
-from servicekit import ApiProblem, problem_response
-
-from ..domain.errors import BakeryError, NotFound
+from servicekit.domain_errors import NotFound
 
 MAX_ID = 2**63 - 1  # Postgres bigint
 
@@ -15,18 +13,8 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
     return Response(model.model_dump_json(by_alias=True), status=status, headers=headers, mimetype="application/json")
 
 
-def bakery_problem(exc: BakeryError) -> Response:
-    # A refusal about one input is also an errors[] entry shaped like a 422's (loc, msg, type).
-    errors = [{"loc": f"body.{exc.field}", "msg": exc.detail, "type": exc.code}] if exc.field else None
-    return problem_response(exc.status, exc.title, exc.detail, code=exc.code, errors=errors, **exc.facts)
-
-
 def checked_id(raw: str, what: str) -> int:
     """A path id as a positive bigint; anything else (text, a uuid, a number beyond bigint) cannot exist: 404."""
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not 0 < int(raw) <= MAX_ID:
         raise NotFound(f"No {what} has the id {raw[:40]!r}.")
     return int(raw)
-
-
-def unavailable(detail: str) -> ApiProblem:
-    return ApiProblem(503, "Service Unavailable", detail, headers={"Retry-After": "5"})

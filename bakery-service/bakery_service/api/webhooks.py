@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from servicekit import ProblemModel, endpoint, public
 
-from .. import webhooks
 from ..domain.models import WebhookResult
+from ..usecases.handle_jira_webhook import handle_jira_webhook
 from ..wiring import deps
 from .responses import json_response
 
@@ -21,9 +21,9 @@ bp = Blueprint("webhooks", __name__)
     responses={401: ProblemModel, 422: ProblemModel},
     tags=["webhooks"],
 )
-def jira_webhook():
+def jira_webhook() -> Response:
     d = deps()
     # The signature covers the bytes as sent, so they are read raw, before any JSON parsing.
     body = request.get_data(cache=True)
     signature = request.headers.get("X-Hub-Signature")
-    return json_response(webhooks.handle_jira_webhook(d.store, d.settings, body, signature))
+    return json_response(handle_jira_webhook(d.uow(), d.settings.webhook_secret(), body, signature))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from .errors import Conflict, Invalid
+from servicekit.domain_errors import Conflict, Invalid
+
 from .naming import ingredient_key
 
 Unit = Literal["g", "unit"]

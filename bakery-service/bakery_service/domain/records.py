@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from .amounts import Amount
 from .models import Cake, Employee, Order, Permissions, ReadyNotice, RequiredIngredient
+
+
+class Record(Protocol):
+    """A stored row, read by column name (a database row mapping, a dict)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def amount_line(name: str, amount: Amount) -> RequiredIngredient:
@@ -23,7 +29,7 @@ def to_stored(amounts: list[tuple[str, Amount]] | dict[str, Amount]) -> list[dic
     return [{"name": name, "amount": str(a.value), "unit": a.unit} for name, a in pairs]
 
 
-def cake_from_row(row: Mapping[str, Any]) -> Cake:
+def cake_from_row(row: Record) -> Cake:
     amounts = stored_amounts(row["ingredients"])
     return Cake(
         id=row["id"],
@@ -34,7 +40,7 @@ def cake_from_row(row: Mapping[str, Any]) -> Cake:
     )
 
 
-def order_from_row(row: Mapping[str, Any]) -> Order:
+def order_from_row(row: Record) -> Order:
     ready = None
     if row["ready_at"] is not None:
         ready = ReadyNotice(
@@ -61,7 +67,7 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
     )
 
 
-def employee_from_row(row: Mapping[str, Any]) -> Employee:
+def employee_from_row(row: Record) -> Employee:
     return Employee(
         id=row["id"],
         first_name=row["first_name"],

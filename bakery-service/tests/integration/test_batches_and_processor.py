@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 from bakery_service.adapters.integration_errors import IntegrationError, NotConfigured
-from bakery_service.batches import run_batch
+from bakery_service.usecases.run_batch import run_batch
 
 from ..conftest import BRIEF_ORDER, CHOCOLATE_CAKE
 
@@ -42,7 +42,10 @@ def test_running_the_batch_twice_asks_for_one_ticket(client, two_orders, outbox)
 
 def test_concurrent_batches_take_each_order_once(deps, two_orders, outbox) -> None:
     results = []
-    threads = [threading.Thread(target=lambda: results.append(run_batch(deps.store, deps.settings))) for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: results.append(run_batch(deps.uow(), deps.settings.public_base_url)))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -53,11 +56,23 @@ def test_concurrent_batches_take_each_order_once(deps, two_orders, outbox) -> No
 
 def test_the_scheduled_batch_runs_once_a_day(deps, client, two_orders, outbox) -> None:
     day = date(2026, 11, 30)
-    assert run_batch(deps.store, deps.settings, "schedule", day).orders == two_orders
+    assert run_batch(deps.uow(), deps.settings.public_base_url, "schedule", day).orders == two_orders
     third = client.post("/orders", json=BRIEF_ORDER).get_json()["id"]
-    assert run_batch(deps.store, deps.settings, "schedule", day).orders == []
-    assert run_batch(deps.store, deps.settings, "schedule", date(2026, 12, 1)).orders == [third]
+    assert run_batch(deps.uow(), deps.settings.public_base_url, "schedule", day).orders == []
+    assert run_batch(deps.uow(), deps.settings.public_base_url, "schedule", date(2026, 12, 1)).orders == [third]
     assert len(outbox("jira")) == 2
+
+
+def test_the_run_batch_command_batches_a_day_once(app, client, two_orders, outbox) -> None:
+    """`flask bakery run-batch`, as the CronJob runs it: the day's batch, then nothing more that day."""
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
+    assert first.exit_code == 0, first.output
+    assert f"takes orders {two_orders}" in first.output
+    client.post("/orders", json=BRIEF_ORDER)
+    again = runner.invoke(args=["bakery", "run-batch", "--date", "2026-11-30"])
+    assert again.exit_code == 0 and "nothing to batch" in again.output
+    assert len(outbox("jira")) == 1
 
 
 def test_actions_are_typed_and_carry_the_request_id(client, two_orders, outbox) -> None:
@@ -98,10 +113,10 @@ def test_after_an_attempt_that_may_have_created_the_ticket_it_is_looked_for_not_
 def test_a_lookup_that_finds_nothing_waits_out_the_search_lag_before_creating_again(
     make_settings, fakes, client, two_orders, outbox, deps
 ) -> None:
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
 
     settings = make_settings(integration_lookup_lag_seconds=30.0)
-    processor = ActionProcessor(deps.store, fakes, settings, jitter=lambda: 1.0)
+    processor = OutboxProcessor(deps.engine, fakes, settings, jitter=lambda: 1.0)
     client.post("/batches/run")
     fakes.jira.errors.append(IntegrationError("Jira create ticket failed: ReadTimeout"))
     processor.run_once()
@@ -261,7 +276,7 @@ def test_after_its_last_attempt_an_action_is_in_the_dead_letter(
     client.delete(f"/orders/{two_orders[0]}")
     fakes.drive.errors.extend(IntegrationError("timeout") for _ in range(deps.settings.integration_max_attempts))
     for _ in range(deps.settings.integration_max_attempts):
-        Outbox(deps.store.engine, "bakery").replay_channel("drive")  # due now, without waiting out the backoff
+        Outbox(deps.engine, "bakery").replay_channel("drive")  # due now, without waiting out the backoff
         processor.run_once()
     [row] = outbox("drive")
     assert row["state"] == "dead" and row["attempts"] == deps.settings.integration_max_attempts

@@ -94,26 +94,35 @@ def test_writes_and_reads_need_the_suites_token(app) -> None:
 def test_an_order_racing_the_deletion_of_its_cake_never_loses_its_cake(deps) -> None:
     import threading
 
-    from bakery_service import cakes, orders
-    from bakery_service.domain.errors import BakeryError
     from bakery_service.domain.models import CakeCreate, OrderCreate, OrderQuery
+    from bakery_service.usecases.cancel_order import cancel_order
+    from bakery_service.usecases.create_cake import create_cake
+    from bakery_service.usecases.delete_cake import delete_cake
+    from bakery_service.usecases.place_order import place_order
+    from bakery_service.usecases.read_orders import list_orders
+    from servicekit.domain_errors import DomainError
 
     for _ in range(10):
-        cakes.create_cake(deps.store, CakeCreate.model_validate(CHOCOLATE_CAKE))
+        create_cake(deps.uow(), CakeCreate.model_validate(CHOCOLATE_CAKE))
         outcome: dict[str, str] = {}
 
         def place(outcome: dict[str, str] = outcome) -> None:
             try:
-                orders.place_order(deps.store, deps.settings, OrderCreate.model_validate(BRIEF_ORDER))
+                place_order(
+                    deps.uow(),
+                    OrderCreate.model_validate(BRIEF_ORDER),
+                    jira_mode=deps.settings.jira_mode,
+                    public_base_url=deps.settings.public_base_url,
+                )
                 outcome["order"] = "placed"
-            except BakeryError as exc:
+            except DomainError as exc:
                 outcome["order"] = type(exc).__name__
 
         def delete(outcome: dict[str, str] = outcome) -> None:
             try:
-                cakes.delete_cake(deps.store, "chocolate_cake")
+                delete_cake(deps.uow(), "chocolate_cake")
                 outcome["cake"] = "deleted"
-            except BakeryError as exc:
+            except DomainError as exc:
                 outcome["cake"] = type(exc).__name__
 
         threads = [threading.Thread(target=place), threading.Thread(target=delete)]
@@ -122,8 +131,8 @@ def test_an_order_racing_the_deletion_of_its_cake_never_loses_its_cake(deps) -> 
         for t in threads:
             t.join()
         assert outcome in ({"order": "placed", "cake": "Conflict"}, {"order": "NotFound", "cake": "deleted"}), outcome
-        placed = orders.list_orders(deps.store, OrderQuery(state="placed", limit=10)).items
+        placed = list_orders(deps.uow(), OrderQuery(state="placed", limit=10)).items
         for order in placed:
-            orders.cancel_order(deps.store, order.id)
+            cancel_order(deps.uow(), order.id)
         if outcome["cake"] == "Conflict":
-            cakes.delete_cake(deps.store, "chocolate_cake")
+            delete_cake(deps.uow(), "chocolate_cake")

@@ -91,7 +91,7 @@ class Bakery:
     def outbox(self, action_type: str) -> list[Any]:
         from jobs.outbox import Outbox
 
-        return [r for r in Outbox(self.deps.store.engine, "bakery").rows() if r.type == action_type]
+        return [r for r in Outbox(self.deps.engine, "bakery").rows() if r.type == action_type]
 
     def integration(self, name: str) -> dict:
         return {i["name"]: i for i in self.client.get("/integrations").get_json()["items"]}[name]
@@ -99,7 +99,7 @@ class Bakery:
     def settle(self, ids: list[str], timeout: float = 15.0) -> None:
         from jobs.outbox import Outbox
 
-        outbox = Outbox(self.deps.store.engine, "bakery")
+        outbox = Outbox(self.deps.engine, "bakery")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.processor.run_once()
@@ -112,7 +112,7 @@ class Bakery:
 @pytest.fixture()
 def bakery(make_settings, vendors: Vendors) -> Callable[..., Bakery]:
     from bakery_service import create_app
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
     from bakery_service.wiring import build_dependencies
     from servicekit import issue_token
 
@@ -150,11 +150,11 @@ def bakery(make_settings, vendors: Vendors) -> Callable[..., Bakery]:
         client = create_app(settings, deps).test_client()
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
         client.post("/cakes", json=CHOCOLATE_CAKE)
-        return Bakery(deps, client, ActionProcessor(deps.store, deps.clients, settings))
+        return Bakery(deps, client, OutboxProcessor(deps.engine, deps.clients, settings))
 
     yield build
     for deps in made:
-        deps.store.engine.dispose()
+        deps.engine.dispose()
 
 
 def place(bakery: Bakery, customer: str) -> int:
@@ -443,7 +443,7 @@ def test_processors_racing_on_leases_shorter_than_a_call_make_each_ticket_once(b
 
     service = bakery("jira")
     settings = service.deps.settings.model_copy(update={"integration_lease_seconds": 0.4})
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
 
     orders = [place(service, f"Ms Race {n}") for n in range(8)]
     rows = [r for r in service.outbox("jira.create_ticket")]
@@ -451,7 +451,7 @@ def test_processors_racing_on_leases_shorter_than_a_call_make_each_ticket_once(b
     stop = threading.Event()
 
     def work() -> None:
-        processor = ActionProcessor(service.deps.store, service.deps.clients, settings)
+        processor = OutboxProcessor(service.deps.engine, service.deps.clients, settings)
         while not stop.is_set():
             processor.run_once()
             time.sleep(0.02)
@@ -460,7 +460,7 @@ def test_processors_racing_on_leases_shorter_than_a_call_make_each_ticket_once(b
     for worker in workers:
         worker.start()
     try:
-        service.processor = ActionProcessor(service.deps.store, service.deps.clients, settings)
+        service.processor = OutboxProcessor(service.deps.engine, service.deps.clients, settings)
         service.settle([r.id for r in rows], timeout=30)
     finally:
         stop.set()

@@ -26,7 +26,7 @@ def adf_text(node) -> str:
 @pytest.mark.parametrize("mode", ["daily", "per-order"])
 def test_one_ticket_its_key_on_the_orders_and_the_webhook_cancels_them(make_settings, httpserver, mode) -> None:
     from bakery_service import create_app
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
     from bakery_service.wiring import build_dependencies
     from servicekit import issue_token
 
@@ -36,7 +36,7 @@ def test_one_ticket_its_key_on_the_orders_and_the_webhook_cancels_them(make_sett
     app = create_app(settings, deps)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, 'baker')[0]}"
-    processor = ActionProcessor(deps.store, deps.clients, settings)
+    processor = OutboxProcessor(deps.engine, deps.clients, settings)
 
     client.post("/cakes", json=CHOCOLATE_CAKE)
     order = client.post("/orders", json=BRIEF_ORDER).get_json()
@@ -63,4 +63,4 @@ def test_one_ticket_its_key_on_the_orders_and_the_webhook_cancels_them(make_sett
     assert client.get(f"/orders/{order['id']}").get_json()["state"] == "cancelled"
     drive = {i["name"]: i for i in client.get("/integrations").get_json()["items"]}["drive"]
     assert (drive["configured"], drive["status"], drive["pending"], drive["held"]) == (False, "disabled", 0, 1)
-    deps.store.engine.dispose()
+    deps.engine.dispose()

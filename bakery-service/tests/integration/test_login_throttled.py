@@ -24,7 +24,7 @@ def test_a_throttled_sign_in_is_429_with_retry_after(deps, throttling_login, htt
     from bakery_service.wiring import Dependencies
 
     app = create_app(
-        deps.settings, Dependencies(deps.settings, deps.store, deps.clients, LoginForwarder(throttling_login))
+        deps.settings, Dependencies(deps.settings, deps.engine, deps.clients, LoginForwarder(throttling_login))
     )
     response = app.test_client().post(
         "/ui/login",
@@ -33,7 +33,7 @@ def test_a_throttled_sign_in_is_429_with_retry_after(deps, throttling_login, htt
     )
     assert response.status_code == 429 and response.mimetype == "application/problem+json"
     assert response.headers["Retry-After"] == "240"
-    assert "240 s" in response.get_json()["detail"]
+    assert "240 s" in response.get_json()["detail"] and response.get_json()["title"] == "Sign-in failed"
     (request, _), *rest = httpserver.log
     assert not rest, "a throttled sign-in was sent again"
     assert request.headers["X-Forwarded-For"] == "198.51.100.7"

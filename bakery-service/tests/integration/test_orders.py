@@ -122,14 +122,13 @@ def test_huge_ids_are_404_not_a_database_error(client) -> None:
 def test_per_order_mode_asks_jira_for_one_ticket_per_order(make_settings, fakes, cake, outbox) -> None:
     from bakery_service import create_app
     from bakery_service.adapters.login import LoginForwarder
-    from bakery_service.adapters.postgres import BakeryStore
     from bakery_service.wiring import Dependencies
     from servicekit import issue_token
     from servicekit.db import make_engine
 
     settings = make_settings(jira_mode="per-order", public_base_url="https://bakery.example")
-    store = BakeryStore(make_engine(settings.database_url, pool_size=1))
-    app = create_app(settings, Dependencies(settings, store, fakes, LoginForwarder(settings.auth_login_url)))
+    engine = make_engine(settings.database_url, pool_size=1)
+    app = create_app(settings, Dependencies(settings, engine, fakes, LoginForwarder(settings.auth_login_url)))
     headers = {"Authorization": f"Bearer {issue_token(settings, 'baker')[0]}"}
     order = app.test_client().post("/orders", json=BRIEF_ORDER, headers=headers).get_json()
     [action] = outbox("jira")
@@ -138,4 +137,4 @@ def test_per_order_mode_asks_jira_for_one_ticket_per_order(make_settings, fakes,
     assert "| chocolate | 268 g |" in payload["description"] and "| peanuts | 10 |" in payload["description"]
     assert f"https://bakery.example/orders/{order['id']}" in payload["description"]
     assert payload["due_date"] and payload["label"] in payload["labels"]
-    store.engine.dispose()
+    engine.dispose()

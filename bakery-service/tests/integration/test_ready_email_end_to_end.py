@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 def test_the_email_waits_out_an_smtp_outage_and_arrives_once(make_settings, maildev) -> None:
     from bakery_service import create_app
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
     from bakery_service.wiring import build_dependencies
     from servicekit import issue_token
 
@@ -28,18 +28,18 @@ def test_the_email_waits_out_an_smtp_outage_and_arrives_once(make_settings, mail
     order = client.post("/orders", json={**BRIEF_ORDER, "customer": "Mr Cakelover"}).get_json()
     client.post(f"/orders/{order['id']}/ready")
 
-    ActionProcessor(deps_down.store, deps_down.clients, down).run_once()
+    OutboxProcessor(deps_down.engine, deps_down.clients, down).run_once()
     email = {i["name"]: i for i in client.get("/integrations").get_json()["items"]}["email"]
     assert (email["pending"], email["last_result"]["state"]) == (1, "pending") and email["last_result"]["error"]
     assert client.get(f"/orders/{order['id']}").get_json()["ready"]["state"] == "pending"
 
     assert client.post("/integrations/email/replay").get_json()["requeued"] == 1
-    assert ActionProcessor(deps_up.store, deps_up.clients, up).run_once() == 1
+    assert OutboxProcessor(deps_up.engine, deps_up.clients, up).run_once() == 1
     [message] = maildev.wait_for("mr_cakelover@gmail.com")
     assert message["subject"] == f"Your order #{order['id']} is ready"
     ready = client.get(f"/orders/{order['id']}").get_json()["ready"]
     assert (ready["state"], ready["channel"], ready["recipient"]) == ("sent", "email", "mr_cakelover@gmail.com")
-    assert ActionProcessor(deps_up.store, deps_up.clients, up).run_once() == 0
+    assert OutboxProcessor(deps_up.engine, deps_up.clients, up).run_once() == 0
     assert len(maildev.messages_to("mr_cakelover@gmail.com")) == 1
     for deps in (deps_down, deps_up):
-        deps.store.engine.dispose()
+        deps.engine.dispose()

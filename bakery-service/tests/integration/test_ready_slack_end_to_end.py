@@ -29,7 +29,7 @@ def two_orders(settings):
 
 
 def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
 
     slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
     settings = make_settings(
@@ -41,7 +41,7 @@ def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
     deps, client, known, unknown = two_orders(settings)
     client.post(f"/orders/{known['id']}/ready")
     client.post(f"/orders/{unknown['id']}/ready")
-    processor = ActionProcessor(deps.store, deps.clients, settings)
+    processor = OutboxProcessor(deps.engine, deps.clients, settings)
     assert processor.run_once() == 3  # two Slack look-ups, then the e-mail the second one queued
 
     [message] = slack.messages
@@ -55,7 +55,7 @@ def test_slack_first_then_email(make_settings, httpserver, maildev) -> None:
     ready = client.get(f"/orders/{unknown['id']}").get_json()["ready"]
     assert (ready["state"], ready["channel"], ready["recipient"]) == ("sent", "email", "ms_delicious@gmail.com")
     assert maildev.messages_to("mr_cakelover@gmail.com") == []
-    deps.store.engine.dispose()
+    deps.engine.dispose()
 
 
 def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_it(
@@ -64,7 +64,7 @@ def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_i
     import json
 
     import sqlalchemy as sa
-    from bakery_service.effects import ActionProcessor
+    from bakery_service.background.outbox_processor import OutboxProcessor
 
     slack = FakeSlack(httpserver, token=SLACK_TOKEN, members=[member("U0CAKE", "cakelover", real_name="Mr Cakelover")])
     # No SMTP: the e-mail fallback is held, and its row shows whose request it belongs to.
@@ -72,9 +72,9 @@ def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_i
     deps, client, known, unknown = two_orders(settings)
     client.post(f"/orders/{known['id']}/ready", headers={"X-Request-ID": "req-ready-known"})
     client.post(f"/orders/{unknown['id']}/ready", headers={"X-Request-ID": "req-ready-unknown"})
-    assert ActionProcessor(deps.store, deps.clients, settings).run_once() == 2
+    assert OutboxProcessor(deps.engine, deps.clients, settings).run_once() == 2
 
-    with deps.store.engine.connect() as conn:
+    with deps.engine.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT channel, attributes->>'request_id' FROM bakery.job_outbox "
@@ -94,4 +94,4 @@ def test_the_processor_logs_each_action_with_the_id_of_the_request_that_caused_i
         "req-ready-unknown": "outside action done: slack.ready_notice",
     }
     assert [x["request_id"] for x in lines if x["message"] == "slack message posted"] == ["req-ready-known"]
-    deps.store.engine.dispose()
+    deps.engine.dispose()

@@ -54,15 +54,14 @@ def login_service(httpserver, settings):
 def page_app(make_settings, fakes, login_service, tmp_path):
     from bakery_service import create_app
     from bakery_service.adapters.login import LoginForwarder
-    from bakery_service.adapters.postgres import BakeryStore
     from bakery_service.wiring import Dependencies
     from servicekit.db import make_engine
 
     settings = make_settings(auth_login_url=login_service, log_dir=tmp_path / "logs")
     fakes.slack.configured = False  # the ready notice goes by e-mail, as on the local stack
-    store = BakeryStore(make_engine(settings.database_url, pool_size=4))
-    yield create_app(settings, Dependencies(settings, store, fakes, LoginForwarder(login_service)))
-    store.engine.dispose()
+    engine = make_engine(settings.database_url, pool_size=4)
+    yield create_app(settings, Dependencies(settings, engine, fakes, LoginForwarder(login_service)))
+    engine.dispose()
 
 
 @pytest.fixture()
@@ -92,6 +91,7 @@ def test_login_forwarding(page_app) -> None:
     assert client.get("/cakes", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     refused = client.post("/ui/login", json={"email": EMAIL, "password": "nope"})
     assert refused.status_code == 401 and refused.get_json()["detail"] == "Wrong e-mail or password."
+    assert refused.get_json()["title"] == "Sign-in failed"
     assert "nope" not in refused.get_data(as_text=True)
 
 
@@ -101,9 +101,10 @@ def test_login_service_down_is_503(make_settings, deps) -> None:
     from bakery_service.wiring import Dependencies
 
     url = f"http://127.0.0.1:{free_port()}/auth/login"
-    app = create_app(deps.settings, Dependencies(deps.settings, deps.store, deps.clients, LoginForwarder(url)))
+    app = create_app(deps.settings, Dependencies(deps.settings, deps.engine, deps.clients, LoginForwarder(url)))
     response = app.test_client().post("/ui/login", json={"email": "a@b.c", "password": "x"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["title"] == "Sign-in failed"
 
 
 def _directives(policy: str) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from bakery_service.domain.amounts import Amount, parse_ingredients, required_ingredients, sum_ingredients
-from bakery_service.domain.errors import Conflict, Invalid
+from servicekit.domain_errors import Conflict, Invalid
 
 RECIPE = {"chocolate": 33.5, "butter": 16.5, "flour": 8.5, "sugar": 16.5, "eggs": 1}
 

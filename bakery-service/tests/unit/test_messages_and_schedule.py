@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from bakery_service.background import next_run
 from bakery_service.domain import messages
 from bakery_service.domain.amounts import Amount
-from bakery_service.domain.errors import Unauthorized
-from bakery_service.webhooks import closed_with_missing_ingredients, verify_signature
+from bakery_service.domain.jira_events import closed_with_missing_ingredients, verify_signature
+from bakery_service.domain.schedule import next_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from servicekit.domain_errors import Unauthenticated
 
 
 def test_cancelled_line_is_the_briefs_template() -> None:
@@ -35,11 +35,11 @@ def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
     good = "sha256=" + hmac.new(b"secret", body, hashlib.sha256).hexdigest()
     verify_signature("secret", body, good)
     for header in (None, "", "sha256=00", good.replace("sha256", "sha1"), good + "0"):
-        with pytest.raises(Unauthorized):
+        with pytest.raises(Unauthenticated):
             verify_signature("secret", body, header)
-    with pytest.raises(Unauthorized, match="not configured"):
+    with pytest.raises(Unauthenticated, match="not configured"):
         verify_signature(None, body, good)
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthenticated):
         verify_signature("secret", body + b" ", good)
 
 
@@ -48,7 +48,7 @@ def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
     ["sha256=é", "sha256=" + "é" * 64, "sha256=" + "0" * 6400, "sha256==", "=", "sha256", "sha256=zz" * 32, "\x00"],
 )
 def test_a_malformed_signature_is_a_refusal_not_an_error(header: str) -> None:
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthenticated):
         verify_signature("secret", b"{}", header)
 
 
@@ -62,13 +62,13 @@ def test_a_malformed_signature_is_a_refusal_not_an_error(header: str) -> None:
     body=st.binary(max_size=64),
 )
 def test_the_webhook_verifier_refuses_any_header_with_401s_error(header: str, body: bytes) -> None:
-    """Whatever the header holds, Unauthorized (401) and nothing else: compare_digest raised TypeError on
+    """Whatever the header holds, Unauthenticated (401) and nothing else: compare_digest raised TypeError on
     non-ASCII text, a 500."""
     good = "sha256=" + hmac.new(b"secret", body, hashlib.sha256).hexdigest()
     if header.strip().lower() == good:
         verify_signature("secret", body, header)
         return
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthenticated):
         verify_signature("secret", body, header)
 
 

@@ -6,7 +6,8 @@ Use cases and domain code raise these; servicekit translates each kind to proble
 ``detail`` is a sentence for people. ``code`` names the refusal for clients that say it in their own words
 (bakery's web page: "Eggs are counted in units, not grams"), ``field`` the input it concerns (a path of the
 request body, ``extra_ingredients.eggs``), ``errors`` lists several such inputs, ``facts`` carry the values a
-client needs to explain it, and ``retry_after`` says when the same request may succeed.
+client needs to explain it, and ``retry_after`` says when the same request may succeed. ``title`` replaces
+the kind's title where a flow has always named its refusals in words of its own (bakery's "Sign-in failed").
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ class DomainError(Exception):
         field: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         retry_after: int | None = None,
+        title: str | None = None,
         **facts: Any,
     ) -> None:
         super().__init__(detail)
+        self.title = title
         self.detail = detail
         self.code = code
         self.field = field

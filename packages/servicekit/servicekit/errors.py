@@ -85,6 +85,7 @@ def _api_problem(exc: ApiProblem) -> Response:
 def _domain_error(exc: DomainError) -> Response:
     """The one translation of the domain's refusals (servicekit.domain_errors) to problem+json."""
     status, title = status_of(exc)
+    title = exc.title or title
     headers: dict[str, str] = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)

@@ -71,6 +71,18 @@ def test_a_refusal_about_one_input_names_it_as_a_422_would(refusing_app) -> None
     ]
 
 
+def test_a_flow_may_name_its_refusals_in_its_own_title(refusing_app) -> None:
+    client = refusing_app.test_client()
+    refusing_app.config["RAISE"]["error"] = de.TooManyAttempts(
+        "try again in 42 s", retry_after=42, title="Sign-in failed"
+    )
+    response = client.get("/refuse")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "42"
+    assert response.get_json()["title"] == "Sign-in failed"
+    refusing_app.config["RAISE"]["error"] = de.TooManyAttempts("try again in 42 s", retry_after=42)
+    assert client.get("/refuse").get_json()["title"] == "Too Many Requests"
+
+
 def test_a_subclass_of_a_kind_answers_as_its_kind(refusing_app) -> None:
     class DriverBusy(de.Conflict):
         pass

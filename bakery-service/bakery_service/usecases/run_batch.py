@@ -3,7 +3,8 @@
 A batch takes the orders no ticket covers yet, under row locks, and writes the Jira action in the same
 transaction: running it again finds nothing to take, so the same orders never get two tickets. The
 ticket carries the batch's label, unique to it: a retry after an attempt that may have created the ticket
-looks for that label (over Jira's search lag) before creating one, so a retry does not either (effects.py).
+looks for that label (over Jira's search lag) before creating one, so a retry does not either
+(send_action.py).
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import RowMapping
 
-from .actions import CreateTicket, add_action
-from .adapters import postgres as pg
-from .adapters.postgres import BakeryStore
-from .domain import messages
-from .domain.amounts import sum_ingredients
-from .domain.models import BatchResult
-from .domain.records import amount_line, stored_amounts, to_stored
-from .metrics import BATCHES
-from .settings import Settings
+from ..adapters.unit_of_work import BakeryUnitOfWork
+from ..domain import messages
+from ..domain.actions import CreateTicket
+from ..domain.amounts import Amount, sum_ingredients
+from ..domain.models import BatchResult
+from ..domain.records import amount_line, stored_amounts, to_stored
+from ..metrics import BATCHES
 
 log = logging.getLogger("bakery_service.batches")
 
@@ -32,14 +31,15 @@ def batch_label(batch_id: int) -> str:
     return f"bakery-batch-{batch_id}"
 
 
-def create_batch(
-    conn: Connection, settings: Settings, kind: str, trigger: str, orders: Sequence[RowMapping]
-) -> tuple[RowMapping, list]:
+def open_batch(
+    uow: BakeryUnitOfWork, public_base_url: str, kind: str, trigger: str, orders: Sequence[RowMapping]
+) -> tuple[RowMapping, list[tuple[str, Amount]]]:
+    """A batch of ``orders`` and its Jira action, in the caller's unit of work."""
     lines = sum_ingredients([dict(stored_amounts(o["required_ingredients"])) for o in orders])
-    batch = pg.insert_batch(conn, kind, trigger, json.dumps(to_stored(lines)))
+    batch = uow.batches.add(kind, trigger, json.dumps(to_stored(lines)))
     order_ids = [o["id"] for o in orders]
-    pg.assign_batch(conn, batch["id"], order_ids)
-    base = settings.public_base_url.rstrip("/")
+    uow.batches.assign(batch["id"], order_ids)
+    base = public_base_url.rstrip("/")
     today = datetime.now(UTC).date()
     if kind == "order":
         summary, description = messages.order_ticket(order_ids[0], lines, f"{base}/orders/{order_ids[0]}")
@@ -54,23 +54,27 @@ def create_batch(
         due_date=today + timedelta(days=1),
         labels=[batch_label(batch["id"]), "bakery-order"],
     )
-    add_action(conn, ticket)
+    uow.outbox.add(ticket)
     BATCHES.labels(trigger).inc()
     log.info("batch created", extra={"batch_id": batch["id"], "trigger": trigger, "order_ids": order_ids})
     return batch, lines
 
 
-def run_batch(store: BakeryStore, settings: Settings, trigger: str = "api", day: date | None = None) -> BatchResult:
+def run_batch(
+    uow: BakeryUnitOfWork, public_base_url: str, trigger: str = "api", day: date | None = None
+) -> BatchResult:
     """Batch every order no ticket covers yet. ``trigger="schedule"`` runs at most once per ``day``."""
-    with store.begin() as conn:
-        if trigger == "schedule" and not pg.claim_schedule_day(conn, day or datetime.now(UTC).date()):
+    with uow:
+        if trigger == "schedule" and not uow.batches.claim_schedule_day(day or datetime.now(UTC).date()):
             return BatchResult(batch_id=None, orders=[], ingredients=[])
-        orders = pg.lock_unbatched_orders(conn)
+        orders = uow.orders.lock_unbatched()
         if not orders:
+            uow.commit()  # a scheduled day stays claimed: it ran, with nothing to batch
             return BatchResult(batch_id=None, orders=[], ingredients=[])
-        batch, lines = create_batch(conn, settings, "daily", trigger, orders)
+        batch, lines = open_batch(uow, public_base_url, "daily", trigger, orders)
         if trigger == "schedule":
-            pg.record_schedule_batch(conn, day or datetime.now(UTC).date(), batch["id"])
+            uow.batches.record_schedule_batch(day or datetime.now(UTC).date(), batch["id"])
+        uow.commit()
     return BatchResult(
         batch_id=batch["id"],
         orders=[o["id"] for o in orders],

@@ -2,12 +2,12 @@
 
 Each client (jira.py, slack.py, mailer.py, drive.py, github.py) has ``configured: bool`` and raises
 IntegrationError / NotConfigured; without credentials its actions wait in the outbox until they exist.
+Building them opens no connection: each connects on its first call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..settings import Settings
 from .drive import DriveDocs
@@ -16,22 +16,17 @@ from .jira import JiraClient
 from .mailer import Mailer
 from .slack import SlackClient
 
-NAMES = ("jira", "slack", "email", "drive", "github")
-
 
 @dataclass(frozen=True)
 class IntegrationClients:
-    jira: Any
-    slack: Any
-    email: Any
-    drive: Any
-    github: Any
-
-    def get(self, name: str) -> Any:
-        return getattr(self, name)
+    jira: JiraClient
+    slack: SlackClient
+    email: Mailer
+    drive: DriveDocs
+    github: GithubAccess
 
     def configured(self, name: str) -> bool:
-        return bool(getattr(self.get(name), "configured", False))
+        return bool(getattr(getattr(self, name), "configured", False))
 
 
 def build_clients(settings: Settings) -> IntegrationClients:

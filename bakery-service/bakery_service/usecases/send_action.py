@@ -1,6 +1,7 @@
-"""Making each outside action's effect once: the bakery's sender for the suite's outbox relay (jobs.outbox).
+"""Making each outside action's effect once: the bakery's sender for the suite's outbox relay (jobs.outbox),
+which the outbox processor runs (background/outbox_processor.py).
 
-The relay claims an action (leased, fenced), calls `BakerySender.send` with no transaction open and settles
+The relay claims an action (leased, fenced), calls `ActionSender.send` with no transaction open and settles
 the action by what it answered. Each handler here:
 
 1. checks the state the action is about *now*, not as it was when the action was written: no ready notice
@@ -25,16 +26,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs.errors import Deferred
-from jobs.outbox import Attempt, Outbox, OutboxRelay, Outcome
-from jobs.outbox.relay import default_jitter
+from jobs.outbox import Attempt, Claim, Outcome
 from pydantic import ValidationError
 from servicekit.logs import current_request_id
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import RowMapping
 
-from .actions import (
-    INTEGRATIONS,
+from ..adapters.clients import IntegrationClients
+from ..adapters.integration_errors import IntegrationError, NotConfigured
+from ..adapters.mailer import OutgoingEmail
+from ..adapters.unit_of_work import SettleWrites, UnitOfWorkFactory, in_settle
+from ..domain import messages
+from ..domain.actions import (
     MODELS,
-    SCHEMA,
     Action,
     CreateTicket,
     DriveAppendLine,
@@ -45,23 +48,15 @@ from .actions import (
     GithubRevoke,
     SlackCancelledNotice,
     SlackReadyNotice,
-    add_action,
 )
-from .adapters import postgres as pg
-from .adapters.integration_errors import IntegrationError, NotConfigured
-from .adapters.integrations import IntegrationClients
-from .adapters.mailer import OutgoingEmail
-from .adapters.postgres import BakeryStore
-from .domain import messages
-from .domain.naming import customer_email
-from .metrics import ACTIONS, HELD, NOTIFICATIONS, OLDEST_PENDING, PENDING
-from .settings import Settings
+from ..domain.naming import customer_email
+from ..metrics import ACTIONS, NOTIFICATIONS
 
 log = logging.getLogger("bakery_service.effects")
 
 READY_EVENT = "bakery_ready_notice"
 CANCELLED_EVENT = "bakery_cancelled_notice"
-Then = Callable[[Connection], None]
+Then = Callable[[SettleWrites], None]
 
 
 def skipped(reason: str) -> Outcome:
@@ -69,13 +64,48 @@ def skipped(reason: str) -> Outcome:
     return Outcome({"skipped": reason})
 
 
-class BakerySender:
-    """The bakery's handlers, one per action type."""
+def count_outcome(claim: Claim, outcome: str) -> None:
+    """The relay's word for how an action was settled, counted and logged."""
+    # The dashboards' words: a dead-lettered action "failed", a throttled one is a "retry".
+    word = {"dead": "failed", "throttled": "retry"}.get(outcome, outcome)
+    ACTIONS.labels(claim.channel, word).inc()
+    # In the context of the request that caused the action: its id is on the line.
+    log.info("outside action %s: %s", word, claim.type, extra={"action_id": claim.id, "action_type": claim.type})
 
-    def __init__(self, store: BakeryStore, clients: IntegrationClients, settings: Settings) -> None:
-        self.store = store
+
+def done(result: dict[str, Any], then: Then | None = None) -> Outcome:
+    """The action's effect is made: ``result`` on its row, and ``then`` written with it."""
+    return Outcome(result, in_settle(then) if then is not None else None)
+
+
+def queue(action: Action) -> Then:
+    """A follow-up action, written when this one is settled."""
+
+    def then(writes: SettleWrites) -> None:
+        writes.outbox.add(action)
+
+    return then
+
+
+class ActionSender:
+    """The bakery's handlers, one per action type (a jobs.outbox ``Sender``)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clients: IntegrationClients,
+        *,
+        pickup: messages.Pickup,
+        timeout_seconds: float,
+        lookup_lag_seconds: float,
+    ) -> None:
+        """``timeout_seconds``: how long a call may take when its client does not say; ``lookup_lag_seconds``:
+        how long a vendor's search may take to show an effect just made; ``pickup`` goes in the e-mails."""
+        self.uow = uow
         self.clients = clients
-        self.settings = settings
+        self.pickup = pickup
+        self.timeout_seconds = timeout_seconds
+        self.lookup_lag_seconds = lookup_lag_seconds
         self.handlers: dict[str, Callable[[Any, Attempt], Outcome]] = {
             CreateTicket.TYPE: self.create_ticket,
             FlagDuplicateTickets.TYPE: self.flag_duplicates,
@@ -105,51 +135,47 @@ class BakerySender:
     def lookup_wait(self, attempt: Attempt, client: Any) -> float:
         """Seconds until a lookup can be trusted to show an effect the earlier attempt may have made: that
         attempt's call has ended (the client's timeout) and the vendor's search has caught up (the lag)."""
-        started = attempt.earlier_start
+        started: datetime | None = attempt.earlier_start
         if started is None:
             return 0.0
-        timeout = getattr(client, "timeout", None)
-        if not isinstance(timeout, int | float):
-            timeout = self.settings.integration_timeout_seconds
-        trusted = started.timestamp() + timeout + self.settings.integration_lookup_lag_seconds
+        given = getattr(client, "timeout", None)
+        timeout = given if isinstance(given, int | float) else self.timeout_seconds
+        trusted = started.timestamp() + timeout + self.lookup_lag_seconds
         return max(0.0, trusted - datetime.now(UTC).timestamp())
 
     def not_yet(self, what: str, wait: float) -> Deferred:
         return Deferred(f"an earlier attempt may have {what}; looking again in {wait:.1f}s before acting", wait)
 
     def order(self, order_id: int) -> RowMapping | None:
-        with self.store.read() as conn:
-            return pg.get_order(conn, order_id)
-
-    def pickup(self) -> messages.Pickup:
-        s = self.settings
-        return messages.Pickup(s.bakery_name, s.bakery_pickup_address, s.bakery_opening_hours)
+        with self.uow() as uow:
+            row: RowMapping | None = uow.orders.get(order_id)
+        return row
 
     @staticmethod
     def notice_recorded(order_id: int, channel: str, recipient: str, correction: Action) -> Then:
         """In the settle's transaction: the notice on the order, under the order's lock. An order cancelled
         meanwhile gets the correction now (a cancellation after this sees the notice and sends it itself)."""
 
-        def then(conn: Connection) -> None:
-            row = pg.get_order(conn, order_id, for_update=True)
+        def then(writes: SettleWrites) -> None:
+            row = writes.orders.get(order_id, for_update=True)
             if row is None:
                 return
-            pg.record_ready_notice(conn, order_id, channel, recipient)
+            writes.orders.record_ready_notice(order_id, channel, recipient)
             NOTIFICATIONS.labels(channel).inc()
             if row["state"] == "cancelled":
-                add_action(conn, correction)
+                writes.outbox.add(correction)
 
         return then
 
     # -- Jira ------------------------------------------------------------------------------------------
     def create_ticket(self, a: CreateTicket, attempt: Attempt) -> Outcome:
-        with self.store.read() as conn:
-            batch = pg.get_batch(conn, a.batch_id)
-            orders = pg.orders_of_batch(conn, a.batch_id)
+        with self.uow() as uow:
+            batch = uow.batches.get(a.batch_id)
+            orders = uow.orders.of_batch(a.batch_id)
         if batch is None:
             return skipped(f"batch {a.batch_id} does not exist")
         if batch["ticket_key"]:
-            return Outcome({"ticket_key": batch["ticket_key"]})
+            return done({"ticket_key": batch["ticket_key"]})
         if orders and all(o["state"] == "cancelled" for o in orders):
             return skipped(f"every order of batch {a.batch_id} was cancelled")
         jira = self.clients.jira
@@ -165,35 +191,35 @@ class BakerySender:
         attempt.begin_effect()
         key = jira.create_ticket(a.summary, a.description, a.due_date, list(a.labels))
 
-        def then(conn: Connection) -> None:
-            pg.record_ticket(conn, a.batch_id, key)
+        def then(writes: SettleWrites) -> None:
+            writes.batches.record_ticket(a.batch_id, key)
             if created_again:
                 # Beyond the lookup's window after all? Then the first is found later, and flagged.
-                add_action(
-                    conn,
+                writes.outbox.add(
                     FlagDuplicateTickets(batch_id=a.batch_id, label=a.label),
-                    delay_seconds=self.settings.integration_lookup_lag_seconds,
+                    delay_seconds=self.lookup_lag_seconds,
                 )
 
-        return Outcome({"ticket_key": key}, then)
+        return done({"ticket_key": key}, then)
 
     def ticket_found(self, a: CreateTicket, keys: list[str]) -> Outcome:
-        def then(conn: Connection) -> None:
-            pg.record_ticket(conn, a.batch_id, keys[0])
+        def then(writes: SettleWrites) -> None:
+            writes.batches.record_ticket(a.batch_id, keys[0])
             if len(keys) > 1:
-                add_action(conn, FlagDuplicateTickets(batch_id=a.batch_id, label=a.label))
+                writes.outbox.add(FlagDuplicateTickets(batch_id=a.batch_id, label=a.label))
 
-        return Outcome({"ticket_key": keys[0], "found": True}, then)
+        return done({"ticket_key": keys[0], "found": True}, then)
 
     def flag_duplicates(self, a: FlagDuplicateTickets, attempt: Attempt) -> Outcome:
         keys = self.clients.jira.find_tickets_by_label(a.label)
-        with self.store.read() as conn:
-            batch = pg.get_batch(conn, a.batch_id)
+        with self.uow() as uow:
+            batch = uow.batches.get(a.batch_id)
         original = (batch["ticket_key"] if batch else None) or (keys[0] if keys else None)
         duplicates = [key for key in keys if key != original]
-        for key in duplicates:
-            self.clients.jira.flag_duplicate(key, original)
-        return Outcome({"original": original, "duplicates": duplicates})
+        if original is not None:
+            for key in duplicates:
+                self.clients.jira.flag_duplicate(key, original)
+        return done({"original": original, "duplicates": duplicates})
 
     # -- ready notices -----------------------------------------------------------------------------------
     def slack_ready_notice(self, a: SlackReadyNotice, attempt: Attempt) -> Outcome:
@@ -206,16 +232,13 @@ class BakerySender:
             if order["state"] == "cancelled":
                 return skipped(f"order {a.order_id} was cancelled")
             fallback = EmailReadyNotice(order_id=a.order_id, to=customer_email(a.customer))
-            return Outcome(
-                {"slack_user": None, "fallback": "email", "to": fallback.to},
-                lambda conn: add_action(conn, fallback) and None,
-            )
+            return done({"slack_user": None, "fallback": "email", "to": fallback.to}, queue(fallback))
         channel = slack.open_conversation(user_id)
         correction = SlackCancelledNotice(order_id=a.order_id, user_id=user_id)
         if attempt.earlier_start is not None:
             ts = slack.find_notice(channel, attempt.id)
             if ts:
-                return Outcome(
+                return done(
                     {"slack_user": user_id, "ts": ts, "found": True},
                     self.notice_recorded(a.order_id, "slack", user_id, correction),
                 )
@@ -227,9 +250,7 @@ class BakerySender:
         text = messages.ready_text(order["customer"], order["id"], order["recipe_name"])
         attempt.begin_effect()
         ts = slack.post_notice(channel, text, event_type=READY_EVENT, action_id=attempt.id, order_id=a.order_id)
-        return Outcome(
-            {"slack_user": user_id, "ts": ts}, self.notice_recorded(a.order_id, "slack", user_id, correction)
-        )
+        return done({"slack_user": user_id, "ts": ts}, self.notice_recorded(a.order_id, "slack", user_id, correction))
 
     def email_ready_notice(self, a: EmailReadyNotice, attempt: Attempt) -> Outcome:
         order = self.order(a.order_id)
@@ -240,20 +261,15 @@ class BakerySender:
             if attempt.earlier_start is None:
                 return skipped(f"order {a.order_id} was cancelled before its ready notice went out")
             # An earlier attempt may have delivered it (SMTP cannot be asked): the customer hears of the cancel.
-            return Outcome(
-                {"skipped": f"order {a.order_id} was cancelled", "correction": True},
-                lambda conn: add_action(conn, correction) and None,
-            )
-        letter = messages.ready_email(order["customer"], order["id"], order["recipe_name"], self.pickup())
+            return done({"skipped": f"order {a.order_id} was cancelled", "correction": True}, queue(correction))
+        letter = messages.ready_email(order["customer"], order["id"], order["recipe_name"], self.pickup)
         attempt.begin_effect()
         message_id = self.clients.email.send(
             OutgoingEmail(
                 a.to, letter.subject, letter.text, letter.html, key=attempt.id, request_id=current_request_id()
             )
         )
-        return Outcome(
-            {"to": a.to, "message_id": message_id}, self.notice_recorded(a.order_id, "email", a.to, correction)
-        )
+        return done({"to": a.to, "message_id": message_id}, self.notice_recorded(a.order_id, "email", a.to, correction))
 
     def slack_cancelled_notice(self, a: SlackCancelledNotice, attempt: Attempt) -> Outcome:
         order = self.order(a.order_id)
@@ -264,27 +280,27 @@ class BakerySender:
         if attempt.earlier_start is not None:
             ts = slack.find_notice(channel, attempt.id)
             if ts:
-                return Outcome({"slack_user": a.user_id, "ts": ts, "found": True})
+                return done({"slack_user": a.user_id, "ts": ts, "found": True})
             wait = self.lookup_wait(attempt, slack)
             if wait > 0:
                 raise self.not_yet("posted the correction", wait)
         text = messages.cancelled_text(order["customer"], order["id"], order["recipe_name"])
         attempt.begin_effect()
         ts = slack.post_notice(channel, text, event_type=CANCELLED_EVENT, action_id=attempt.id, order_id=a.order_id)
-        return Outcome({"slack_user": a.user_id, "ts": ts})
+        return done({"slack_user": a.user_id, "ts": ts})
 
     def email_cancelled_notice(self, a: EmailCancelledNotice, attempt: Attempt) -> Outcome:
         order = self.order(a.order_id)
         if order is None or order["state"] != "cancelled":
             return skipped(f"order {a.order_id} is not cancelled")
-        letter = messages.cancelled_email(order["customer"], order["id"], order["recipe_name"], self.pickup())
+        letter = messages.cancelled_email(order["customer"], order["id"], order["recipe_name"], self.pickup)
         attempt.begin_effect()
         message_id = self.clients.email.send(
             OutgoingEmail(
                 a.to, letter.subject, letter.text, letter.html, key=attempt.id, request_id=current_request_id()
             )
         )
-        return Outcome({"to": a.to, "message_id": message_id})
+        return done({"to": a.to, "message_id": message_id})
 
     # -- Drive ---------------------------------------------------------------------------------------------
     def drive_append_line(self, a: DriveAppendLine, attempt: Attempt) -> Outcome:
@@ -296,100 +312,41 @@ class BakerySender:
         text = drive.document_text(document_id) or ""
         attempt.begin_effect()
         written = drive.append_line(document_id, a.title, a.line, text)
-        return Outcome({"file_id": document_id, "written": written})
+        return done({"file_id": document_id, "written": written})
 
     def customer_document(self, slug: str) -> str:
         """The id of the customer's document, which exists when this returns. A new one is created with an
         id chosen and stored first, so that no retry, however it interleaves, makes a second."""
         drive = self.clients.drive
-        with self.store.read() as conn:
-            known = pg.drive_document(conn, slug)
+        with self.uow() as uow:
+            known = uow.drive_documents.get(slug)
         if known is None:
             # A document made by hand before the bakery kept ids: adopted, not doubled.
             found = drive.find_document(slug)
-            with self.store.begin() as conn:
-                known = pg.claim_drive_document(conn, slug, found or drive.generate_id())
+            with self.uow() as uow:
+                known = uow.drive_documents.claim(slug, found or drive.generate_id())
+                uow.commit()
         if drive.document_text(known) is None:
             drive.create_document(known, slug)
-        return known
+        document_id: str = known
+        return document_id
 
     # -- GitHub --------------------------------------------------------------------------------------------
     def developer_has(self, username: str) -> bool:
-        with self.store.read() as conn:
-            return pg.developer_with_account(conn, username)
+        with self.uow() as uow:
+            has: bool = uow.employees.developer_with_account(username)
+        return has
 
     def github_grant(self, a: GithubGrant, attempt: Attempt) -> Outcome:
         if not self.developer_has(a.username):
             return skipped(f"no developer has the GitHub account {a.username} any more")
         attempt.begin_effect()
         self.clients.github.grant(a.username)  # the same invitation however often it is asked for
-        return Outcome({"granted": a.username})
+        return done({"granted": a.username})
 
     def github_revoke(self, a: GithubRevoke, attempt: Attempt) -> Outcome:
         if self.developer_has(a.username):
             return skipped(f"a developer has the GitHub account {a.username} again")
         attempt.begin_effect()
         self.clients.github.revoke(a.username)
-        return Outcome({"revoked": a.username})
-
-
-class ActionProcessor:
-    """The outbox relay of bakery's schema, claiming the actions of configured integrations only; the others'
-    are held apart ("disabled") until their credentials exist."""
-
-    def __init__(
-        self,
-        store: BakeryStore,
-        clients: IntegrationClients,
-        settings: Settings,
-        *,
-        jitter: Callable[[], float] = default_jitter,
-    ) -> None:
-        self.clients = clients
-        self.outbox = Outbox(store.engine, SCHEMA)
-        self.relay = OutboxRelay(
-            self.outbox,
-            sender=BakerySender(store, clients, settings),
-            channels=self.enabled,
-            # One action a claim: a call may take the whole timeout, and the lease must outlast it.
-            batch_size=1,
-            lease_seconds=settings.integration_lease_seconds,
-            max_attempts=settings.integration_max_attempts,
-            backoff_initial=settings.integration_retry_base_seconds,
-            backoff_max=settings.integration_retry_max_seconds,
-            retry_after_max=max(3600.0, settings.integration_retry_max_seconds),
-            poll_interval=settings.integration_poll_seconds,
-            jitter=jitter,
-            on_settle=self.count,
-        )
-
-    def enabled(self) -> list[str]:
-        return [name for name in INTEGRATIONS if self.clients.configured(name)]
-
-    def run_once(self, limit: int = 100) -> int:
-        """Send up to ``limit`` due actions (and the follow-ups they write); returns how many were tried."""
-        enabled = self.enabled()
-        self.outbox.hold([name for name in INTEGRATIONS if name not in enabled])
-        self.outbox.unhold(enabled)
-        try:
-            return self.relay.run_pass(limit).tried
-        finally:
-            self.measure_backlog()
-
-    def measure_backlog(self) -> None:
-        """The gauges, from the outbox itself: pending (due or backing off) and held apart."""
-        backlog = self.outbox.backlog()
-        counts = self.outbox.counts()
-        for name in INTEGRATIONS:
-            count, age = backlog.get(name, (0, 0.0))
-            PENDING.labels(name).set(count)
-            OLDEST_PENDING.labels(name).set(age)
-            HELD.labels(name).set(counts.get(name, {}).get("held", 0))
-
-    @staticmethod
-    def count(claim: Any, outcome: str) -> None:
-        # The dashboards' words: a dead-lettered action "failed", a throttled one is a "retry".
-        word = {"dead": "failed", "throttled": "retry"}.get(outcome, outcome)
-        ACTIONS.labels(claim.channel, word).inc()
-        # In the context of the request that caused the action: its id is on the line.
-        log.info("outside action %s: %s", word, claim.type, extra={"action_id": claim.id, "action_type": claim.type})
+        return done({"revoked": a.username})

@@ -1,28 +1,28 @@
 """The bakery's outside actions, typed: one pydantic model per action, written to the suite's outbox
-(``bakery.job_outbox``, jobs.outbox) in the transaction of the change that causes it.
+(``bakery.job_outbox``, jobs.outbox; ``uow.outbox.add``) in the transaction of the change that causes it.
 
 An action's type is ``<integration>.<action>`` and its channel the integration, so that the processor
 claims the actions of configured integrations only and holds the others apart. Its row id is the
-action's id: the idempotency key its effect carries wherever the vendor takes one (see effects.py).
+action's id: the idempotency key its effect carries wherever the vendor takes one (usecases/send_action.py).
 Payloads say which thing the action is about; what it sends is read from that thing when the effect is
-made, so that a notice never speaks of a state the order has left.
+made, so that a notice never speaks of a state the order has left (usecases/send_action.py).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, TypeGuard
 
-from jobs import JobRegistry
-from jobs.outbox import enqueue
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.engine import Connection
 
-from .adapters.integrations import NAMES
+from .models import IntegrationName
 
-SCHEMA = "bakery"
 #: The channels of the bakery's outbox: one per integration.
-INTEGRATIONS = NAMES
+INTEGRATIONS: tuple[IntegrationName, ...] = ("jira", "slack", "email", "drive", "github")
+
+
+def is_integration(name: str) -> TypeGuard[IntegrationName]:
+    return name in INTEGRATIONS
 
 
 class Action(BaseModel):
@@ -117,21 +117,3 @@ ACTIONS: tuple[type[Action], ...] = (
     GithubRevoke,
 )
 MODELS: dict[str, type[Action]] = {model.TYPE: model for model in ACTIONS}
-
-registry = JobRegistry()
-for _model in ACTIONS:
-    registry.register(_model.TYPE, _model, description=(_model.__doc__ or _model.TYPE).strip().splitlines()[0])
-
-
-def add_action(conn: Connection, action: Action, *, delay_seconds: float | None = None) -> str:
-    """Write the action in the caller's transaction; returns its id. It carries the id of the request being
-    served (or, for a follow-up, of the request the processor is sending for)."""
-    return enqueue(
-        conn,
-        action.TYPE,
-        action,
-        schema=SCHEMA,
-        registry=registry,
-        channel=action.channel(),
-        delay_seconds=delay_seconds,
-    )
