@@ -104,7 +104,8 @@ def fleet_stack(migrated_db_url: str, redis_url: str, tmp_path: Path) -> Iterato
             subprocess.Popen(
                 [sys.executable, "-m", "fleet_api.relay"],
                 cwd=REPO / "fleet-api",
-                env={**os.environ, **common, "DATABASE_URL": migrated_db_url},
+                # No metrics server: its fixed port (9101) is the local stack's relay's, which may be running.
+                env={**os.environ, **common, "DATABASE_URL": migrated_db_url, "RELAY_METRICS_PORT": "0"},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
