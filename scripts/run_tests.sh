@@ -35,50 +35,55 @@ else
 fi
 rm -f "$requirements"
 
-# Three lanes side by side: most tests wait on servers, sockets and subprocesses far more than they compute
-# (a whole run keeps about 0.7 of the two cores busy), so three pytest sessions finish well before one would.
-# Each session starts its own servers on free ports. The tests that need the local stack's fixed ports (the
-# stack itself, the live dashboards, the compose demo's published ports, tests/e2e) all run in the last lane,
-# one after another. Lanes 1 and 2 print when they end; lane 3 prints as it goes.
-STACK_TESTS=(tests/test_local_stack.py tests/test_observability_live.py tests/test_image_replay.py)
-lane() {  # lane <log file> <pytest arguments...>: one session, its output in the file, its end time appended
+# Three lanes side by side: most tests wait on servers, sockets and subprocesses far more than they compute, so
+# three pytest sessions on two cores finish well before one would. Each session starts its own servers on free
+# ports. The local stack's fixed ports go to one user at a time (flock on the lock `make e2e` and `make up`'s
+# tests share): the stack's own tests and tests/e2e in lane 3, the compose demo's published ports in lane 1.
+# Lanes 1 and 2 print when they end; lane 3 prints as it goes.
+STACK_LOCK=/tmp/suite-localstack.lock
+STACK_TESTS=(tests/test_local_stack.py tests/test_observability_live.py)
+lane() {  # lane <log file> <command...>: the command's output in the file, the lane's end time appended
     local log=$1 code=0
     shift
-    $PY -m pytest "$@" -p no:cacheprovider >"$log" 2>&1 || code=$?
+    "$@" >"$log" 2>&1 || code=$?
     echo "(this lane ended $(( $(date +%s) - start ))s after make test started)" >>"$log"
+    return "$code"
+}
+lane1_tests() {
+    local code=0
+    $PY -m pytest packages db dispatch-service/tests audit-worker/tests -p no:cacheprovider "$@" || code=1
+    echo "== gpt-service, with its coverage floor"
+    # gpt-service's coverage floor is measured on its own tests, so other suites cannot inflate it.
+    $PY -m pytest gpt-service/tests --cov=gpt_service --cov-report=term:skip-covered --cov-fail-under=80 \
+        -p no:cacheprovider || code=1
+    echo "== each image replayed without Docker, and the compose demo against them"
+    $PY -m pytest tests/test_image_replay.py -p no:cacheprovider "$@" || code=1
     return "$code"
 }
 lane1_log=$(mktemp)
 lane2_log=$(mktemp)
 echo "== tests, lanes 1 and 2 (in the background; printed when they end)"
-lane "$lane1_log" packages db dispatch-service/tests audit-worker/tests "$@" &
+lane "$lane1_log" lane1_tests "$@" &
 lane1_pid=$!
-ignored=()
-for file in "${STACK_TESTS[@]}"; do ignored+=("--ignore=$file"); done
-lane "$lane2_log" fleet-api/tests automation-service/tests bakery-service/tests tests --ignore=tests/e2e \
-    "${ignored[@]}" "$@" &
+lane "$lane2_log" $PY -m pytest fleet-api/tests automation-service/tests bakery-service/tests tests \
+    --ignore=tests/e2e --ignore=tests/test_image_replay.py "${STACK_TESTS[@]/#/--ignore=}" -p no:cacheprovider "$@" &
 lane2_pid=$!
 trap 'for p in "$lane1_pid" "$lane2_pid"; do pkill -TERM -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; true' EXIT
 
 lane3=0
-echo "== tests, lane 3: gpt-service, with its coverage floor"
-# gpt-service's coverage floor is measured on its own tests, so other suites cannot inflate it.
-$PY -m pytest gpt-service/tests --cov=gpt_service --cov-report=term:skip-covered --cov-fail-under=80 \
-    -p no:cacheprovider || lane3=1
-
-echo "== tests, lane 3: on the local stack's ports: the stack itself, the live dashboards, the compose demo"
-$PY -m pytest "${STACK_TESTS[@]}" -p no:cacheprovider "$@" || lane3=1
+echo "== tests, lane 3: on the local stack's ports: the stack itself and the live dashboards"
+flock "$STACK_LOCK" $PY -m pytest "${STACK_TESTS[@]}" -p no:cacheprovider "$@" || lane3=1
 
 # A session of its own: its stack holds the fixed ports until the session ends.
 echo "== tests, lane 3: end to end: the local stack, the cross-service flows, faults, kills and hostile input (tests/e2e)"
-$PY -m pytest tests/e2e -p no:cacheprovider "$@" || lane3=1
+flock "$STACK_LOCK" $PY -m pytest tests/e2e -p no:cacheprovider "$@" || lane3=1
 
 lane1=0
 lane2=0
 wait "$lane1_pid" || lane1=1
 wait "$lane2_pid" || lane2=1
 trap - EXIT
-echo "== tests, lane 1: packages, db, dispatch-service and audit-worker"
+echo "== tests, lane 1: packages, db, dispatch-service, audit-worker, gpt-service and the images"
 cat "$lane1_log"
 echo "== tests, lane 2: fleet-api, automation-service, bakery-service and the suite's own tests"
 cat "$lane2_log"

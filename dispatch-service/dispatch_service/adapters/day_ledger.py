@@ -188,15 +188,7 @@ class DayLedger:
     def renew(self, lease: Lease, now_ms: int, lease_ms: int) -> bool:
         """Push the expiry out; False when the lease is no longer this holder's."""
         try:
-            with translated("DynamoDB"):
-                self.client.update_item(
-                    TableName=self.name,
-                    Key=_dynamo({"driver_id": lease_partition(lease.day), "package_id": LEASE_KEY}),
-                    UpdateExpression="SET expires_at = :until",
-                    ConditionExpression="#token = :mine",
-                    ExpressionAttributeNames={"#token": "token"},
-                    ExpressionAttributeValues=_dynamo({":until": now_ms + lease_ms, ":mine": lease.token}),
-                )
+            self._set_expiry(lease, now_ms + lease_ms)
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return False
@@ -208,18 +200,22 @@ class DayLedger:
     def release(self, lease: Lease) -> None:
         """Let the next run in at once (its expiry set to 0) if the lease is still this holder's."""
         try:
-            with translated("DynamoDB"):
-                self.client.update_item(
-                    TableName=self.name,
-                    Key=_dynamo({"driver_id": lease_partition(lease.day), "package_id": LEASE_KEY}),
-                    UpdateExpression="SET expires_at = :zero",
-                    ConditionExpression="#token = :mine",
-                    ExpressionAttributeNames={"#token": "token"},
-                    ExpressionAttributeValues=_dynamo({":zero": 0, ":mine": lease.token}),
-                )
+            self._set_expiry(lease, 0)
         except ClientError as exc:
             if error_code(exc) not in ("ConditionalCheckFailedException", "TransactionConflictException"):
                 raise
+
+    def _set_expiry(self, lease: Lease, expires_at_ms: int) -> None:
+        """The lease item's expiry, on the condition that the lease still carries this holder's token."""
+        with translated("DynamoDB"):
+            self.client.update_item(
+                TableName=self.name,
+                Key=_dynamo({"driver_id": lease_partition(lease.day), "package_id": LEASE_KEY}),
+                UpdateExpression="SET expires_at = :until",
+                ConditionExpression="#token = :mine",
+                ExpressionAttributeNames={"#token": "token"},
+                ExpressionAttributeValues=_dynamo({":until": expires_at_ms, ":mine": lease.token}),
+            )
 
     # --- fenced writes -----------------------------------------------------------------------------------
 
