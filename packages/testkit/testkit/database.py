@@ -1,9 +1,13 @@
-"""Fixtures for a migrated database: a fresh database per test session, at Alembic's head."""
+"""Fixtures for a migrated database: a fresh database per test session, brought to its schema by the caller.
+
+testkit knows no application's schema: the tests that use ``migrated_db_url`` provide a session fixture
+``migrate_schema`` (a function of the database URL) in their conftest.py; the suite's root conftest.py gives
+``suite_db.upgrade`` (Alembic to every head)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -27,10 +31,14 @@ def empty_database(postgres_url: str, prefix: str = "test") -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def migrated_db_url(postgres_url: str) -> Iterator[str]:
-    """A new database with every migration applied (``alembic upgrade heads``)."""
-    from suite_db import upgrade
+def migrate_schema() -> Callable[[str], None]:
+    """The caller's hook: brings an empty database at the URL it is given to the schema its tests need."""
+    pytest.fail("no schema to migrate to: define a session fixture `migrate_schema` (url -> None) in a conftest.py")
 
+
+@pytest.fixture(scope="session")
+def migrated_db_url(postgres_url: str, migrate_schema: Callable[[str], None]) -> Iterator[str]:
+    """A new database brought to the caller's schema by ``migrate_schema``."""
     with empty_database(postgres_url, "suite") as url:
-        upgrade(url)
+        migrate_schema(url)
         yield url
