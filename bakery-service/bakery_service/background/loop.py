@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 
 
-class Loop:
+class Loop(ABC):
     """``run()`` in a daemon thread; ``run`` returns once ``stop_event`` is set (its waits end at once)."""
 
     name = "bakery-loop"
@@ -31,5 +32,6 @@ class Loop:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @abstractmethod
     def run(self) -> None:
-        raise NotImplementedError
+        """The part's work; returns once ``stop_event`` is set."""
