@@ -127,13 +127,17 @@ def test_a_storm_of_requests_around_a_revocation_never_accepts_the_token_after_i
     with ThreadPoolExecutor(6) as pool:
         futures = [pool.submit(hammer, services[i % 2]) for i in range(6)]
         time.sleep(0.05)
+        writing_at = time.monotonic()
         store.hset(HASH_KEY, "alice", 4)
         store.ping()  # as fleet-api does before it answers: Redis has written the push to every tracker by now
         revoked_at.append(time.monotonic())
         answers = [answer for future in futures for answer in future.result()]
     late = [status for started, _, status in answers if started > revoked_at[0]]
     assert late and set(late) == {401}
-    assert {status for _, ended, status in answers if ended < revoked_at[0]} <= {200}
+    # Answers that ended before the write was sent were decided on the old version; those that overlap the
+    # write (sent, applied, pushed, pinged) may be either, since the revocation takes effect inside it.
+    early = [status for _, ended, status in answers if ended < writing_at]
+    assert set(early) <= {200}
 
 
 def test_an_incomplete_hash_at_start_is_503_with_retry_after(own_redis, tmp_path, settings) -> None:
