@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 from benchkit import Figure, record  # noqa: E402  # bench/ is on the path of a script run from it
 from dispatch_storm import FAULTS, Call, StormResult, describe, storm  # noqa: E402
 from e2e_support import login  # noqa: E402
-from test_local_stack_faults import running_local_stack  # noqa: E402
+from stack_harness import running_local_stack  # noqa: E402
 
 
 def tally(counts: Counter) -> str:

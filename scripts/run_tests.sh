@@ -38,10 +38,11 @@ rm -f "$requirements"
 # Three lanes side by side: most tests wait on servers, sockets and subprocesses far more than they compute, so
 # three pytest sessions on two cores finish well before one would. Each session starts its own servers on free
 # ports. The local stack's fixed ports go to one user at a time (flock on the lock `make e2e` and `make up`'s
-# tests share): the stack's own tests and tests/e2e in lane 3, the compose demo's published ports in lane 1.
+# tests share): lane 3 starts the stack once for every test that needs it (its own tests, the live dashboards,
+# tests/e2e with the kill tests), and the compose demo in lane 1 takes the lock for its published ports.
 # Lanes 1 and 2 print when they end; lane 3 prints as it goes.
 STACK_LOCK=/tmp/suite-localstack.lock
-STACK_TESTS=(tests/test_local_stack.py tests/test_observability_live.py)
+STACK_TESTS=(tests/test_observability_live.py tests/test_local_stack.py tests/e2e)
 lane() {  # lane <log file> <command...>: the command's output in the file, the lane's end time appended
     local log=$1 code=0
     shift
@@ -66,17 +67,14 @@ echo "== tests, lanes 1 and 2 (in the background; printed when they end)"
 lane "$lane1_log" lane1_tests "$@" &
 lane1_pid=$!
 lane "$lane2_log" $PY -m pytest fleet-api/tests automation-service/tests bakery-service/tests tests \
-    --ignore=tests/e2e --ignore=tests/test_image_replay.py "${STACK_TESTS[@]/#/--ignore=}" -p no:cacheprovider "$@" &
+    --ignore=tests/test_image_replay.py "${STACK_TESTS[@]/#/--ignore=}" -p no:cacheprovider "$@" &
 lane2_pid=$!
 trap 'for p in "$lane1_pid" "$lane2_pid"; do pkill -TERM -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; true' EXIT
 
 lane3=0
-echo "== tests, lane 3: on the local stack's ports: the stack itself and the live dashboards"
+echo "== tests, lane 3: one local stack: the stack itself, the live dashboards, then end to end (flows, faults,"
+echo "   kills, hostile input: tests/e2e)"
 flock "$STACK_LOCK" $PY -m pytest "${STACK_TESTS[@]}" -p no:cacheprovider "$@" || lane3=1
-
-# A session of its own: its stack holds the fixed ports until the session ends.
-echo "== tests, lane 3: end to end: the local stack, the cross-service flows, faults, kills and hostile input (tests/e2e)"
-flock "$STACK_LOCK" $PY -m pytest tests/e2e -p no:cacheprovider "$@" || lane3=1
 
 lane1=0
 lane2=0

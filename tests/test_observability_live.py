@@ -9,7 +9,8 @@
    all seven dashboards with data, opened in Chromium. The README's picture is drawn the same way.
 3. A restarted service counts its first event: increase() over a window after the restart sees it.
 
-Starts the stack on its fixed ports: run under `flock /tmp/suite-localstack.lock`.
+Runs on the session's local stack (tests/conftest.py), on its fixed ports: run under
+`flock /tmp/suite-localstack.lock`.
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
+from stack_harness import Stack, login
 from suite_support import ROOT, SERVICES
-from test_local_stack import STACK_PORTS, login, port_in_use
-from testkit.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.integration
 
@@ -40,27 +39,6 @@ ALERTS = ROOT / "infra/prometheus/alerts.yml"
 BOARDS = sorted((ROOT / "infra/grafana/dashboards").glob("*.json"))
 RULES = ROOT / "infra/prometheus/rules.yml"
 LOAD_ID = re.compile(r"\b(JBH\d{7}|LS\d{7})\b")
-
-
-def model_answer(request: dict) -> dict:
-    """A plausible summary that notes every load id in the prompt, as the model is asked to."""
-    prompt = json.dumps(request.get("messages") or request.get("input") or "")
-    ids = list(dict.fromkeys(LOAD_ID.findall(prompt)))
-    return {
-        "summary": "Rates are firm on the southern lanes.",
-        "insights": ["Texas outbound pays best."],
-        "price_trends": [],
-        "route_suggestions": [],
-        "notes": [
-            {
-                "portal": "jbhunt" if i.startswith("JBH") else "landstar",
-                "load_id": i,
-                "score": 0.5,
-                "note": f"note on {i}",
-            }
-            for i in ids
-        ],
-    }
 
 
 def concrete(expr: str) -> str:
@@ -98,33 +76,14 @@ def run(command: list[str], env: dict[str, str], timeout: float) -> subprocess.C
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(local_stack: Stack):
+    """The session's local stack, before anything else happened on it (tests/conftest.py orders this module
+    first), with the OpenAI-compatible fake as gpt-service's model."""
     if not shutil.which("prometheus"):
         pytest.skip("prometheus is not installed (make setup installs the Debian package)")
-    busy = [port for port in STACK_PORTS if port_in_use(port)]
-    if busy:
-        pytest.skip(f"ports {busy} are taken (a running `make up`?); this test needs the stack's own ports")
-    # Not under pytest's own temporary folder (0700): the postgres user must reach its data folder.
-    state = Path(tempfile.mkdtemp(prefix="suite-observed-"))
-    state.chmod(0o755)
-    with FakeOpenAI(model_answer) as model:
-        env = {
-            **os.environ,
-            "SUITE_STATE_DIR": str(state),
-            "OPENAI_API_KEY": "sk-local-fake",
-            "OPENAI_BASE_URL": model.base_url,
-        }
-        python = str(ROOT / ".venv/bin/python")
-        try:
-            up = run([python, "scripts/localstack.py", "up", "--timeout", "150"], env, 300)
-            assert f"Prometheus: {PROMETHEUS}" in up.stdout
-            assert f"Dashboards: {DASHBOARDS}" in up.stdout
-            yield env, model
-        finally:
-            subprocess.run(
-                [python, "scripts/localstack.py", "down"], cwd=ROOT, env=env, capture_output=True, timeout=120
-            )
-            subprocess.run([sys.executable, "-c", "import shutil,sys; shutil.rmtree(sys.argv[1], True)", str(state)])
+    assert f"Prometheus: {PROMETHEUS}" in local_stack.up_output
+    assert f"Dashboards: {DASHBOARDS}" in local_stack.up_output
+    return local_stack.env, local_stack.model
 
 
 def drive_the_demo_flows(env: dict[str, str]) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 import requests
+from stack_harness import login  # noqa: F401  # the e2e tests' login, recorded for the log check
 from suite_support import ROOT
 
 PYTHON = str(ROOT / ".venv/bin/python")
@@ -21,16 +21,6 @@ INBOX = "http://127.0.0.1:8025"
 AWS = "http://127.0.0.1:4566"
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/suite"
 T = TypeVar("T")
-ISSUED_TOKENS: list[str] = []  # every token of the session, looked for in the logs at the end
-
-
-def login() -> str:
-    answer = requests.post(
-        f"{FLEET}/auth/login", timeout=10, json={"email": "demo@fleet.example", "password": "demo-password"}
-    )
-    assert answer.status_code == 200, answer.text
-    ISSUED_TOKENS.append(answer.json()["access_token"])
-    return answer.json()["access_token"]
 
 
 def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float, what: str) -> T:
@@ -61,19 +51,3 @@ def new_driver_and_load(http: requests.Session, tag: str) -> tuple[str, str]:
     load = http.post(f"{FLEET}/loads", json={"origin": "Austin, TX", "destination": tag, "cargoType": "c"}, timeout=10)
     assert driver.status_code == 201 and load.status_code == 201, (driver.text, load.text)
     return driver.json()["id"], load.json()["id"]
-
-
-def secrets_found_in_logs(state_dir: Path) -> list[str]:
-    """R5 over a whole run: every configured secret (each file the stack generated under secrets/, the demo
-    password) and every token issued, looked for in every log any process of the stack wrote."""
-    secrets = {f"secrets/{path.name}": path.read_text().strip() for path in (state_dir / "secrets").iterdir()}
-    secrets["the demo password"] = "demo-password"
-    secrets |= {f"token #{i}": token for i, token in enumerate(ISSUED_TOKENS)}
-    assert all(len(value) >= 8 for value in secrets.values()), "a secret too short to look for"
-    logs = [path for path in (state_dir / "logs").rglob("*") if path.is_file()]
-    assert len(logs) >= 10, logs
-    found = []
-    for path in logs:
-        text = path.read_text(errors="replace")
-        found += [f"{what} in {path.relative_to(state_dir)}" for what, value in secrets.items() if value in text]
-    return found

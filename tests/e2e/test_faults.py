@@ -1,8 +1,7 @@
 """Faults injected into the running local stack, one backing server at a time: each test stops it through
 supervisord, asserts what the services do meanwhile, starts it again, and asserts that nothing was lost or
-duplicated. Processes killed with SIGKILL (a service, the relay, Redis, the audit consumer) are
-tests/test_local_stack_faults.py's; service-level faults (model, portals, outside APIs) are listed in the README's
-Reliability section with the tests that prove them."""
+duplicated. Processes killed with SIGKILL are tests/e2e/test_kills.py's; service-level faults (model, portals,
+outside APIs) are listed in docs/reliability.md with the tests that prove them."""
 
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ import uuid
 import pytest
 import requests
 from e2e_support import AUDIT, BAKERY, DISPATCH, FLEET, audit_types, eventually, inbox_to, new_driver_and_load
+from stack_harness import all_ready
 from test_cross_service_flows import assign_log_lines, cake, day_lists, dynamodb_items
-from test_local_stack_faults import all_ready
 
 pytestmark = pytest.mark.integration
 # Every service's gunicorn master must be the same process after a backing server comes back: recovery

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 import requests
-from e2e_support import AUDIT, AUTOMATION, BAKERY, DISPATCH, FLEET, GPT, ISSUED_TOKENS
+from e2e_support import AUDIT, AUTOMATION, BAKERY, DISPATCH, FLEET, GPT
+from stack_harness import ISSUED_TOKENS
 
 pytestmark = pytest.mark.integration
 PASSWORD = "e2e-user-password"
