@@ -26,7 +26,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")  # one access line per request wou
 from flask import request  # noqa: E402
 from gpt_service import create_app  # noqa: E402
 from gpt_service.domain.facts import compute_facts  # noqa: E402
-from gpt_service.domain.models import Load, SummarizeRequest  # noqa: E402
+from gpt_service.domain.loads import Load, SummarizeRequest  # noqa: E402
 from gpt_service.domain.prompt import build_prompt  # noqa: E402
 from gpt_service.settings import Settings  # noqa: E402
 from servicekit import issue_token  # noqa: E402

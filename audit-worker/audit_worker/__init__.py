@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+import servicekit
 from flask import Flask
-from servicekit import create_app as create_service_app
-from servicekit import install_dependencies, load_settings
+from servicekit import load_settings
 
 from .api import register_blueprints
 from .settings import Settings
-from .wiring import Dependencies, build_dependencies
+from .wiring import Dependencies, background, build_dependencies
 
 
-def create_app(settings: Settings | None = None, deps: Dependencies | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, deps: Dependencies | None = None, *, start_background: bool = True
+) -> Flask:
     """With AUDIT_CONSUMER=embedded the consumer runs in this process, feeding the store it serves."""
     settings = settings or load_settings(Settings)
-    dependencies = deps or build_dependencies(settings)
-    app = create_service_app(
+    deps = deps or build_dependencies(settings)
+    app: Flask = servicekit.create_app(
         settings,
         import_name=__name__,
         title="audit-worker",
-        readiness={
-            "store": dependencies.store.ping,
-            "consumer": dependencies.consumer_check,
-            "event_bus": dependencies.bus_check,
-        },
+        readiness={"store": deps.store.ping, "consumer": deps.consumer_check, "event_bus": deps.bus_check},
     )
-    install_dependencies(app, dependencies)
+    servicekit.install_dependencies(app, deps)
     register_blueprints(app)
+    servicekit.install_lifecycle(app, background(deps), start=start_background)
     return app

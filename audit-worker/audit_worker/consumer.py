@@ -11,9 +11,9 @@ from __future__ import annotations
 import jobs
 from servicekit import load_settings
 
-from .adapters.consumer import AuditHandler
 from .adapters.notify import Notifier
-from .adapters.store import build_store
+from .adapters.stores import build_store
+from .background.event_consumer import AuditHandler
 from .settings import Settings
 
 
@@ -24,7 +24,7 @@ def register(registry: jobs.JobRegistry | None = None, settings: Settings | None
             "configuration error: AUDIT_STORE=memory needs the consumer inside the web "
             "process (AUDIT_CONSUMER=embedded); a separate consumer needs AUDIT_STORE=mongo or postgres"
         )
-    handler = AuditHandler(build_store(settings), Notifier.from_settings(settings))
+    handler = AuditHandler(build_store(settings).unit_of_work, Notifier.from_settings(settings))
     handler.register(registry or jobs.default_registry)
     return handler
 

@@ -1,17 +1,24 @@
-"""audit-worker's dependencies, built once per process by ``create_app`` and read by views through ``deps()``."""
+"""audit-worker's dependencies, built once per process by ``create_app`` and read by views through ``deps()``.
+
+``build_dependencies`` only builds: no thread, no connection, no write (the store's clients connect at their first
+use, and the embedded consumer is built idle). ``background(deps)`` lists what runs beside requests, which
+``create_app`` starts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jobs
 import servicekit
 from jobs.providers import build_provider
+from servicekit import Lifecycle
 
-from .adapters.consumer import AuditHandler
 from .adapters.notify import Notifier
-from .adapters.store import AuditStore, build_store
-from .domain.audit import EVENT_TYPES
+from .adapters.stores import build_store
+from .adapters.unit_of_work import AuditStore, AuditUnitOfWork
+from .background.event_consumer import AuditHandler, EmbeddedConsumer
 from .settings import Settings
 
 
@@ -19,45 +26,47 @@ from .settings import Settings
 class Dependencies:
     settings: Settings
     store: AuditStore
-    # Both None unless AUDIT_CONSUMER=embedded (then the consumer runs in this process, feeding the store).
-    dispatcher: jobs.Dispatcher | None
-    consumer: jobs.BackgroundConsumer | None
+    # None unless AUDIT_CONSUMER=embedded (then the consumer runs in this process, feeding the store it serves).
+    consumer: EmbeddedConsumer | None
 
-    def consumer_check(self) -> dict:
+    def uow(self) -> AuditUnitOfWork:
+        """A fresh unit of work (one per use case call)."""
+        return self.store.unit_of_work()
+
+    def consumer_check(self) -> dict[str, Any]:
         if self.consumer is None:
             return {"mode": "separate process"}
         if not self.consumer.alive():
             raise RuntimeError("the consumer thread is not running")
         return {"mode": "embedded", "provider": self.consumer.dispatcher.provider.name}
 
-    def bus_check(self) -> dict:
-        if self.dispatcher is not None:
-            self.dispatcher.provider.ping()
-        return {}
-
-    def close(self) -> None:
+    def bus_check(self) -> dict[str, Any]:
         if self.consumer is not None:
-            self.consumer.stop()
+            self.consumer.dispatcher.provider.ping()
+        return {}
 
 
 def build_dependencies(
     settings: Settings, *, store: AuditStore | None = None, dispatcher: jobs.Dispatcher | None = None
 ) -> Dependencies:
-    """The store, and with AUDIT_CONSUMER=embedded the consumer thread, started here (a start-up step)."""
+    """The store, and with AUDIT_CONSUMER=embedded the consumer (idle until the lifecycle starts it) on
+    ``dispatcher``, or on a dispatcher of its own for the provider JOBS_PROVIDER names."""
     store = store or build_store(settings)
-    consumer: jobs.BackgroundConsumer | None = None
+    consumer: EmbeddedConsumer | None = None
     if settings.audit_consumer == "embedded":
-        if dispatcher is None:
-            # A registry and provider (from JOBS_PROVIDER...) of this app's own, so that two apps in one
-            # process (tests) give two consumers rather than a clash of handlers.
-            dispatcher = jobs.Dispatcher(jobs.JobRegistry(), build_provider())
-        AuditHandler(store, Notifier.from_settings(settings)).register(dispatcher.registry)
-        consumer = jobs.BackgroundConsumer(dispatcher, EVENT_TYPES, name="audit-consumer")
-        consumer.start()
-    else:
-        dispatcher = None
-    return Dependencies(settings=settings, store=store, dispatcher=dispatcher, consumer=consumer)
+        consumer = EmbeddedConsumer(
+            dispatcher or jobs.Dispatcher(jobs.JobRegistry(), build_provider()),
+            AuditHandler(store.unit_of_work, Notifier.from_settings(settings)),
+        )
+    return Dependencies(settings=settings, store=store, consumer=consumer)
+
+
+def background(deps: Dependencies) -> Lifecycle:
+    """The embedded consumer, not started; nothing with AUDIT_CONSUMER=off (consumers then run in
+    ``python -m audit_worker.consumer``)."""
+    return Lifecycle(deps.consumer) if deps.consumer is not None else Lifecycle()
 
 
 def deps() -> Dependencies:
-    return servicekit.current_dependencies(Dependencies)
+    dependencies: Dependencies = servicekit.current_dependencies(Dependencies)
+    return dependencies

@@ -33,11 +33,24 @@ def fleet_event(event_type: str = "load.assigned", **overrides) -> dict:
     return event
 
 
+def trail(store, **filters) -> list[dict]:
+    """The store's documents, read through a unit of work as the service reads them."""
+    with store.unit_of_work() as uow:
+        return uow.events.find(**filters)
+
+
+def record(store, document: dict) -> None:
+    with store.unit_of_work() as uow:
+        uow.events.record(document)
+        uow.commit()
+
+
 @pytest.fixture(params=["memory", "mongo", "postgres"])
 def store(request):
     """Each test runs on every store: memory, compose's MongoDB (mongomock) and the local stack's Postgres
     (a real server, migrated; the table is emptied before each test)."""
-    from audit_worker.adapters.store import MemoryAuditStore, MongoAuditStore
+    from audit_worker.adapters.memory_store import MemoryAuditStore
+    from audit_worker.adapters.mongo_store import MongoAuditStore
 
     if request.param == "memory":
         yield MemoryAuditStore()

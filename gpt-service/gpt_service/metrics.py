@@ -4,7 +4,7 @@ from typing import get_args
 
 from servicekit import counter, gauge, histogram
 
-from .domain.models import FallbackReason
+from .domain.answers import FallbackReason
 
 REQUESTS = counter(
     "gpt_summarize_requests_total", "Summaries answered, by outcome: model, fallback or cache.", ["outcome"]

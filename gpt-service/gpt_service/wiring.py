@@ -1,49 +1,51 @@
-"""gpt-service's dependencies, built once per process by ``create_app`` and read by views through ``deps()``."""
+"""gpt-service's dependencies, built once per process by ``create_app`` and read by views through ``deps()``.
+
+``build_dependencies`` only builds: no thread, no connection, no write (the OpenAI client and the Redis clients
+connect at their first use). ``background(deps)`` lists what runs when the process starts, which ``create_app``
+starts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import servicekit
+from servicekit import Lifecycle
 
-from .adapters.cache import make_cache
+from .adapters.cache import AnswerCache, make_cache
+from .adapters.language_model import LanguageModel
 from .adapters.openai_model import OpenAIModel
-from .adapters.quota import make_quota_pause
-from .metrics import MODEL_CONFIGURED, MODEL_LATENCY, TOKENS
+from .adapters.quota import QuotaPause, make_quota_pause
+from .background.model_announcement import ModelAnnouncement
 from .settings import Settings
-from .summarizer import Model, Summarizer
 
 
 @dataclass(frozen=True)
 class Dependencies:
     settings: Settings
-    summarizer: Summarizer
+    # None without an API key: every answer is then the deterministic one.
+    model: LanguageModel | None
+    cache: AnswerCache
+    # Shared through Redis when it is configured, so every worker pauses together after insufficient_quota.
+    quota_pause: QuotaPause
 
 
-def build_dependencies(settings: Settings, model: Model | None = None) -> Dependencies:
-    """Without an API key there is no model: every answer is the deterministic fallback."""
+def build_dependencies(settings: Settings, model: LanguageModel | None = None) -> Dependencies:
     if model is None and settings.openai_api_key:
         model = OpenAIModel(settings)
-    _report_model(model)
-    summarizer = Summarizer(
-        model,
-        make_cache(settings.redis_url, settings.summary_cache_ttl_seconds, settings.summary_cache_max_entries),
-        prompt_token_budget=settings.prompt_token_budget,
-        # Shared through Redis when it is configured, so every worker pauses together after insufficient_quota.
+    return Dependencies(
+        settings=settings,
+        model=model,
+        cache=make_cache(settings.redis_url, settings.summary_cache_ttl_seconds, settings.summary_cache_max_entries),
         quota_pause=make_quota_pause(settings.redis_url, settings.openai_quota_cooldown_seconds),
     )
-    return Dependencies(settings=settings, summarizer=summarizer)
 
 
-def _report_model(model: Model | None) -> None:
-    """The model state on /metrics (gpt_model_configured), and its series at zero for the first call."""
-    MODEL_CONFIGURED.set(1 if model else 0)
-    if model is None:
-        return
-    for kind in ("prompt", "completion"):
-        TOKENS.labels(kind=kind, model=model.model)
-    MODEL_LATENCY.labels(result="ok")
+def background(deps: Dependencies) -> Lifecycle:
+    """The start-up report of the model's state (gpt_model_configured; a line when there is no key), not started."""
+    return Lifecycle(ModelAnnouncement(deps.model.model if deps.model else None))
 
 
 def deps() -> Dependencies:
-    return servicekit.current_dependencies(Dependencies)
+    dependencies: Dependencies = servicekit.current_dependencies(Dependencies)
+    return dependencies

@@ -47,7 +47,7 @@ METRIC_MODULES = (
     "fleet_api.metrics",
     "fleet_api.adapters.cache",
     "fleet_api.relay",
-    "audit_worker.adapters.consumer",
+    "audit_worker.metrics",
     "automation_service.metrics",
     "gpt_service.metrics",
     "dispatch_service.assign",

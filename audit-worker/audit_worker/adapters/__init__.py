@@ -1,1 +1,2 @@
-"""audit-worker's adapters: the audit store (MongoDB or memory), the bus consumer, SMTP."""
+"""audit-worker's adapters, the only I/O: the trail's stores (MongoDB, Postgres, memory) and their unit of work,
+and the driver notifications (SMTP)."""

@@ -7,12 +7,10 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from servicekit import counter
+from ..metrics import NOTIFICATIONS
+from ..settings import Settings
 
 log = logging.getLogger("audit_worker.notify")
-_sent = counter(
-    "audit_driver_notifications_total", "Driver notifications by event type and channel", ["type", "channel"]
-)
 
 
 class Notifier:
@@ -27,7 +25,7 @@ class Notifier:
         password: str | None = None,
         starttls: bool = False,
         timeout: float = 10.0,
-    ):
+    ) -> None:
         self.smtp_host = smtp_host
         self.smtp_port = smtp_port
         self.sender = sender
@@ -38,7 +36,7 @@ class Notifier:
         self.timeout = timeout
 
     @classmethod
-    def from_settings(cls, settings) -> Notifier:
+    def from_settings(cls, settings: Settings) -> Notifier:
         return cls(
             settings.smtp_host,
             settings.smtp_port,
@@ -57,7 +55,7 @@ class Notifier:
         log.info(
             "driver notified: %s", subject, extra={"event_type": event_type, "driver_id": driver_id, "load_id": load_id}
         )
-        _sent.labels(event_type, "log").inc()
+        NOTIFICATIONS.labels(event_type, "log").inc()
         if not self.smtp_host:
             return
         message = EmailMessage()
@@ -75,4 +73,4 @@ class Notifier:
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(message)
-        _sent.labels(event_type, "email").inc()
+        NOTIFICATIONS.labels(event_type, "email").inc()

@@ -1,8 +1,8 @@
 """The audit trail on Postgres (schema ``audit``): the local stack's durable store, AUDIT_STORE=postgres.
 
-The same calls and answers as the MongoDB store. The document is kept whole as JSONB; the event id is
-the primary key (a redelivered event is a no-op whatever the consumer count, as Mongo's unique index);
-the load, driver, type and times are columns, so the trail's queries use indexes.
+The same calls and answers as the MongoDB store, in the transaction of a unit of work. The document is kept whole
+as JSONB; the event id is the primary key (a redelivered event is a no-op whatever the consumer count, as Mongo's
+unique index); the load, driver, type and times are columns, so the trail's queries use indexes.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from servicekit import SqlUnitOfWork
 from servicekit.db import make_engine
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-Document = dict[str, Any]
+from .unit_of_work import AuditUnitOfWork, Document
+
 _TIMES = {"occurredAt": "occurred_at", "recordedAt": "recorded_at", "notifiedAt": "notified_at"}
 
 metadata = sa.MetaData(schema="audit")
@@ -45,13 +47,11 @@ def _document(row: sa.Row) -> Document:
     return document
 
 
-class PostgresAuditStore:
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
+class PostgresAuditEvents:
+    """SQL only, on the unit of work's connection."""
 
-    @classmethod
-    def from_url(cls, url: str, pool_size: int = 5) -> PostgresAuditStore:
-        return cls(make_engine(url, pool_size=pool_size, connect_timeout=3))
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
 
     def record(self, document: Document) -> tuple[Document, bool]:
         t = audit_events
@@ -70,15 +70,15 @@ class PostgresAuditStore:
             .on_conflict_do_nothing(index_elements=[t.c.event_id])
             .returning(t.c.event_id)
         )
-        with self.engine.begin() as conn:
-            if conn.execute(statement).first() is not None:
-                return document, True
-            existing = conn.execute(sa.select(t).where(t.c.event_id == document["eventId"])).first()
+        if self.connection.execute(statement).first() is not None:
+            return document, True
+        existing = self.connection.execute(sa.select(t).where(t.c.event_id == document["eventId"])).first()
         return (_document(existing) if existing is not None else document), False
 
     def mark_notified(self, event_id: str, at: datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(audit_events).where(audit_events.c.event_id == event_id).values(notified_at=at))
+        self.connection.execute(
+            sa.update(audit_events).where(audit_events.c.event_id == event_id).values(notified_at=at)
+        )
 
     def find(
         self, *, load_id: str | None = None, driver_id: str | None = None, type: str | None = None, limit: int = 100
@@ -88,17 +88,34 @@ class PostgresAuditStore:
         for column, value in ((t.c.load_id, load_id), (t.c.driver_id, driver_id), (t.c.type, type)):
             if value:
                 query = query.where(column == value)
-        with self.engine.connect() as conn:
-            return [_document(row) for row in conn.execute(query)]
+        return [_document(row) for row in self.connection.execute(query)]
 
-    def ping(self) -> dict:
+    def latest(self) -> Document | None:
+        t = audit_events
+        row = self.connection.execute(sa.select(t).order_by(t.c.recorded_at.desc()).limit(1)).first()
+        return _document(row) if row is not None else None
+
+
+class PostgresUnitOfWork(SqlUnitOfWork, AuditUnitOfWork):
+    events: PostgresAuditEvents
+
+    def bind(self, connection: sa.Connection) -> None:
+        self.events = PostgresAuditEvents(connection)
+
+
+class PostgresAuditStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, pool_size: int = 5) -> PostgresAuditStore:
+        return cls(make_engine(url, pool_size=pool_size, connect_timeout=3))
+
+    def unit_of_work(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.engine)
+
+    def ping(self) -> dict[str, Any]:
         # Reaches the table, not only the server: a database without the audit migration is not ready.
         with self.engine.connect() as conn:
             conn.execute(sa.select(audit_events.c.event_id).limit(1)).first()
         return {"store": "postgres"}
-
-    def latest(self) -> Document | None:
-        t = audit_events
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t).order_by(t.c.recorded_at.desc()).limit(1)).first()
-        return _document(row) if row is not None else None

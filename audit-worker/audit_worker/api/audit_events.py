@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from servicekit import endpoint
 
-from ..domain.models import AuditDocument, AuditPage, AuditQuery
+from ..domain.models import AuditPage, AuditQuery
+from ..usecases.list_audit_events import list_audit_events as trail
 from ..wiring import deps
 
 bp = Blueprint("audit_events", __name__)
@@ -18,13 +19,7 @@ bp = Blueprint("audit_events", __name__)
     response=AuditPage,
     tags=["audit"],
 )
-def list_audit_events(query: AuditQuery):
+def list_audit_events(query: AuditQuery) -> Response:
     # A store that cannot be reached is servicekit's 503 problem (with Retry-After), like every service's.
-    documents = deps().store.find(
-        load_id=str(query.load_id) if query.load_id else None,
-        driver_id=str(query.driver_id) if query.driver_id else None,
-        type=query.type,
-        limit=query.limit,
-    )
-    page = AuditPage(items=[AuditDocument.model_validate(d) for d in documents], count=len(documents))
+    page = trail(deps().uow(), query)
     return Response(page.model_dump_json(), mimetype="application/json")

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 from audit_worker.adapters.postgres_store import PostgresAuditStore
-from audit_worker.adapters.store import build_store
+from audit_worker.adapters.stores import build_store
 from audit_worker.domain.audit import FleetEvent, audit_document
 from audit_worker.settings import Settings
 
-from ..conftest import JWT_SECRET, fleet_event
+from ..conftest import JWT_SECRET, fleet_event, trail
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,9 @@ def test_the_trail_survives_a_restart_and_racing_consumers_record_an_event_once(
 
     def consume(store: PostgresAuditStore) -> None:
         barrier.wait()
-        results.append(store.record(audit_document(event_id, event))[1])
+        with store.unit_of_work() as uow:
+            results.append(uow.events.record(audit_document(event_id, event))[1])
+            uow.commit()
 
     threads = [threading.Thread(target=consume, args=(store,)) for store in stores]
     for thread in threads:
@@ -50,16 +52,19 @@ def test_the_trail_survives_a_restart_and_racing_consumers_record_an_event_once(
     for thread in threads:
         thread.join(10)
     at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    stores[0].mark_notified(event_id, at)
+    with stores[0].unit_of_work() as uow:
+        uow.events.mark_notified(event_id, at)
+        uow.commit()
     for store in stores:
         store.engine.dispose()
 
     assert sorted(results) == [False, False, False, True]
     restarted = PostgresAuditStore.from_url(migrated_db_url, pool_size=1)
     try:
-        [document] = restarted.find(load_id=str(event.load_id))
+        [document] = trail(restarted, load_id=str(event.load_id))
         assert document["eventId"] == event_id and document["notifiedAt"] == at
         assert document["payload"]["load"]["origin"] == "Austin"
-        assert restarted.latest()["eventId"] == event_id
+        with restarted.unit_of_work() as uow:
+            assert uow.events.latest()["eventId"] == event_id
     finally:
         restarted.engine.dispose()

@@ -11,7 +11,7 @@ from aiosmtpd.handlers import Message
 from jobs.providers.inprocess import InProcessProvider
 from testkit.servers import free_port
 
-from ..conftest import fleet_event
+from ..conftest import fleet_event, trail
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +35,14 @@ def smtp():
 
 
 def test_an_assignment_sends_one_email(smtp, settings):
-    from audit_worker.adapters.consumer import AuditHandler
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from audit_worker.adapters.notify import Notifier
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.background.event_consumer import AuditHandler
 
     controller, inbox = smtp
     configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": controller.port})
     dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
-    AuditHandler(MemoryAuditStore(), Notifier.from_settings(configured)).register(dispatcher.registry)
+    AuditHandler(MemoryAuditStore().unit_of_work, Notifier.from_settings(configured)).register(dispatcher.registry)
     job = jobs.Job(
         type="load.assigned", payload=fleet_event(), id=str(uuid.uuid4()), attributes={"request_id": "req-assign-7"}
     )
@@ -59,30 +59,30 @@ def test_an_assignment_sends_one_email(smtp, settings):
 
 
 def test_an_event_without_a_request_id_sends_no_empty_header(smtp, settings):
-    from audit_worker.adapters.consumer import AuditHandler
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from audit_worker.adapters.notify import Notifier
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.background.event_consumer import AuditHandler
 
     controller, inbox = smtp
     configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": controller.port})
     dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
-    AuditHandler(MemoryAuditStore(), Notifier.from_settings(configured)).register(dispatcher.registry)
+    AuditHandler(MemoryAuditStore().unit_of_work, Notifier.from_settings(configured)).register(dispatcher.registry)
     dispatcher.deliver(jobs.Job(type="load.assigned", payload=fleet_event(), id=str(uuid.uuid4())))
     [message] = inbox.messages
     assert "X-Request-ID" not in message
 
 
 def test_smtp_down_fails_the_delivery_so_the_bus_retries(settings):
-    from audit_worker.adapters.consumer import AuditHandler
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from audit_worker.adapters.notify import Notifier
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.background.event_consumer import AuditHandler
 
     configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
     store = MemoryAuditStore()
     dispatcher = jobs.Dispatcher(jobs.JobRegistry(), InProcessProvider())
-    AuditHandler(store, Notifier.from_settings(configured)).register(dispatcher.registry)
+    AuditHandler(store.unit_of_work, Notifier.from_settings(configured)).register(dispatcher.registry)
     event = fleet_event()
     with pytest.raises(OSError):
         dispatcher.deliver(jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4())))
-    [document] = store.find(load_id=event["load_id"])
+    [document] = trail(store, load_id=event["load_id"])
     assert document["notifiedAt"] is None

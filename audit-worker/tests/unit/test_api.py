@@ -6,7 +6,7 @@ import uuid
 
 import jobs
 
-from ..conftest import fleet_event
+from ..conftest import fleet_event, record
 
 
 def _app(settings, store):
@@ -19,7 +19,7 @@ def _app(settings, store):
 def _record(store, event):
     from audit_worker.domain.audit import FleetEvent, audit_document
 
-    store.record(audit_document(str(uuid.uuid4()), FleetEvent.model_validate(event)))
+    record(store, audit_document(str(uuid.uuid4()), FleetEvent.model_validate(event)))
 
 
 def test_the_trail_is_filtered_by_load_driver_and_type(settings, store, auth):
@@ -56,7 +56,7 @@ def test_payloads_answer_in_the_api_field_style_old_snake_case_documents_too(set
     _record(store, new)
     # A document written before payloads were camelCase: the event as fleet-api sent it.
     legacy = audit_document(str(uuid.uuid4()), FleetEvent.model_validate(old))
-    store.record({**legacy, "payload": old})
+    record(store, {**legacy, "payload": old})
     client = _app(settings, store).test_client()
     for event in (new, old):
         [item] = client.get(f"/audit-events?loadId={event['load_id']}", headers=auth).get_json()["items"]
@@ -93,9 +93,10 @@ def test_the_embedded_consumer_feeds_the_store_the_endpoint_serves(settings, aut
     import time
 
     from audit_worker import create_app
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from audit_worker.wiring import build_dependencies
     from jobs.providers.inprocess import InProcessProvider
+    from servicekit import close_app
 
     bus = InProcessProvider()
     store = MemoryAuditStore()
@@ -118,7 +119,7 @@ def test_the_embedded_consumer_feeds_the_store_the_endpoint_serves(settings, aut
             "provider": "inprocess",
         }
     finally:
-        deps.close()
+        close_app(app)
 
 
 def test_the_separate_consumer_refuses_the_memory_store(settings):
@@ -130,15 +131,13 @@ def test_the_separate_consumer_refuses_the_memory_store(settings):
 
 
 def test_an_unreachable_mongodb_is_a_503_problem_with_retry_after(settings, auth):
-    import mongomock
-    from audit_worker.adapters.store import MongoAuditStore
+    from audit_worker.adapters.mongo_store import MongoAuditStore
     from pymongo import MongoClient
     from testkit.servers import free_port
 
-    store = MongoAuditStore(mongomock.MongoClient(tz_aware=True)["audit"])
     # A real driver against a port nobody listens on: the error a MongoDB outage raises.
     unreachable = MongoClient(f"mongodb://127.0.0.1:{free_port()}", serverSelectionTimeoutMS=200, connect=False)
-    store.collection = unreachable["audit"]["audit_events"]
+    store = MongoAuditStore(unreachable["audit"])
     try:
         response = _app(settings, store).test_client().get("/audit-events", headers=auth)
     finally:

@@ -7,10 +7,10 @@ import uuid
 
 import jobs
 import pytest
-from audit_worker.adapters.consumer import AuditHandler
+from audit_worker.background.event_consumer import AuditHandler
 from audit_worker.domain.audit import EVENT_TYPES
 
-from ..conftest import fleet_event
+from ..conftest import fleet_event, trail
 
 
 class FakeNotifier:
@@ -37,7 +37,7 @@ class MockBus(jobs.JobProvider):
 
 def _dispatcher(store, notifier):
     dispatcher = jobs.Dispatcher(jobs.JobRegistry(), MockBus())
-    AuditHandler(store, notifier).register(dispatcher.registry)
+    AuditHandler(store.unit_of_work, notifier).register(dispatcher.registry)
     return dispatcher
 
 
@@ -47,7 +47,7 @@ def test_one_document_per_event_with_the_documented_fields(store):
     event = fleet_event()
     event_id = str(uuid.uuid4())
     dispatcher.deliver(jobs.Job(type="load.assigned", payload=event, id=event_id))
-    [document] = store.find(load_id=event["load_id"])
+    [document] = trail(store, load_id=event["load_id"])
     assert document["eventId"] == event_id and document["type"] == "load.assigned"
     assert document["driverId"] == event["driver_id"] and document["loadId"] == event["load_id"]
     assert document["payload"]["load"]["origin"] == "Austin"
@@ -90,8 +90,8 @@ def test_the_document_and_the_log_line_carry_the_request_id_of_the_event(store):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    assert store.find(load_id=caused["load_id"])[0]["requestId"] == "req-fleet-9"
-    assert store.find(load_id=plain["load_id"])[0]["requestId"] is None
+    assert trail(store, load_id=caused["load_id"])[0]["requestId"] == "req-fleet-9"
+    assert trail(store, load_id=plain["load_id"])[0]["requestId"] is None
     assert [(line["message"], line.get("request_id"), line["load_id"]) for line in handler.lines] == [
         ("audit event recorded", "req-fleet-9", caused["load_id"]),
         ("audit event recorded", None, plain["load_id"]),
@@ -105,7 +105,7 @@ def test_redelivery_is_idempotent_on_the_event_id(store):
     job = jobs.Job(type="load.assigned", payload=event, id=str(uuid.uuid4()))
     for attempt in (1, 2, 3):
         dispatcher.deliver(jobs.Job(type=job.type, payload=job.payload, id=job.id, attempt=attempt))
-    assert len(store.find(load_id=event["load_id"])) == 1
+    assert len(trail(store, load_id=event["load_id"])) == 1
     assert len(notifier.sent) == 1
 
 
@@ -117,14 +117,14 @@ def test_a_failed_notification_is_retried_without_a_second_document(store):
     with pytest.raises(ConnectionRefusedError):
         dispatcher.deliver(job)  # the provider would redeliver
     dispatcher.deliver(jobs.Job(type=job.type, payload=job.payload, id=job.id, attempt=2))
-    assert len(store.find(load_id=event["load_id"])) == 1 and len(notifier.sent) == 1
+    assert len(trail(store, load_id=event["load_id"])) == 1 and len(notifier.sent) == 1
 
 
 def test_a_malformed_event_is_refused_as_permanent(store):
     dispatcher = _dispatcher(store, FakeNotifier())
     with pytest.raises(jobs.InvalidPayload):
         dispatcher.deliver(jobs.Job(type="load.assigned", payload={"type": "load.assigned"}, id="x"))
-    assert store.find() == []
+    assert trail(store) == []
 
 
 def test_filters_and_order(store):
@@ -139,10 +139,10 @@ def test_filters_and_order(store):
     other = fleet_event("load.assigned", driver_id=first["driver_id"], occurred_at="2026-01-01T13:00:00+00:00")
     for event in (done, other, first):
         dispatcher.deliver(jobs.Job(type=event["type"], payload=event, id=str(uuid.uuid4())))
-    assert [d["type"] for d in store.find(load_id=first["load_id"])] == ["load.assigned", "load.completed"]
-    assert len(store.find(driver_id=first["driver_id"])) == 3
-    assert len(store.find(driver_id=first["driver_id"], type="load.assigned")) == 2
-    assert len(store.find(limit=1)) == 1
+    assert [d["type"] for d in trail(store, load_id=first["load_id"])] == ["load.assigned", "load.completed"]
+    assert len(trail(store, driver_id=first["driver_id"])) == 3
+    assert len(trail(store, driver_id=first["driver_id"], type="load.assigned")) == 2
+    assert len(trail(store, limit=1)) == 1
 
 
 def test_handles_every_fleet_event_type():
@@ -161,7 +161,7 @@ def test_the_lag_from_event_to_record_is_observed_for_new_documents_only(store):
         )
 
     occurred = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    handler = AuditHandler(store, FakeNotifier(), clock=lambda: occurred + timedelta(seconds=3))
+    handler = AuditHandler(store.unit_of_work, FakeNotifier(), clock=lambda: occurred + timedelta(seconds=3))
     dispatcher = jobs.Dispatcher(jobs.JobRegistry(), MockBus())
     handler.register(dispatcher.registry)
     count, total = lag()

@@ -133,10 +133,15 @@ def _audit_app(provider, store):
 
 
 def _stop_audit(app) -> None:
-    from audit_worker.wiring import Dependencies
-    from servicekit import dependencies_of
+    from servicekit import close_app
 
-    dependencies_of(app, Dependencies).close()
+    close_app(app)
+
+
+def _trail(store, **filters) -> list[dict]:
+    """The audit store's documents, read through a unit of work as audit-worker reads them."""
+    with store.unit_of_work() as uow:
+        return uow.events.find(**filters)
 
 
 def _wait_for(predicate, timeout=15.0):
@@ -150,7 +155,7 @@ def _wait_for(predicate, timeout=15.0):
 
 @pytest.mark.parametrize("bus", ["inprocess", "redis"])
 def test_assignment_to_audit_trail_end_to_end(client, auth, settings, bus, redis_url):
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from jobs.providers.redis_streams import RedisStreamsProvider
 
     if bus == "redis":
@@ -167,7 +172,7 @@ def test_assignment_to_audit_trail_end_to_end(client, auth, settings, bus, redis
         relay.run_once()
         relay.run_once()
         trail = audit.test_client()
-        assert _wait_for(lambda: len(store.find(load_id=load["id"])) == 2)
+        assert _wait_for(lambda: len(_trail(store, load_id=load["id"])) == 2)
         response = trail.get(f"/audit-events?loadId={load['id']}", headers=auth)
         assert response.status_code == 200
         items = response.get_json()["items"]
@@ -179,7 +184,7 @@ def test_assignment_to_audit_trail_end_to_end(client, auth, settings, bus, redis
         for job in list(_published_again(relay, provider)):
             provider.publish(job)
         time.sleep(0.5)
-        assert len(store.find(load_id=load["id"])) == 2
+        assert len(_trail(store, load_id=load["id"])) == 2
     finally:
         _stop_audit(audit)
 
@@ -209,7 +214,7 @@ def test_a_bus_outage_loses_and_duplicates_nothing(client, auth, settings):
     """R2: Redis (the bus) goes away mid-flow and comes back empty; every event ends up audited once."""
     import subprocess
 
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from jobs.providers.redis_streams import RedisStreamsProvider
     from testkit.servers import free_port, wait_for_port
 
@@ -232,7 +237,7 @@ def test_a_bus_outage_loses_and_duplicates_nothing(client, auth, settings):
     try:
         first = _assign_and_complete(client, auth)
         relay.run_once()
-        assert _wait_for(lambda: len(store.find()) == 2)
+        assert _wait_for(lambda: len(_trail(store)) == 2)
 
         bus.terminate()
         bus.wait(10)
@@ -245,10 +250,10 @@ def test_a_bus_outage_loses_and_duplicates_nothing(client, auth, settings):
         assert _wait_for(lambda: _try_publish(relay) and relay.pending() == 0)
         third = _assign_and_complete(client, auth)
         relay.run_once()
-        assert _wait_for(lambda: len(store.find()) == 6, timeout=30)
+        assert _wait_for(lambda: len(_trail(store)) == 6, timeout=30)
         for _, load, _ in (first, second, third):
-            assert [d["type"] for d in store.find(load_id=load["id"])] == ["load.assigned", "load.completed"]
-        assert len({d["eventId"] for d in store.find()}) == 6
+            assert [d["type"] for d in _trail(store, load_id=load["id"])] == ["load.assigned", "load.completed"]
+        assert len({d["eventId"] for d in _trail(store)}) == 6
     finally:
         _stop_audit(audit)
         bus.terminate()
@@ -267,7 +272,7 @@ def test_an_event_taken_by_a_killed_consumer_is_audited_by_another(client, auth,
     """R2: a consumer that read an event and died before acknowledging it loses nothing: the event is
     claimed by a live consumer once idle, and recorded once."""
     import redis
-    from audit_worker.adapters.store import MemoryAuditStore
+    from audit_worker.adapters.memory_store import MemoryAuditStore
     from jobs.providers.redis_streams import RedisStreamsProvider
 
     prefix = unique("jobs")
@@ -287,8 +292,8 @@ def test_an_event_taken_by_a_killed_consumer_is_audited_by_another(client, auth,
     survivor = RedisStreamsProvider.from_url(redis_url, prefix=prefix, block_seconds=0.1, claim_idle_seconds=0.5)
     audit = _audit_app(survivor, store)
     try:
-        assert _wait_for(lambda: len(store.find(load_id=load["id"])) == 2, timeout=20)
+        assert _wait_for(lambda: len(_trail(store, load_id=load["id"])) == 2, timeout=20)
         time.sleep(1.0)  # a second reclaim round must not record them again
-        assert [d["type"] for d in store.find(load_id=load["id"])] == ["load.assigned", "load.completed"]
+        assert [d["type"] for d in _trail(store, load_id=load["id"])] == ["load.assigned", "load.completed"]
     finally:
         _stop_audit(audit)

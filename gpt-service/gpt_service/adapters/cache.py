@@ -58,7 +58,9 @@ class RedisCache:
         except Exception as exc:  # noqa: BLE001 - any Redis failure is a miss
             log.warning("summary cache unavailable: %s", type(exc).__name__)
             return None
-        return value.decode("utf-8") if value is not None else None
+        if value is None:
+            return None
+        return value.decode("utf-8") if isinstance(value, bytes) else value
 
     def set(self, key: str, value: str) -> None:
         try:

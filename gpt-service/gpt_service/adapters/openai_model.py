@@ -18,7 +18,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
-from dataclasses import dataclass
 
 import httpx2
 import openai
@@ -33,29 +32,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from ..domain.summary import FallbackReason, ModelAnswer
+from ..domain.answers import FallbackReason, ModelAnswer
 from ..metrics import MODEL_LATENCY, MODEL_RETRIES, TOKENS
 from ..settings import Settings
+from .language_model import Completion, ModelUnavailable
 
 log = logging.getLogger(__name__)
-
-
-class ModelUnavailable(Exception):
-    """No usable answer from the model; ``reason`` says why."""
-
-    def __init__(self, reason: FallbackReason, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason: FallbackReason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class Completion:
-    answer: ModelAnswer
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    attempts: int
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

@@ -10,12 +10,11 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from .models import Load
+from .loads import Load
 
 # A change smaller than this (in %) between the earlier and the later postings is called flat.
 FLAT_THRESHOLD_PCT = 3.0
@@ -24,6 +23,8 @@ MIN_TREND_LOADS = 4
 # A lane's own trend needs more loads: two against two on one lane is noise.
 MIN_LANE_TREND_LOADS = 6
 TOP_LANES = 20
+
+TrendDirection = Literal["up", "down", "flat"]
 
 
 class Spread(BaseModel):
@@ -37,7 +38,7 @@ class Spread(BaseModel):
 class Trend(BaseModel):
     lane: str | None  # None: all loads
     basis: str  # "rate_per_mile" or "price"
-    direction: str  # up, down, flat
+    direction: TrendDirection
     change_pct: float
     earlier_median: float
     later_median: float
@@ -110,18 +111,28 @@ def comparable(loads: Sequence[Load], currency: str) -> list[Load]:
     return [load for load in loads if load.price is not None and load.currency == currency]
 
 
+def prices(loads: Iterable[Load]) -> list[float]:
+    return [price for load in loads if (price := load.price) is not None]
+
+
+def rates_per_mile(loads: Iterable[Load]) -> list[float]:
+    return [rate for load in loads if (rate := load.rate_per_mile) is not None]
+
+
 def trend(loads: Sequence[Load], lane: str | None = None, minimum: int = MIN_TREND_LOADS) -> Trend | None:
     """Median rate (per mile when enough loads have miles, else price) of the later half of the
-    postings against the earlier half."""
+    postings against the earlier half; over priced loads."""
     timed = sorted(
-        (load for load in loads if load.posted_at is not None),
-        key=lambda load: (load.posted_at, load.key),
+        ((load.posted_at, load) for load in loads if load.posted_at is not None),
+        key=lambda posting: (posting[0], posting[1].key),
     )
-    with_rpm = [load for load in timed if load.rate_per_mile is not None]
-    if len(with_rpm) >= minimum:
-        basis, series = "rate_per_mile", [(load.posted_at, load.rate_per_mile) for load in with_rpm]
-    elif len(timed) >= minimum:
-        basis, series = "price", [(load.posted_at, load.price) for load in timed]
+    by_rate = [(at, rate) for at, load in timed if (rate := load.rate_per_mile) is not None]
+    by_price = [(at, price) for at, load in timed if (price := load.price) is not None]
+    series: list[tuple[datetime, float]]
+    if len(by_rate) >= minimum:
+        basis, series = "rate_per_mile", by_rate
+    elif len(by_price) >= minimum:
+        basis, series = "price", by_price
     else:
         return None
     half = len(series) // 2
@@ -129,7 +140,7 @@ def trend(loads: Sequence[Load], lane: str | None = None, minimum: int = MIN_TRE
     before = statistics.median(value for _, value in earlier)
     after = statistics.median(value for _, value in later)
     change = (after - before) / before * 100 if before else 0.0
-    direction = "flat" if abs(change) < FLAT_THRESHOLD_PCT else ("up" if change > 0 else "down")
+    direction: TrendDirection = "flat" if abs(change) < FLAT_THRESHOLD_PCT else ("up" if change > 0 else "down")
     return Trend(
         lane=lane,
         basis=basis,
@@ -152,8 +163,8 @@ def _lane_facts(lane: str, loads: list[Load], currency: str) -> LaneFacts:
         origin=loads[0].origin,
         destination=loads[0].destination,
         loads=len(loads),
-        price=spread(load.price for load in priced),
-        rate_per_mile=spread(load.rate_per_mile for load in priced if load.rate_per_mile is not None),
+        price=spread(prices(priced)),
+        rate_per_mile=spread(rates_per_mile(priced)),
         latest_posted_at=max(posted) if posted else None,
     )
 
@@ -197,8 +208,8 @@ def compute_facts(loads: Sequence[Load]) -> Facts:
         priced_count=len(priced),
         unpriced_count=sum(1 for load in loads if load.price is None),
         miles_known_count=sum(1 for load in loads if load.miles),
-        price=spread(load.price for load in priced),
-        rate_per_mile=spread(load.rate_per_mile for load in priced if load.rate_per_mile is not None),
+        price=spread(prices(priced)),
+        rate_per_mile=spread(rates_per_mile(priced)),
         lane_count=len(lanes),
         lanes=[_lane_facts(lane, lanes[lane], currency) for lane in ordered[:TOP_LANES]],
         origin_states=_top(Counter(_state(load.origin) for load in loads)),

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .facts import Facts, Trend, comparable, group_by_lane
-from .models import MAX_INSIGHTS, MAX_ROUTES, MAX_TRENDS, Load
+from .answers import MAX_INSIGHTS, MAX_ROUTES, MAX_TRENDS
+from .facts import Facts, Trend, comparable, group_by_lane, prices, rates_per_mile
+from .loads import Load
 
 PROMPT_VERSION = "loads-v1"
 # No tokenizer ships offline; ~4 characters per token holds for English and numbers in tables.
@@ -138,8 +139,8 @@ def _recency(load: Load) -> tuple:
 def _lane_rows(loads: Sequence[Load], currency: str) -> list[tuple[int, str]]:
     rows = []
     for lane, group in group_by_lane(loads).items():
-        priced = [load.price for load in comparable(group, currency)]
-        rpms = [load.rate_per_mile for load in comparable(group, currency) if load.rate_per_mile is not None]
+        priced = prices(comparable(group, currency))
+        rpms = rates_per_mile(comparable(group, currency))
         posted = [load.posted_at for load in group if load.posted_at]
         cells = [
             lane,
@@ -158,10 +159,11 @@ def _lane_rows(loads: Sequence[Load], currency: str) -> list[tuple[int, str]]:
 
 def _selection(loads: Sequence[Load]) -> list[Load]:
     """Loads in the order they earn a row: the best and worst rates, then the most recent."""
-    by_rpm = sorted(
-        (load for load in loads if load.rate_per_mile is not None),
-        key=lambda load: (-load.rate_per_mile, load.key),
+    rated = sorted(
+        ((rate, load) for load in loads if (rate := load.rate_per_mile) is not None),
+        key=lambda pair: (-pair[0], pair[1].key),
     )
+    by_rpm = [load for _, load in rated]
     chosen: dict[tuple[str, str], Load] = {}
     for load in [*by_rpm[:EXTREMES], *by_rpm[::-1][:EXTREMES], *sorted(loads, key=_recency)]:
         chosen.setdefault(load.key, load)

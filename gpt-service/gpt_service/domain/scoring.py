@@ -12,8 +12,8 @@ import math
 import statistics
 from collections.abc import Sequence
 
-from .facts import Facts, comparable, group_by_lane
-from .models import Load
+from .facts import Facts, comparable, group_by_lane, prices
+from .loads import Load
 
 UNPRICED_SCORE = 0.2
 FRESH_BONUS = 0.05
@@ -40,11 +40,11 @@ def score_loads(loads: Sequence[Load], facts: Facts) -> dict[tuple[str, str], tu
     currency = facts.currency
     rpm_median = facts.rate_per_mile.median if facts.rate_per_mile else None
     price_median = facts.price.median if facts.price else None
-    lane_medians = {}
+    lane_medians: dict[str, float] = {}
     for lane, group in group_by_lane(loads).items():
-        prices = [load.price for load in comparable(group, currency)]
-        if len(prices) >= 2:
-            lane_medians[lane] = statistics.median(prices)
+        priced = prices(comparable(group, currency))
+        if len(priced) >= 2:
+            lane_medians[lane] = statistics.median(priced)
     midpoint = None
     if facts.posted_from and facts.posted_to:
         midpoint = facts.posted_from + (facts.posted_to - facts.posted_from) / 2

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC
 
-from .facts import Facts, Trend
-from .models import (
+from .answers import (
     MAX_INSIGHTS,
     MAX_ROUTES,
     MAX_TRENDS,
     FallbackReason,
-    Load,
     LoadNote,
     ModelAnswer,
     PriceTrend,
     RouteSuggestion,
     SummaryResponse,
 )
+from .facts import Facts, Trend
+from .loads import Load
 from .scoring import score_loads
 
 DETERMINISTIC_MODEL = "deterministic"
@@ -65,16 +65,16 @@ def fallback_trends(facts: Facts) -> list[PriceTrend]:
 def fallback_routes(facts: Facts) -> list[RouteSuggestion]:
     routes: list[RouteSuggestion] = []
     best = sorted(
-        (lane for lane in facts.lanes if lane.rate_per_mile),
+        ((lane, rate) for lane in facts.lanes if (rate := lane.rate_per_mile)),
         # A lane seen more than once is a better bet than one lucky posting.
-        key=lambda lane: (lane.rate_per_mile.count < 2, -lane.rate_per_mile.median, lane.lane),
+        key=lambda rated: (rated[1].count < 2, -rated[1].median, rated[0].lane),
     )
-    for lane in best[:3]:
+    for lane, rate in best[:3]:
         routes.append(
             RouteSuggestion(
                 lane=lane.lane,
-                rate_per_mile=lane.rate_per_mile.median,
-                reason=f"Best median rate: ${lane.rate_per_mile.median:.2f}/mi over {lane.loads} load(s).",
+                rate_per_mile=rate.median,
+                reason=f"Best median rate: ${rate.median:.2f}/mi over {lane.loads} load(s).",
             )
         )
     for there, back in facts.round_trips:
@@ -197,3 +197,12 @@ def model_response(loads: Sequence[Load], facts: Facts, answer: ModelAnswer, mod
         reason=None,
         facts=facts,
     )
+
+
+def in_request_order(response: SummaryResponse, loads: Sequence[Load]) -> SummaryResponse:
+    """A cached answer may come from the same loads sent in another order: notes follow this request."""
+    by_key = {note.key: note for note in response.notes}
+    response.notes = [
+        by_key[load.key].model_copy(update={"position": load.position}) for load in loads if load.key in by_key
+    ]
+    return response

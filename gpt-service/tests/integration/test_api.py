@@ -83,7 +83,7 @@ def test_duplicate_loads_are_422(client, loads, auth):
 def test_more_than_500_loads_is_422(client, auth):
     from importlib import import_module
 
-    many = import_module("gpt_service.domain.models").MAX_LOADS + 1
+    many = import_module("gpt_service.domain.loads").MAX_LOADS + 1
     loads = [{"portal": "p", "load_id": str(i), "origin": "A, TX", "destination": "B, OK"} for i in range(many)]
     response = client.post("/summarize-loads", json=loads, headers=auth)
     assert response.status_code == 422

@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 
 from gpt_service.adapters.cache import MemoryCache, NoCache, RedisCache, make_cache
-from gpt_service.domain.models import Load
-from gpt_service.summarizer import payload_key
+from gpt_service.domain.cache_key import payload_key
+from gpt_service.domain.loads import Load
 from testkit.servers import free_port
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gpt_service.domain.facts import compute_facts, spread, trend
-from gpt_service.domain.models import Load
+from gpt_service.domain.loads import Load
 
 T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from gpt_service.domain.models import Load, SummarizeRequest
+from gpt_service.domain.loads import Load, SummarizeRequest
 from pydantic import ValidationError
 
 BASE = {"portal": "jbhunt", "load_id": "A1", "origin": "Dallas, TX", "destination": "Atlanta, GA"}

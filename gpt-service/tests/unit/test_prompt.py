@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from gpt_service.domain.facts import compute_facts
-from gpt_service.domain.models import Load, SummarizeRequest
+from gpt_service.domain.loads import Load, SummarizeRequest
 from gpt_service.domain.prompt import (
     CHARS_PER_TOKEN,
     LOAD_HEADER,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from gpt_service.domain.facts import compute_facts
-from gpt_service.domain.models import Load
+from gpt_service.domain.loads import Load
 from gpt_service.domain.scoring import UNPRICED_SCORE, score_loads
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from gpt_service.domain.answers import ModelAnswer, ModelNote
 from gpt_service.domain.facts import compute_facts
-from gpt_service.domain.models import ModelNote, SummarizeRequest
+from gpt_service.domain.loads import SummarizeRequest
 from gpt_service.domain.summary import (
-    ModelAnswer,
     UnusableAnswer,
     fallback_response,
     model_response,
