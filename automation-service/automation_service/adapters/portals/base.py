@@ -12,8 +12,8 @@ from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ... import metrics
-from ...domain.loads import Load, parse_int, parse_local_time, parse_place, parse_price
-from ...domain.runs import PortalFailure
+from ...domain.extracted_loads import Load, parse_int, parse_local_time, parse_place, parse_price
+from ...domain.run_outcome import PortalFailure
 
 # Called after each page of loads is read: (pages so far, rows so far).
 PageProgress = Callable[[int, int], Awaitable[None]]

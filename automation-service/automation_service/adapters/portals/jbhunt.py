@@ -7,7 +7,7 @@ import asyncio
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from ...domain.runs import PortalFailure
+from ...domain.run_outcome import PortalFailure
 from .base import PageProgress, Portal
 
 LOGIN_PATH = "/login"
