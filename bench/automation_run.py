@@ -28,8 +28,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from automation_service.adapters.browser import ExtractionOptions, WarmBrowser
+from automation_service.adapters.browser import ExtractionOptions
 from automation_service.adapters.portals import Credentials, JBHuntPortal, LandstarPortal
+from automation_service.background.warm_browser import WarmBrowser
 from automation_service.settings import Settings
 from benchkit import Figure, record  # bench/ is on the path of a script run from it
 from testkit.servers import free_port, wait_for_port

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from servicekit import HttpClient, service_token
 
 from .. import metrics
-from ..domain.loads import Load
+from ..domain.extracted_loads import Load
 from ..domain.summaries import Summary
 from ..settings import Settings
 

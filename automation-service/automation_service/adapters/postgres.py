@@ -1,4 +1,6 @@
-"""loadboard schema access: runs, loads, summaries and the insights view (SQLAlchemy Core, psycopg 3)."""
+"""loadboard schema access: runs, loads, summaries and the insights view (SQLAlchemy Core, psycopg 3).
+
+Each repository works on the connection of a unit of work (adapters/unit_of_work.py) and never commits."""
 
 # ruff: noqa: S608 - only the constant column lists and fixed filter clauses below are interpolated;
 # every value travels as a bound parameter (bandit's B608 likewise, marked `nosec` where it fires).
@@ -6,27 +8,13 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
-from servicekit.db import make_engine
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.loads import Load
-
-
-class RunInProgress(Exception):
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"run {run_id} is in progress")
-        self.run_id = run_id
-
-
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One pool per database URL in the process, whichever of its parts asks."""
-    return make_engine(url, pool_size=5)
-
+from ..domain.extracted_loads import Load
 
 RUN_COLUMNS = (
     "id, status, trigger, requested_by, started_at, heartbeat_at, finished_at, portals, loads_count, "
@@ -48,30 +36,32 @@ ORDER BY score DESC NULLS LAST, rate_per_mile DESC NULLS LAST, posted_at DESC
 LIMIT :limit"""
 
 
-class LoadboardRepository:
-    def __init__(self, url: str) -> None:
-        self.engine = engine_for(url)
+class Runs:
+    """loadboard.extraction_runs: one row per run, its per-portal progress in ``portals`` (jsonb)."""
 
-    # --- runs ---------------------------------------------------------------------------------------
-    def start_run(
-        self, trigger: str, requested_by: str | None, portals: list[str], stale_after_seconds: int
-    ) -> dict[str, Any]:
-        """Insert a running run, or raise RunInProgress: the partial unique index admits one at a time."""
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def abandon_stale(self, stale_after_seconds: int) -> None:
+        """A worker that died mid-run leaves no heartbeat; free the slot instead of refusing forever."""
+        self.connection.execute(
+            text("""
+            UPDATE loadboard.extraction_runs
+            SET status = 'failed', finished_at = now(),
+                errors = errors || jsonb_build_array('abandoned: no heartbeat for '
+                                                    || :stale || ' s (worker stopped?)')
+            WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => :stale)"""),
+            {"stale": stale_after_seconds},
+        )
+
+    def start(self, trigger: str, requested_by: str | None, portals: list[str]) -> dict[str, Any] | None:
+        """Insert a running run; None when another one is running (the partial unique index admits one)."""
         initial = {name: {"state": "pending"} for name in portals}
         try:
-            with self.engine.begin() as conn:
-                # A worker that died mid-run leaves no heartbeat; free the slot instead of refusing forever.
-                conn.execute(
-                    text("""
-                    UPDATE loadboard.extraction_runs
-                    SET status = 'failed', finished_at = now(),
-                        errors = errors || jsonb_build_array('abandoned: no heartbeat for '
-                                                            || :stale || ' s (worker stopped?)')
-                    WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => :stale)"""),
-                    {"stale": stale_after_seconds},
-                )
+            # A savepoint: the refusal leaves the unit of work's transaction usable for reading the running run.
+            with self.connection.begin_nested():
                 row = (
-                    conn.execute(
+                    self.connection.execute(
                         text(f"""
                     INSERT INTO loadboard.extraction_runs (trigger, requested_by, portals)
                     VALUES (:trigger, :requested_by, CAST(:portals AS jsonb)) RETURNING {RUN_COLUMNS}"""),  # nosec B608
@@ -83,90 +73,96 @@ class LoadboardRepository:
         except IntegrityError as exc:
             if "extraction_runs_one_running" not in str(exc.orig):
                 raise
-            running = self.running_run_id()
-            raise RunInProgress(running or "unknown") from None
+            return None
         return dict(row)
 
-    def running_run_id(self) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(text("SELECT id FROM loadboard.extraction_runs WHERE status = 'running'")).scalar()
+    def running_id(self) -> str | None:
+        value = self.connection.execute(
+            text("SELECT id FROM loadboard.extraction_runs WHERE status = 'running'")
+        ).scalar()
         return str(value) if value else None
 
     def update_portal(self, run_id: str, portal: str, fields: dict[str, Any]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                text("""
-                UPDATE loadboard.extraction_runs
-                SET portals = jsonb_set(portals, ARRAY[:portal],
-                                        coalesce(portals -> :portal, '{}'::jsonb) || CAST(:fields AS jsonb)),
-                    heartbeat_at = now()
-                WHERE id = :id AND status = 'running'"""),
-                {"id": run_id, "portal": portal, "fields": json.dumps(fields, default=str)},
-            )
+        self.connection.execute(
+            text("""
+            UPDATE loadboard.extraction_runs
+            SET portals = jsonb_set(portals, ARRAY[:portal],
+                                    coalesce(portals -> :portal, '{}'::jsonb) || CAST(:fields AS jsonb)),
+                heartbeat_at = now()
+            WHERE id = :id AND status = 'running'"""),
+            {"id": run_id, "portal": portal, "fields": json.dumps(fields, default=str)},
+        )
 
-    def finish_run(
+    def finish(
         self,
         run_id: str,
         status: str,
         *,
         loads_count: int,
         summaries_count: int,
-        summary: dict | None,
+        summary: dict[str, Any] | None,
         errors: list[str],
     ) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                text("""
-                UPDATE loadboard.extraction_runs
-                SET status = :status, finished_at = now(), heartbeat_at = now(), loads_count = :loads,
-                    summaries_count = :summaries, summary = CAST(:summary AS jsonb),
-                    errors = errors || CAST(:errors AS jsonb)
-                WHERE id = :id AND status = 'running'"""),
-                {
-                    "id": run_id,
-                    "status": status,
-                    "loads": loads_count,
-                    "summaries": summaries_count,
-                    "summary": json.dumps(summary) if summary is not None else None,
-                    "errors": json.dumps(errors),
-                },
-            )
+        self.connection.execute(
+            text("""
+            UPDATE loadboard.extraction_runs
+            SET status = :status, finished_at = now(), heartbeat_at = now(), loads_count = :loads,
+                summaries_count = :summaries, summary = CAST(:summary AS jsonb),
+                errors = errors || CAST(:errors AS jsonb)
+            WHERE id = :id AND status = 'running'"""),
+            {
+                "id": run_id,
+                "status": status,
+                "loads": loads_count,
+                "summaries": summaries_count,
+                "summary": json.dumps(summary) if summary is not None else None,
+                "errors": json.dumps(errors),
+            },
+        )
 
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    text(f"SELECT {RUN_COLUMNS} FROM loadboard.extraction_runs WHERE id = :id"),  # nosec B608
-                    {"id": run_id},
-                )
-                .mappings()
-                .first()
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        row = (
+            self.connection.execute(
+                text(f"SELECT {RUN_COLUMNS} FROM loadboard.extraction_runs WHERE id = :id"),  # nosec B608
+                {"id": run_id},
             )
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
-    def list_runs(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
+    def recent(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
         where = "WHERE status = :status" if status else ""
-        with self.engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    text(
-                        f"SELECT {RUN_COLUMNS} FROM loadboard.extraction_runs {where} "  # nosec B608
-                        "ORDER BY started_at DESC, id LIMIT :limit"
-                    ),
-                    {"limit": limit, "status": status},
-                )
-                .mappings()
-                .all()
+        rows = (
+            self.connection.execute(
+                text(
+                    f"SELECT {RUN_COLUMNS} FROM loadboard.extraction_runs {where} "  # nosec B608
+                    "ORDER BY started_at DESC, id LIMIT :limit"
+                ),
+                {"limit": limit, "status": status},
             )
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in rows]
 
-    def last_run_started_at(self):
-        with self.engine.connect() as conn:
-            return conn.execute(text("SELECT max(started_at) FROM loadboard.extraction_runs")).scalar()
+    def last_started_at(self) -> datetime | None:
+        value: datetime | None = self.connection.execute(
+            text("SELECT max(started_at) FROM loadboard.extraction_runs")
+        ).scalar()
+        return value
 
-    # --- loads and summaries ------------------------------------------------------------------------
-    def save_loads(self, run_id: str, loads: list[Load]) -> dict[tuple[str, str], str]:
-        """Upsert on (portal, portal_load_id): a re-run refreshes a load instead of duplicating it."""
+
+class Loads:
+    """loadboard.loads: one row per portal load, refreshed by every run that sees it again."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def upsert(self, run_id: str, loads: list[Load]) -> dict[tuple[str, str], str]:
+        """Upsert on (portal, portal_load_id): a re-run refreshes a load instead of duplicating it.
+
+        Returns each load's row id by (portal, portal load id)."""
         if not loads:
             return {}
         params = [
@@ -206,32 +202,12 @@ class LoadboardRepository:
                 last_seen_at = now(), last_run_id = EXCLUDED.last_run_id
             RETURNING id, portal, portal_load_id""")
         ids: dict[tuple[str, str], str] = {}
-        with self.engine.begin() as conn:
-            for param in params:
-                row = conn.execute(statement, param).one()
-                ids[(row.portal, row.portal_load_id)] = str(row.id)
+        for param in params:
+            row = self.connection.execute(statement, param).one()
+            ids[(row.portal, row.portal_load_id)] = str(row.id)
         return ids
 
-    def save_summaries(self, run_id: str, rows: list[dict[str, Any]]) -> int:
-        if not rows:
-            return 0
-        with self.engine.begin() as conn:
-            conn.execute(
-                text("""
-                INSERT INTO loadboard.summaries (load_id, run_id, summary_text, insights, score, model,
-                                                 degraded, degraded_reason)
-                VALUES (:load_id, :run_id, :summary_text, CAST(:insights AS jsonb), :score, :model, :degraded,
-                        :degraded_reason)"""),
-                [{**row, "run_id": run_id, "insights": json.dumps(row["insights"])} for row in rows],
-            )
-        return len(rows)
-
-    def refresh_insights(self) -> None:
-        # CONCURRENTLY (thanks to the view's unique index): readers of /loads/top-insights are not blocked.
-        with self.engine.begin() as conn:
-            conn.execute(text("REFRESH MATERIALIZED VIEW CONCURRENTLY loadboard.load_insights"))
-
-    def list_loads(
+    def page(
         self,
         *,
         limit: int,
@@ -240,7 +216,9 @@ class LoadboardRepository:
         origin_state: str | None,
         destination_state: str | None,
     ) -> tuple[list[dict[str, Any]], int]:
-        filters, params = [], {"limit": limit, "offset": offset}
+        """One page of loads, most recently posted first, and how many the filters match in all."""
+        filters: list[str] = []
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
         for column, value in (
             ("portal", portal),
             ("origin_state", origin_state),
@@ -250,21 +228,53 @@ class LoadboardRepository:
                 filters.append(f"{column} = :{column}")
                 params[column] = value
         where = f"WHERE {' AND '.join(filters)}" if filters else ""
-        with self.engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    text(
-                        f"SELECT {LOAD_COLUMNS} FROM loadboard.loads {where} "  # nosec B608
-                        "ORDER BY posted_at DESC, id LIMIT :limit OFFSET :offset"
-                    ),
-                    params,
-                )
-                .mappings()
-                .all()
+        rows = (
+            self.connection.execute(
+                text(
+                    f"SELECT {LOAD_COLUMNS} FROM loadboard.loads {where} "  # nosec B608
+                    "ORDER BY posted_at DESC, id LIMIT :limit OFFSET :offset"
+                ),
+                params,
             )
-            total = conn.execute(text(f"SELECT count(*) FROM loadboard.loads {where}"), params).scalar_one()  # nosec B608
+            .mappings()
+            .all()
+        )
+        total: int = self.connection.execute(
+            text(f"SELECT count(*) FROM loadboard.loads {where}"),
+            params,  # nosec B608
+        ).scalar_one()
         return [dict(r) for r in rows], total
 
-    def top_insights(self, limit: int = 5) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(text(TOP_INSIGHTS), {"limit": limit}).mappings().all()]
+
+class Summaries:
+    """loadboard.summaries: gpt-service's answers, one row per load it scored and one for the run."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, run_id: str, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        self.connection.execute(
+            text("""
+            INSERT INTO loadboard.summaries (load_id, run_id, summary_text, insights, score, model,
+                                             degraded, degraded_reason)
+            VALUES (:load_id, :run_id, :summary_text, CAST(:insights AS jsonb), :score, :model, :degraded,
+                    :degraded_reason)"""),
+            [{**row, "run_id": run_id, "insights": json.dumps(row["insights"])} for row in rows],
+        )
+        return len(rows)
+
+
+class Insights:
+    """The materialized view loadboard.load_insights: each load with its latest summary."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def refresh(self) -> None:
+        # CONCURRENTLY (thanks to the view's unique index): readers of /loads/top-insights are not blocked.
+        self.connection.execute(text("REFRESH MATERIALIZED VIEW CONCURRENTLY loadboard.load_insights"))
+
+    def top(self, limit: int = 5) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.connection.execute(text(TOP_INSIGHTS), {"limit": limit}).mappings().all()]

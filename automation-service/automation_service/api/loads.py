@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 from servicekit import endpoint
 
-from ..domain.models import LoadList, LoadQuery, StoredLoad, TopInsight, TopInsights
+from ..domain.models import LoadList, LoadQuery, TopInsights
+from ..usecases.read_loads import list_loads as stored_loads
+from ..usecases.read_loads import top_insights as best_insights
 from ..wiring import deps
 
 blueprint = Blueprint("loads", __name__)
@@ -16,20 +20,9 @@ RANKING = (
 
 @blueprint.get("/loads")
 @endpoint(summary="Stored loads, most recently posted first", query=LoadQuery, response=LoadList, tags=["loads"])
-def list_loads(query: LoadQuery):
-    rows, total = deps().repository.list_loads(
-        limit=query.limit,
-        offset=query.offset,
-        portal=query.portal,
-        origin_state=query.origin_state,
-        destination_state=query.destination_state,
-    )
-    return {
-        "loads": [StoredLoad.model_validate(r).model_dump(mode="json") for r in rows],
-        "total": total,
-        "limit": query.limit,
-        "offset": query.offset,
-    }
+def list_loads(query: LoadQuery) -> dict[str, Any]:
+    page: dict[str, Any] = stored_loads(deps().uow(), query).model_dump(mode="json")
+    return page
 
 
 @blueprint.get("/loads/top-insights")
@@ -38,6 +31,5 @@ def list_loads(query: LoadQuery):
     response=TopInsights,
     tags=["loads"],
 )
-def top_insights():
-    rows = deps().repository.top_insights(5)
-    return {"ranking": RANKING, "loads": [TopInsight.model_validate(r).model_dump(mode="json") for r in rows]}
+def top_insights() -> dict[str, Any]:
+    return {"ranking": RANKING, "loads": [x.model_dump(mode="json") for x in best_insights(deps().uow())]}

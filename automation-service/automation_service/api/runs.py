@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
-from flask import Blueprint, g
-from servicekit import ApiProblem, ProblemModel, endpoint
+from flask import Blueprint, Response, g, request
+from servicekit import ProblemModel, endpoint
 
-from ..adapters.postgres import RunInProgress
 from ..domain.models import Run, RunList, RunQuery
+from ..usecases.read_runs import list_runs as recent_runs
+from ..usecases.read_runs import read_run
+from ..usecases.start_run import start_run as start_extraction_run
 from ..wiring import deps
 
 blueprint = Blueprint("runs", __name__)
 
 
-def _run(row: dict) -> dict:
-    body = Run.model_validate(row).model_dump(mode="json")
+def _run(run: Run) -> dict[str, Any]:
+    body = run.model_dump(mode="json")
     # A portal's progress shows only what it has reached so far.
     body["portals"] = {
         name: {k: v for k, v in fields.items() if v is not None} for name, fields in body["portals"].items()
@@ -31,26 +33,35 @@ def _run(row: dict) -> dict:
     responses={409: ProblemModel},
     tags=["runs"],
 )
-def start_run():
-    try:
-        run = deps().runs.start(trigger="api", requested_by=g.get("claims", {}).get("sub"))
-    except RunInProgress as exc:
-        raise ApiProblem(
-            409,
-            "Run in progress",
-            f"Run {exc.run_id} is still running; wait for it to finish.",
-            run_id=exc.run_id,
-            headers={"Location": f"/runs/{exc.run_id}"},
-        ) from None
+def start_run() -> tuple[dict[str, Any], int, dict[str, str]]:
+    dependencies = deps()
+    settings = dependencies.settings
+    run = start_extraction_run(
+        dependencies.uow(),
+        dependencies.runs,
+        trigger="api",
+        requested_by=g.get("claims", {}).get("sub"),
+        portals=settings.portal_names(),
+        stale_after_seconds=settings.run_stale_after_seconds,
+    )
     body = _run(run)
     return body, 202, {"Location": f"/runs/{body['id']}"}
 
 
+@blueprint.after_request
+def _locate_the_running_run(response: Response) -> Response:
+    """A refused start (409, ``run_id`` in the problem) points at the run in progress, as a 202 at the new one."""
+    if request.endpoint == "runs.start_run" and response.status_code == 409:
+        problem = response.get_json(silent=True) or {}
+        if problem.get("run_id"):
+            response.headers["Location"] = f"/runs/{problem['run_id']}"
+    return response
+
+
 @blueprint.get("/runs")
 @endpoint(summary="Recent runs, newest first", query=RunQuery, response=RunList, tags=["runs"])
-def list_runs(query: RunQuery):
-    rows = deps().repository.list_runs(query.limit, query.status)
-    return {"runs": [_run(row) for row in rows]}
+def list_runs(query: RunQuery) -> dict[str, Any]:
+    return {"runs": [_run(run) for run in recent_runs(deps().uow(), query)]}
 
 
 @blueprint.get("/runs/<run_id>")
@@ -60,12 +71,5 @@ def list_runs(query: RunQuery):
     responses={404: ProblemModel},
     tags=["runs"],
 )
-def get_run(run_id: str):
-    try:
-        uuid.UUID(run_id)
-    except ValueError:
-        raise ApiProblem(404, "Not Found", f"No run {run_id!r}: run ids are UUIDs.") from None
-    row = deps().repository.get_run(run_id)
-    if row is None:
-        raise ApiProblem(404, "Not Found", f"No run {run_id}.")
-    return _run(row)
+def get_run(run_id: str) -> dict[str, Any]:
+    return _run(read_run(deps().uow(), run_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .loads import Load
+from .extracted_loads import Load
 
 
 class LoadNote(BaseModel):

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from automation_service import metrics
 from automation_service.adapters.gpt import GptClient, GptUnavailable
-from automation_service.domain.loads import Load, Place
+from automation_service.domain.extracted_loads import Load, Place
 from automation_service.settings import Settings
 from werkzeug import Response
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from automation_service import metrics
-from automation_service.adapters.browser import WarmBrowser, open_context
+from automation_service.adapters.browser import open_context
 from automation_service.adapters.portals import Credentials, JBHuntPortal
+from automation_service.background.warm_browser import WarmBrowser
 from pytest_httpserver import HTTPServer
 
 pytestmark = pytest.mark.integration

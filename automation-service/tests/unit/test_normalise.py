@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from automation_service.domain.loads import (
+from automation_service.domain.extracted_loads import (
     Load,
     NormalisationError,
     Place,
@@ -14,7 +14,7 @@ from automation_service.domain.loads import (
     parse_place,
     parse_price,
 )
-from automation_service.domain.runs import PortalResult, RunStatus, outcome
+from automation_service.domain.run_outcome import PortalResult, RunStatus, outcome
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from automation_service.domain.loads import Load, Place
+from automation_service.domain.extracted_loads import Load, Place
 from automation_service.domain.summaries import Summary, summary_rows
 
 

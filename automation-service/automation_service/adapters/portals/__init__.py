@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import metrics
-from ...domain.runs import FAILURE_KINDS
+from ...domain.run_outcome import FAILURE_KINDS
 from ...settings import Settings
 from .base import Credentials, Portal
 from .jbhunt import JBHuntPortal

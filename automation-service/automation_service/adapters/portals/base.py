@@ -12,8 +12,8 @@ from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ... import metrics
-from ...domain.loads import Load, parse_int, parse_local_time, parse_place, parse_price
-from ...domain.runs import PortalFailure
+from ...domain.extracted_loads import Load, NormalisationError, parse_int, parse_local_time, parse_place, parse_price
+from ...domain.run_outcome import PortalFailure
 
 # Called after each page of loads is read: (pages so far, rows so far).
 PageProgress = Callable[[int, int], Awaitable[None]]
@@ -60,6 +60,9 @@ class Portal(ABC):
         Raises NormalisationError for a row that cannot be read.
         """
         price, currency = parse_price(row.get("rate"))
+        posted_at = parse_local_time(row["posted"], self.time_formats, self.zone)
+        if posted_at is None:
+            raise NormalisationError(f"no posting time for {row.get(self.id_field)!r}")
         return Load(
             portal=self.name,
             portal_load_id=row[self.id_field],
@@ -68,7 +71,7 @@ class Portal(ABC):
             price=price,
             currency=currency,
             price_text=row.get("rate", ""),
-            posted_at=parse_local_time(row["posted"], self.time_formats, self.zone),
+            posted_at=posted_at,
             pickup_at=parse_local_time(row.get("pickup"), self.time_formats, self.zone),
             eta=parse_local_time(row.get("eta"), self.time_formats, self.zone),
             equipment=self.equipment(row.get("equipment") or ""),

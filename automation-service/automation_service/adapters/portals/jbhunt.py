@@ -7,7 +7,7 @@ import asyncio
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from ...domain.runs import PortalFailure
+from ...domain.run_outcome import PortalFailure
 from .base import PageProgress, Portal
 
 LOGIN_PATH = "/login"
@@ -80,7 +80,7 @@ class JBHuntPortal(Portal):
                 if await page.query_selector(SELECTORS["login_error"])
                 else "still on the sign-in page"
             )
-            raise PortalFailure("login", f"jbhunt: sign-in refused: {error.strip()}", retryable=False)
+            raise PortalFailure("login", f"jbhunt: sign-in refused: {(error or '').strip()}", retryable=False)
 
     async def collect(self, page: Page, progress: PageProgress) -> list[dict]:
         await self.goto(page, self.url(BOARD_PATH))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from ...domain.runs import PortalFailure
+from ...domain.run_outcome import PortalFailure
 from .base import PageProgress, Portal
 
 LOGIN_PATH = "/Account/Login"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .loads import Load
+from .extracted_loads import Load
 
 
 class RunStatus(StrEnum):
