@@ -1,6 +1,6 @@
 """The skeleton every service shares, read from the source's imports: each layer imports only what lies below it,
 only create_app and the views read the wiring, no HTTP problem is raised outside the views, and no module name
-stands on two layers (see docs/architecture.md, "One skeleton")."""
+stands on two layers (docs/development.md, "Working on the code")."""
 
 from __future__ import annotations
 
