@@ -11,8 +11,9 @@ TransactWriteItems of up to 100 actions, each atomic on its own. So every write 
 of its own, committed when made (the ledger's are all fenced by the day's lease, see day_ledger.py), and what
 the unit of work holds back is the operational log: the objects a block adds are written to the logs bucket by
 ``commit()``, in the order added, and dropped when the block is left without it (a refusal, an error). A log
-object is therefore written only for writes that took, never for a refused update; a log lost to an outage
-after its writes is written again by whoever completes the work (the run's retry, or the day's next run).
+object is therefore written only for writes that took, never for a refused update. A log lost to an outage
+after its writes is written by the request's retry (an update to the status an item already has succeeds
+again; a run resumes) or, for a run cut short, by the day's next run.
 
 One unit of work serves one thread, one block at a time; the repositories it holds are thread-safe and shared
 by the process (the parallel lanes of an /assign write through ``uow.ledger``).
