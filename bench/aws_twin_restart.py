@@ -38,7 +38,7 @@ from pathlib import Path
 import boto3
 import requests
 from benchkit import Figure, record  # bench/ is on the path of a script run from it
-from dispatch_service.generator import generate_day
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.settings import Settings
 from servicekit import issue_token
 from testkit.servers import free_port, start_gunicorn, start_process, stop_process

@@ -3,7 +3,7 @@ and the adversarial day (every driver its own continuous limits) in time and mem
 
     .venv/bin/python bench/dispatch_assign.py [--rounds 3]   # writes bench/results/dispatch_assign.md
 
-Days of 100 x 5,000, 1,000 x 50,000 and 2,000 x 200,000 (drivers x packages) from dispatch_service.generator,
+Days of 100 x 5,000, 1,000 x 50,000 and 2,000 x 200,000 (drivers x packages) from dispatch_service.domain.generator,
 max_per_driver = packages / drivers, so that capacity equals demand and every left-behind package shows.
 Both sides are timed from the package columns to the answer: eligibility classes (the same code) then the
 max-flow or the first-fit pass. Rounds alternate the two; the median is reported. The smallest day is also
@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 from benchkit import Figure, record  # bench/ is on the path of a script run from it
 from dispatch_service.domain import matching
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.domain.matching import MatchingStats, classify, first_fit, maximum_assignment
 from dispatch_service.domain.rules import PackageTable, eligible_mask
-from dispatch_service.generator import generate_day
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dispatch_assign.md"
 SIZES = [(100, 5_000), (1_000, 50_000), (2_000, 200_000)]
@@ -193,7 +193,7 @@ def main() -> None:
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} {platform.system()}, "
         f"{os.cpu_count()} CPUs "
         f"(load average {os.getloadavg()[0]:.1f}, shared with other work), Python {platform.python_version()}, "
-        "scipy's Dinic max-flow. Median of alternating rounds; days from dispatch_service.generator (seed 7), "
+        "scipy's Dinic max-flow. Median of alternating rounds; days from dispatch_service.domain.generator (seed 7), "
         "max_per_driver = packages / drivers.",
         "",
         "| drivers x packages | eligible pairs | classes | carriable | optimal: assigned | time s | "

@@ -20,7 +20,7 @@ the API:
 
 Each client owns its share of the earlier assignments and moves each one round the cycle
 assigned -> accepted -> in_progress -> failed_to_deliver -> assigned (every step allowed), so every update
-must answer 200. Afterwards the history checker (dispatch_service.day_check) reads the day back and the run
+must answer 200. Afterwards the history checker (dispatch_service.usecases.check_day) reads the day back and the run
 fails (exit 1) unless every invariant holds (no package with two drivers, no driver over max_per_driver,
 every item backed by its claim block, both answers equal to the table), every /assign answered 200, every
 /update answered 200 with the status asked for, each run assigned the maximum the in-process
@@ -53,11 +53,11 @@ import requests
 from benchkit import Figure, record  # bench/ is on the path of a script run from it
 from dispatch_service.adapters import table_schema
 from dispatch_service.adapters.assignments_table import AssignmentsTable
-from dispatch_service.day_check import DayReport, check_day
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.domain.matching import classify, maximum_assignment
 from dispatch_service.domain.rules import PackageTable
-from dispatch_service.generator import generate_day
 from dispatch_service.settings import Settings
+from dispatch_service.usecases.check_day import DayReport, check_day
 from dispatch_service.wiring import build_dependencies
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import issue_token
@@ -354,7 +354,7 @@ def run_phase(name: str, config: Config, body: bytes, driver_ids: list[str], wit
         tick = time.perf_counter()
         deps = deps_for(endpoint)
         answers = [("load-earlier", phase.earlier_body), ("load-all-drivers", phase.big_body)]
-        phase.report = check_day(deps, DAY.isoformat(), answers, only_day_in_table=True)
+        phase.report = check_day(deps.uow(), DAY.isoformat(), answers, only_day_in_table=True)
         answered = sorted((d, p) for answer in (phase.earlier, phase.big) for d, ps in answer.items() for p in ps)
         phase.items = [
             {k: (float(v) if k in ("weight", "volume") else v) for k, v in i.items()}
@@ -566,7 +566,7 @@ def write_results(config: Config, baseline: Phase, loaded: Phase, problems, load
         "",
         "## Method",
         "",
-        f"- The day: `dispatch_service.generator.generate_day({DAY}, {config.drivers}, {config.packages}, "
+        f"- The day: `dispatch_service.domain.generator.generate_day({DAY}, {config.drivers}, {config.packages}, "
         f"seed={SEED})`, uploaded with `POST /days/{DAY}/manifest`; max_per_driver = packages / drivers = "
         f"{config.per_driver}.",
         "- Each phase starts its own AWS twin (`testkit.aws_twin`: moto's server, one request at a time; table and"
@@ -588,7 +588,7 @@ def write_results(config: Config, baseline: Phase, loaded: Phase, problems, load
         " again with `AssignmentsTable.put_assignments` (BatchWriteItem, 25 items a call, 16 writers, unprocessed"
         " items resent) into a fresh table on the same twin, twice; the ratio compares the /assign's wall time"
         " with the faster of the two.",
-        "- Checked afterwards (exit 1 on any breach): the history checker (`dispatch_service.day_check`: no"
+        "- Checked afterwards (exit 1 on any breach): the history checker (`dispatch_service.usecases.check_day`: no"
         " package with two drivers, no driver over max_per_driver, every item backed by its claim block and every"
         " block's package with its item, both answers equal to the table), each run's count equals the"
         " in-process `maximum_assignment` on the same input (the big run: the day minus the earlier run's "

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from dispatch_service.adapters.day_ledger import DayLedger, Lease
 
-# The steps /assign passes through, in order (assign.py calls deps.checkpoint at each).
+# The steps /assign passes through, in order (usecases/assign_day.py calls the checkpoint at each).
 STEPS = ("lease-acquired", "run-started", "state-read", "computed", "block-written", "log-written", "completed")
 
 

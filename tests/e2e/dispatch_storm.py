@@ -8,7 +8,7 @@ identical to an earlier one (same key and body), ask for driver sets overlapping
 others, or reuse a key with another body. While they run, the seed's fault strikes: dispatch-service's
 gunicorn workers killed (SIGKILL) mid-run, or the AWS endpoint stopped (SIGSTOP) for a few seconds, or
 nothing. Then
-dispatch_service.day_check reads the day back and checks every invariant, every 200 answer included.
+dispatch_service.usecases.check_day reads the day back and checks every invariant, every 200 answer included.
 
 tests/e2e/test_dispatch_storm.py runs a few seeds in `make e2e`; bench/dispatch_storm.py many in `make bench`.
 """
@@ -25,9 +25,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
-from dispatch_service.day_check import DayReport, check_day
-from dispatch_service.generator import generate_day
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.settings import Settings
+from dispatch_service.usecases.check_day import DayReport, check_day
 from dispatch_service.wiring import build_dependencies
 from e2e_support import AWS, DISPATCH
 
@@ -210,7 +210,7 @@ def storm(
     fault_thread.join(30)
 
     answers = [(o.call.key, body) for o in outcomes for body in o.bodies]
-    report = check_day(stack_deps(), day, answers)
+    report = check_day(stack_deps().uow(), day, answers)
     result = StormResult(seed, day, fault, outcomes, report, "; ".join(note))
     result.problems += report.problems
     # Under one key, one request wins (whichever started its run first): every call with that body ends 200,

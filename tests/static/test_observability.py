@@ -50,9 +50,7 @@ METRIC_MODULES = (
     "audit_worker.metrics",
     "automation_service.metrics",
     "gpt_service.metrics",
-    "dispatch_service.assign",
-    "dispatch_service.status",
-    "dispatch_service.manifests",
+    "dispatch_service.metrics",
     "dispatch_service.adapters.aws",
     "bakery_service.metrics",
 )

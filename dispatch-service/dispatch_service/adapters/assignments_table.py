@@ -80,6 +80,9 @@ class AssignmentsTable:
             table_schema.provision(self.client, self.name)
         self._provisioned.set()
 
+    def close(self) -> None:
+        self.client.close()
+
     # --- assignments -----------------------------------------------------------------------------------
 
     def put_assignments(self, items: Iterable[dict[str, Any]]) -> int:

@@ -2,7 +2,8 @@
 
 Retries are botocore's (`standard` mode: exponential backoff with jitter on throttling, 5xx and connection
 errors, bounded by `AWS_MAX_ATTEMPTS`). When the last attempt fails, servicekit answers a connection error
-with 503 and Retry-After; `translated` does the same for the AWS error codes that mean "try later".
+with 503 and Retry-After; `translated` raises servicekit's Unavailable (the same answer) for the AWS error
+codes that mean "try later".
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from servicekit import ApiProblem, counter
-from servicekit.errors import RETRY_AFTER_SECONDS, dependency_unavailable
+from servicekit import counter
+from servicekit.domain_errors import Unavailable
+from servicekit.errors import dependency_unavailable
 from storage import StorageError
 
 from ..settings import Settings
@@ -87,13 +89,8 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def unavailable(what: str) -> ApiProblem:
-    return ApiProblem(
-        503,
-        "Service Unavailable",
-        f"{what} is unavailable; retry later (the same request completes once).",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+def unavailable(what: str) -> Unavailable:
+    return Unavailable(f"{what} is unavailable; retry later (the same request completes once).")
 
 
 @contextlib.contextmanager

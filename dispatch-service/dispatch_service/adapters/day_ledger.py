@@ -140,7 +140,7 @@ class DayLedger:
         if lease and int(lease["expires_at"]) > now_ms:
             return Held(str(lease["run_id"]), int(lease["expires_at"]))
         token = int(lease.get("token", 0)) + 1
-        condition = (
+        condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(package_id)"}
             if not lease
             else {

@@ -21,8 +21,9 @@ from .aws import translated
 
 
 class Files:
-    def __init__(self, files: storage.Storage, *, provision: bool = False):
+    def __init__(self, files: storage.Storage, *, provision: bool = False, client: Any = None):
         self.files = files
+        self._client = client  # the boto3 client under the storage, closed with it
         self._provision = provision
         self._provisioned = threading.Event()
         self._lock = threading.Lock()
@@ -30,7 +31,11 @@ class Files:
 
     @classmethod
     def on_s3(cls, client: Any, bucket: str, *, provision: bool) -> Files:
-        return cls(storage.Storage(S3Provider(bucket, client=client)), provision=provision)
+        return cls(storage.Storage(S3Provider(bucket, client=client)), provision=provision, client=client)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
     def ensure(self) -> None:
         if not self._provision or self._provisioned.is_set():

@@ -5,19 +5,22 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, g, request
-from servicekit import ApiProblem, ProblemModel, endpoint
+from pydantic import BaseModel
+from servicekit import ProblemModel, endpoint
+from servicekit.domain_errors import Invalid
 
-from .. import assign as assign_flow
-from .. import listing, status
 from ..domain.models import Assignment as AssignmentModel
 from ..domain.models import AssignmentPage, AssignmentsQuery, AssignRequest, AssignResponse, UpdateRequest
+from ..usecases.assign_day import assign_day
+from ..usecases.list_assignments import list_assignments as list_page
+from ..usecases.update_status import update_status
 from ..wiring import deps
 
 bp = Blueprint("assignments", __name__)
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-def _json(model, status_code: int = 200) -> Response:
+def _json(model: BaseModel, status_code: int = 200) -> Response:
     return Response(model.model_dump_json(), status=status_code, mimetype="application/json")
 
 
@@ -26,9 +29,7 @@ def _idempotency_key() -> str | None:
     if key is None:
         return None
     if not _IDEMPOTENCY_KEY.match(key):
-        raise ApiProblem(
-            422,
-            "Validation failed",
+        raise Invalid(
             "Invalid: header.Idempotency-Key (1-64 of A-Z a-z 0-9 _ . : -)",
             errors=[{"loc": "header.Idempotency-Key", "msg": "1-64 of A-Z a-z 0-9 _ . : -", "type": "pattern"}],
         )
@@ -45,8 +46,20 @@ def _idempotency_key() -> str | None:
     responses={404: ProblemModel, 409: ProblemModel, 413: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
-def assign(body: AssignRequest):
-    return _json(assign_flow.assign(deps(), body, _idempotency_key(), g.get("request_id")))
+def assign(body: AssignRequest) -> Response:
+    d = deps()
+    return _json(
+        assign_day(
+            d.uow(),
+            body,
+            _idempotency_key(),
+            g.get("request_id"),
+            terms=d.lease_terms,
+            memory_budget_bytes=d.settings.assign_memory_budget_bytes,
+            clock=d.clock,
+            checkpoint=d.checkpoint,
+        )
+    )
 
 
 @bp.post("/update")
@@ -57,8 +70,9 @@ def assign(body: AssignRequest):
     responses={404: ProblemModel, 409: ProblemModel, 413: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
-def update(body: UpdateRequest):
-    return _json(status.update(deps(), body, g.get("request_id")))
+def update(body: UpdateRequest) -> Response:
+    d = deps()
+    return _json(update_status(d.uow(), body, g.get("request_id"), d.clock))
 
 
 @bp.get("/assignments")
@@ -69,5 +83,5 @@ def update(body: UpdateRequest):
     responses={404: ProblemModel, 503: ProblemModel},
     tags=["assignments"],
 )
-def list_assignments(query: AssignmentsQuery):
-    return _json(listing.page(deps(), query))
+def list_assignments(query: AssignmentsQuery) -> Response:
+    return _json(list_page(deps().uow(), query))

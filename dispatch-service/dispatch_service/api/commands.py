@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 from flask import Blueprint
 
-from .. import manifests
-from ..day_check import check_day
-from ..generator import generate_day
+from ..usecases.check_day import check_day
+from ..usecases.generate_day import generate_and_store, generated_lists
 from ..wiring import deps
 
 bp = Blueprint("dispatch", __name__, cli_group="dispatch")
@@ -34,12 +33,12 @@ def generate_day_command(
 ) -> None:
     """Generate a day's lists from a seed and store them as that day's manifest (same seed, same day)."""
     date = day.date() if day else dt.datetime.now(dt.UTC).date()
-    manifest = generate_day(date, drivers, packages, seed, continuous_limits=continuous_limits)
     if output is not None:
+        manifest = generated_lists(date, drivers, packages, seed, continuous_limits)
         output.write_text(manifest.model_dump_json(exclude_none=True), encoding="utf-8")
         click.echo(f"{date}: {drivers} drivers, {packages} packages written to {output}")
         return
-    stored = manifests.store(deps(), date, manifest, source="generator")
+    stored = generate_and_store(deps().uow(), date, drivers, packages, seed, continuous_limits)
     click.echo(f"{date}: {stored.drivers} drivers, {stored.packages} packages stored at {stored.key}")
 
 
@@ -48,7 +47,7 @@ def generate_day_command(
 def check_day_command(day: dt.datetime | None) -> None:
     """Read a day's assignments, claim blocks and runs back and check every invariant; exit 1 on a breach."""
     date = (day.date() if day else dt.datetime.now(dt.UTC).date()).isoformat()
-    report = check_day(deps(), date)
+    report = check_day(deps().uow(), date)
     click.echo(report.summary())
     for problem in report.problems:
         click.echo(f"  - {problem}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Response
-from servicekit import ApiProblem, ProblemModel, endpoint
+from servicekit import ProblemModel, endpoint
 
-from .. import manifests
 from ..domain.models import Manifest, ManifestStored
+from ..usecases.read_manifest import read_manifest as read_lists
+from ..usecases.store_manifest import store_manifest
 from ..wiring import deps
 
 bp = Blueprint("days", __name__)
@@ -25,13 +26,8 @@ bp = Blueprint("days", __name__)
     # Only this route takes day lists of many megabytes; every other keeps servicekit's 1 MiB limit.
     max_body_bytes=lambda: deps().settings.manifest_max_bytes,
 )
-def upload_manifest(date: dt.date, body: Manifest):
-    repeated = body.repeated_ids()
-    if repeated:
-        # Well-formed lists that contradict themselves: 409, naming each repeated id; nothing is stored.
-        names = ", ".join(f"{e['loc']} {e['msg'].removesuffix(' repeated')}" for e in repeated)
-        raise ApiProblem(409, "Conflict", f"Ids must be unique within each list; repeated: {names}", errors=repeated)
-    stored = manifests.store(deps(), date, body)
+def upload_manifest(date: dt.date, body: Manifest) -> Response:
+    stored = store_manifest(deps().uow(), date, body)
     return Response(stored.model_dump_json(), status=201, mimetype="application/json")
 
 
@@ -42,5 +38,5 @@ def upload_manifest(date: dt.date, body: Manifest):
     responses={404: ProblemModel, 422: ProblemModel, 503: ProblemModel},
     tags=["days"],
 )
-def read_manifest(date: dt.date):
-    return Response(manifests.raw(deps(), date), mimetype="application/json")
+def read_manifest(date: dt.date) -> Response:
+    return Response(read_lists(deps().uow(), date), mimetype="application/json")

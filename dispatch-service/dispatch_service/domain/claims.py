@@ -1,5 +1,6 @@
-"""What a run's claims say, with no I/O: how a request is fingerprinted, how its packages are cut into claim
-blocks (one per transaction), who holds each package according to the day's blocks, and the answer of a run.
+"""What a run's claims say, with no I/O: how a request is fingerprinted and its run named, how its packages are
+cut into claim blocks (one per transaction), the assignment items and log records a block stands for, who holds
+each package according to the day's blocks, and the answer of a run.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .day_lists import DayLists
 from .models import AssignResponse
 
 # One transaction: the lease fence, the claim block and at most 98 assignment items (DynamoDB: 100 actions).
@@ -44,6 +46,61 @@ def run_id_for(day: str, version: str, request_fingerprint: str, idempotency_key
 def cut(pairs: Sequence[tuple[str, str]], size: int = BLOCK_SIZE) -> list[list[tuple[str, str]]]:
     """(package, driver) pairs in blocks of at most `size`, in the order given."""
     return [list(pairs[i : i + size]) for i in range(0, len(pairs), size)]
+
+
+def new_blocks(pairs: Sequence[tuple[str, str]], run_id: str, token: int, at: str) -> list[ClaimBlock]:
+    """The blocks of a run holding the lease under `token`, keyed so that they sort by token, then in order."""
+    return [
+        ClaimBlock(
+            key=f"{token:012d}#{seq:06d}",
+            run_id=run_id,
+            token=token,
+            packages=tuple(p for p, _ in chunk),
+            drivers=tuple(d for _, d in chunk),
+            at=at,
+        )
+        for seq, chunk in enumerate(cut(pairs))
+    ]
+
+
+def assignment_items(block: ClaimBlock, lists: DayLists) -> list[dict]:
+    """The DeliveryAssignments items a block stands for: one per package, written in the block's transaction."""
+    packages = lists.manifest.packages
+    index_of = lists.package_index
+    return [
+        {
+            "driver_id": driver_id,
+            "package_id": package_id,
+            "status": "assigned",
+            "assignment_date": lists.day,
+            "assigned_at": block.at,
+            "updated_at": block.at,
+            "destination": packages[index_of[package_id]].destination,
+            "weight": packages[index_of[package_id]].weight,
+            "volume": packages[index_of[package_id]].volume,
+            "region": packages[index_of[package_id]].region,
+            "run_id": block.run_id,
+            "block": block.key,
+        }
+        for package_id, driver_id in zip(block.packages, block.drivers, strict=True)
+    ]
+
+
+def log_records(day: str, blocks: Iterable[ClaimBlock], request_id: str | None) -> list[dict]:
+    """The operational log's records of these blocks: one line per assignment."""
+    return [
+        {
+            "event": "assigned",
+            "day": day,
+            "driver_id": driver_id,
+            "package_id": package_id,
+            "run_id": block.run_id,
+            "at": block.at,
+            "request_id": request_id,
+        }
+        for block in blocks
+        for package_id, driver_id in zip(block.packages, block.drivers, strict=True)
+    ]
 
 
 def holders(blocks: Iterable[ClaimBlock]) -> dict[str, tuple[str, str]]:

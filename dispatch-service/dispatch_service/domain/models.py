@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -56,7 +57,7 @@ class Rules(Strict):
 
 class Driver(Strict):
     driver_id: Identifier
-    rules: Rules = Field(default_factory=Rules)
+    rules: Rules = Field(default_factory=lambda: Rules.model_validate({}))
 
 
 class Package(Strict):
@@ -71,8 +72,7 @@ class Package(Strict):
 
 
 def _duplicates(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return sorted({v for v in values if v in seen or seen.add(v)})
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 class Manifest(Strict):

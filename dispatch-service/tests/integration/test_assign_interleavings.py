@@ -1,5 +1,5 @@
 """R11 in process: a second /assign placed at every step of a first one, on the AWS twin, then the whole day
-read back by the history checker (dispatch_service.day_check).
+read back by the history checker (dispatch_service.usecases.check_day).
 
 The first run (A) is paused at each step of its flow (interleavings.STEPS) and its lease frozen, as a process
 stopped by the scheduler stops renewing: the lease expires, the second call (B) takes it over and runs to its
@@ -21,12 +21,12 @@ import uuid
 
 import pytest
 from dispatch_service import create_app
-from dispatch_service.day_check import check_day
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.domain.matching import classify, maximum_assignment
 from dispatch_service.domain.models import Rules
 from dispatch_service.domain.rules import PackageTable
-from dispatch_service.generator import generate_day
 from dispatch_service.settings import Settings
+from dispatch_service.usecases.check_day import check_day
 from dispatch_service.wiring import build_dependencies
 from dispatch_support import DAY, JWT_SECRET
 from interleavings import STEPS, FreezableLedger, Gate
@@ -143,7 +143,7 @@ def test_a_second_call_at_every_step_of_a_first_whose_lease_expires(world, today
         assert a_body == b_body
         assert sum(map(len, a_body["assignments"].values())) == maximum_for(lists, a_request)
     answers = [(k, answer) for k, status, answer, _ in (*first, *second) if status == 200]
-    report = check_day(deps, day, answers)
+    report = check_day(deps.uow(), day, answers)
     assert report.ok, report.problems
     assert report.answers == len(answers) and report.items > 0
     print(f"{step}/{kind}: B answered {b_status} after {b_seconds:.1f}s; {report.summary()}")
@@ -169,7 +169,7 @@ def test_an_identical_call_waits_for_the_run_and_answers_its_result_without_writ
     after = deps.ledger.blocks(day)
     assigned = sum(map(len, first[0][2]["assignments"].values()))
     assert len(after) == -(-assigned // 98) > len(before) >= 1 and {b.token for b in after} == {1}  # A's alone
-    assert check_day(deps, day, [(k, answer) for k, _, answer, _ in (*first, *second)]).ok
+    assert check_day(deps.uow(), day, [(k, answer) for k, _, answer, _ in (*first, *second)]).ok
 
 
 def test_past_the_wait_a_second_call_answers_409_with_retry_after_and_the_run(world, today) -> None:
@@ -196,7 +196,7 @@ def test_past_the_wait_a_second_call_answers_409_with_retry_after_and_the_run(wo
     assert again[0][1] == 200 and set(again[0][2]["assignments"]["driver_7"]).isdisjoint(
         {p for ps in first[0][2]["assignments"].values() for p in ps}
     )
-    assert check_day(deps, day, [("run-a", first[0][2]), ("run-c", again[0][2])]).ok
+    assert check_day(deps.uow(), day, [("run-a", first[0][2]), ("run-c", again[0][2])]).ok
 
 
 def test_a_key_reused_with_another_body_is_422_naming_the_key_and_changes_nothing(world, today) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from dispatch_service.day_check import check_day
 from dispatch_service.settings import Settings
+from dispatch_service.usecases.check_day import check_day
 from dispatch_service.wiring import build_dependencies
 from dispatch_support import DAY, JWT_SECRET, package
 from servicekit import issue_token
@@ -93,7 +93,7 @@ def test_concurrent_runs_on_two_workers_share_no_package(service, aws_env):
     )
     assert {m.run_id for m in deps.ledger.markers(str(DAY))} == {f"group-{i}" for i in range(len(groups))}
     keys = {tuple(g): f"group-{i}" for i, g in enumerate(groups)}
-    report = check_day(deps, str(DAY), [(keys[tuple(a.json()["assignments"])], a.json()) for a in answers])
+    report = check_day(deps.uow(), str(DAY), [(keys[tuple(a.json()["assignments"])], a.json()) for a in answers])
     assert report.ok and report.items == PACKAGES, report.problems
 
 
@@ -129,5 +129,5 @@ def test_identical_concurrent_calls_on_two_workers_answer_one_result(service, aw
         )
     )
     (marker,) = deps.ledger.markers(str(DAY))
-    report = check_day(deps, str(DAY), [(marker.run_id, a.json()) for a in answers])
+    report = check_day(deps.uow(), str(DAY), [(marker.run_id, a.json()) for a in answers])
     assert report.ok and report.items == 200, report.problems

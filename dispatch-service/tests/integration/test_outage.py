@@ -15,8 +15,8 @@ import pytest
 import urllib3
 from botocore.exceptions import ConnectionClosedError
 from dispatch_service import create_app
-from dispatch_service.day_check import check_day
 from dispatch_service.settings import Settings
+from dispatch_service.usecases.check_day import check_day
 from dispatch_service.wiring import build_dependencies
 from dispatch_support import DAY, JWT_SECRET, Outage, package
 from servicekit import issue_token
@@ -103,7 +103,7 @@ def test_outage_mid_request_then_the_retry_completes_once(
     assert failed.mimetype == "application/problem+json"
 
     outage.restore()
-    half = check_day(deps, str(DAY))
+    half = check_day(deps.uow(), str(DAY))
     assert half.ok, half.problems  # whole blocks with their items, nothing else
     assert half.blocks == blocks_left and half.items == min(blocks_left * 98, 200)
 
@@ -113,7 +113,7 @@ def test_outage_mid_request_then_the_retry_completes_once(
     assigned = [p for packages in body["assignments"].values() for p in packages]
     assert len(assigned) == len(set(assigned)) == 200
     assert all(len(packages) == 40 for packages in body["assignments"].values())
-    report = check_day(deps, str(DAY), [(run_id(deps), body)])
+    report = check_day(deps.uow(), str(DAY), [(run_id(deps), body)])
     assert report.ok and report.items == 200, report.problems
 
     logs = assign_logs(aws_env, settings)
@@ -149,7 +149,7 @@ def test_a_transaction_whose_answer_is_lost_after_it_acted_is_counted_once(servi
     deps.assignments.client.meta.events.register("before-send.dynamodb.TransactWriteItems", deliver_then_drop)
     answer = client.post("/assign", json=REQUEST, headers=headers)
     assert state["dropped"] and answer.status_code == 200, answer.get_json()
-    report = check_day(deps, str(DAY), [(run_id(deps), answer.get_json())])
+    report = check_day(deps.uow(), str(DAY), [(run_id(deps), answer.get_json())])
     assert report.ok and report.items == 200 and report.blocks == 3, report.problems
 
 
@@ -161,7 +161,7 @@ def test_a_run_never_retried_keeps_its_blocks_gets_its_log_and_completes_if_its_
     cut_at(deps, outage, "dynamodb", "TransactWriteItems", 4)  # after its first block of 98
     assert client.post("/assign", json=first, headers={**headers, "Idempotency-Key": "gone"}).status_code == 503
     outage.restore()
-    assert check_day(deps, str(DAY)).items == 98 and assign_logs(aws_env, settings) == {}
+    assert check_day(deps.uow(), str(DAY)).items == 98 and assign_logs(aws_env, settings) == {}
 
     second = {"driver_ids": ["driver_4", "driver_5"], "max_per_driver": 50, "date": str(DAY)}
     answer = client.post("/assign", json=second, headers={**headers, "Idempotency-Key": "next"})
@@ -169,12 +169,12 @@ def test_a_run_never_retried_keeps_its_blocks_gets_its_log_and_completes_if_its_
     logs = assign_logs(aws_env, settings)
     cut_short = [records for key, records in logs.items() if key.endswith("/gone.jsonl")]
     assert len(cut_short) == 1 and len(cut_short[0]) == 98  # its committed assignments, logged by the next run
-    assert check_day(deps, str(DAY), [("next", answer.get_json())]).ok
+    assert check_day(deps.uow(), str(DAY), [("next", answer.get_json())]).ok
 
     # Its client comes back: the run resumes with what is left and completes once.
     back = client.post("/assign", json=first, headers={**headers, "Idempotency-Key": "gone"})
     assert back.status_code == 200
     assert sum(len(p) for p in back.get_json()["assignments"].values()) == 150
-    report = check_day(deps, str(DAY), [("next", answer.get_json()), ("gone", back.get_json())])
+    report = check_day(deps.uow(), str(DAY), [("next", answer.get_json()), ("gone", back.get_json())])
     assert report.ok and report.items == 250, report.problems
     assert len(assign_logs(aws_env, settings)["logs/day=2026-11-30/assign/gone.jsonl"]) == 150

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from dispatch_service.adapters.aws import translated
-from servicekit import ApiProblem
+from servicekit.domain_errors import Unavailable, status_of
 from servicekit.errors import dependency_unavailable
 from storage import StorageError
 
@@ -25,9 +25,10 @@ def client_error(code: str, status: int = 400) -> ClientError:
     ],
 )
 def test_try_later_errors_become_503_with_retry_after(error):
-    with pytest.raises(ApiProblem) as caught, translated("DynamoDB"):
+    with pytest.raises(Unavailable) as caught, translated("DynamoDB"):
         raise error
-    assert caught.value.status == 503 and caught.value.headers["Retry-After"].isdigit()
+    assert status_of(caught.value) == (503, "Service Unavailable")
+    assert caught.value.retry_after is not None and caught.value.retry_after > 0
 
 
 def test_other_client_errors_propagate():
@@ -36,12 +37,12 @@ def test_other_client_errors_propagate():
 
 
 def test_an_unreachable_s3_behind_packages_storage_is_an_outage():
-    with pytest.raises(ApiProblem) as caught, translated("S3"):
+    with pytest.raises(Unavailable) as caught, translated("S3"):
         try:
             raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
         except EndpointConnectionError as exc:
             raise StorageError("put x") from exc
-    assert caught.value.status == 503
+    assert status_of(caught.value)[0] == 503
 
 
 def test_servicekit_answers_unreachable_endpoints_itself():

@@ -11,10 +11,10 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.domain.matching import classify, first_fit, maximum_assignment
 from dispatch_service.domain.models import Driver, Package, Rules
 from dispatch_service.domain.rules import PackageTable
-from dispatch_service.generator import generate_day
 from dispatch_support import package
 
 

@@ -12,10 +12,10 @@ import networkx as nx
 import numpy as np
 import pytest
 from dispatch_service.domain import matching
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.domain.matching import DayTooLarge, classify, estimate_bytes, maximum_assignment
 from dispatch_service.domain.models import Driver, Package, Rules
 from dispatch_service.domain.rules import PackageTable
-from dispatch_service.generator import generate_day
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from dispatch_service.domain.generator import generate_day
 from dispatch_service.domain.models import Manifest, Status
 from dispatch_service.domain.transitions import allowed, sources_of
-from dispatch_service.generator import generate_day
 
 S = Status
 

@@ -540,7 +540,7 @@ def test_what_dispatch_service_writes_comes_back_from_the_journal_and_from_a_sna
     """dispatch-service's own flows (the day's lists, /assign twice, /update) against a twin with its state
     folder: whatever DynamoDB and S3 operations the service uses, a restart gives them all back."""
     from dispatch_service import create_app
-    from dispatch_service.generator import generate_day
+    from dispatch_service.domain.generator import generate_day
     from dispatch_service.settings import Settings
     from dispatch_service.wiring import build_dependencies
     from servicekit import issue_token

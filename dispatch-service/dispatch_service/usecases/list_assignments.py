@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from servicekit import ApiProblem
+from servicekit.domain_errors import NotFound
 
-from .adapters.assignments_table import InvalidCursor
-from .domain.models import Assignment, AssignmentPage, AssignmentsQuery
-from .wiring import Dependencies
+from ..adapters.assignments_table import InvalidCursor
+from ..adapters.unit_of_work import DispatchUnitOfWork
+from ..domain.models import Assignment, AssignmentPage, AssignmentsQuery
 
 
-def page(deps: Dependencies, query: AssignmentsQuery) -> AssignmentPage:
+def list_assignments(uow: DispatchUnitOfWork, query: AssignmentsQuery) -> AssignmentPage:
     try:
-        items, cursor = deps.assignments.page(
+        items, cursor = uow.assignments.page(
             driver_id=query.driver_id,
             day=query.date.isoformat() if query.date else None,
             status=query.status.value if query.status else None,
@@ -20,9 +20,7 @@ def page(deps: Dependencies, query: AssignmentsQuery) -> AssignmentPage:
         )
     except InvalidCursor as exc:
         # The cursor is well formed (the query model checks that) but leads to no page: like an unknown id.
-        raise ApiProblem(
-            404,
-            "Not Found",
+        raise NotFound(
             f"No page at this cursor ({exc}); start again without one.",
             errors=[{"loc": "query.cursor", "msg": str(exc), "type": "invalid_cursor"}],
         ) from None

@@ -17,41 +17,48 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from servicekit import ApiProblem, counter
+from servicekit.domain_errors import Conflict
 
-from .adapters.day_ledger import Held, Lease, now_ms
-from .wiring import Dependencies
+from ..adapters.day_ledger import DayLedger, Held, Lease
+from ..domain.times import epoch_millis
+from ..metrics import lease_takeovers
+from . import Clock
 
-log = logging.getLogger(__name__)
-_takeovers = counter(
-    "dispatch_lease_takeovers_total", "Day leases taken over after they expired (their holder stopped renewing)"
-)
+log = logging.getLogger("dispatch_service.day_lease")
 
 
-def run_in_progress(day: str, held: Held, wait_seconds: float) -> ApiProblem:
-    retry_after = max(1, math.ceil((held.expires_at - now_ms()) / 1000))
-    return ApiProblem(
-        409,
-        "Run in progress",
+@dataclass(frozen=True)
+class LeaseTerms:
+    """LEASE_SECONDS and ASSIGN_WAIT_SECONDS."""
+
+    lease_seconds: float
+    wait_seconds: float
+
+
+def run_in_progress(day: str, held: Held, wait_seconds: float, now_ms: int) -> Conflict:
+    retry_after = max(1, math.ceil((held.expires_at - now_ms) / 1000))
+    return Conflict(
         f"Another /assign run ({held.run_id}) is writing the assignments of {day} and did not finish within "
         f"{wait_seconds:g} s; retry after {retry_after} s (an identical request then answers that run's result).",
-        headers={"Retry-After": str(retry_after)},
+        title="Run in progress",
+        retry_after=retry_after,
         run_id=held.run_id,
     )
 
 
 class _Renewer(threading.Thread):
-    def __init__(self, deps: Dependencies, lease: Lease):
+    def __init__(self, ledger: DayLedger, lease: Lease, lease_seconds: float, clock: Clock):
         super().__init__(name=f"lease-{lease.day}-{lease.token}", daemon=True)
-        self.deps, self.lease = deps, lease
+        self.ledger, self.lease, self.lease_seconds, self.clock = ledger, lease, lease_seconds, clock
         self.stop = threading.Event()
 
     def run(self) -> None:
-        lease_ms = int(self.deps.settings.lease_seconds * 1000)
-        while not self.stop.wait(self.deps.settings.lease_seconds / 3):
+        lease_ms = int(self.lease_seconds * 1000)
+        while not self.stop.wait(self.lease_seconds / 3):
             try:
-                if not self.deps.ledger.renew(self.lease, now_ms(), lease_ms):
+                if not self.ledger.renew(self.lease, epoch_millis(self.clock()), lease_ms):
                     # Taken over: this run's next fenced write fails and it waits for the lease again.
                     log.warning("the lease of %s (token %s) was taken over", self.lease.day, self.lease.token)
                     return
@@ -60,35 +67,36 @@ class _Renewer(threading.Thread):
 
 
 @contextlib.contextmanager
-def held(deps: Dependencies, day: str, run_id: str, finished: Callable[[], bool]) -> Iterator[Lease | None]:
+def held(
+    ledger: DayLedger, terms: LeaseTerms, clock: Clock, day: str, run_id: str, finished: Callable[[], bool]
+) -> Iterator[Lease | None]:
     """The day's lease for the body of the block, renewed meanwhile and released after; None when `finished()`
     turned true while waiting (the run this call belongs to completed elsewhere)."""
-    settings = deps.settings
     owner = uuid.uuid4().hex
-    deadline = time.monotonic() + settings.assign_wait_seconds
+    deadline = time.monotonic() + terms.wait_seconds
     pause, looked = 0.05, False
     while True:
         # While waiting, the run this call belongs to may complete elsewhere (an identical call): answer it.
         if looked and finished():
             yield None
             return
-        got = deps.ledger.acquire(day, owner, run_id, now_ms(), int(settings.lease_seconds * 1000))
+        got = ledger.acquire(day, owner, run_id, epoch_millis(clock()), int(terms.lease_seconds * 1000))
         if isinstance(got, Lease):
             break
         looked = got is not None
-        if looked and time.monotonic() >= deadline:
-            raise run_in_progress(day, got, settings.assign_wait_seconds)
+        if got is not None and time.monotonic() >= deadline:
+            raise run_in_progress(day, got, terms.wait_seconds, epoch_millis(clock()))
         time.sleep(min(pause * (0.5 + random.random()), max(deadline - time.monotonic(), 0.01)))  # noqa: S311
         pause = min(pause * 2, 0.25)
     if got.took_over:
-        _takeovers.inc()
-    renewer = _Renewer(deps, got)
+        lease_takeovers.inc()
+    renewer = _Renewer(ledger, got, terms.lease_seconds, clock)
     renewer.start()
     try:
         yield got
     finally:
         renewer.stop.set()
         try:
-            deps.ledger.release(got)
+            ledger.release(got)
         except Exception:  # noqa: BLE001 - AWS unavailable: the lease expires by itself after LEASE_SECONDS
-            log.warning("releasing the lease of %s failed; it expires in %s s", day, settings.lease_seconds)
+            log.warning("releasing the lease of %s failed; it expires in %s s", day, terms.lease_seconds)

@@ -3,7 +3,8 @@
 Drivers come in vehicle classes, as fleets do: limits are drawn from a few standard values, regions from the
 centre's eight, and each rule is present with some probability (a driver without a rule is not limited by
 it). Packages have continuous weights, volumes and distances; about 15 % are perishable and 5 % dangerous
-goods. `flask --app dispatch_service dispatch generate-day` and `make day` call `generate_day`.
+goods. `flask --app dispatch_service dispatch generate-day` and `make day` call `generate_day` (through
+usecases/generate_day.py).
 
 With `continuous_limits=True` every driver has its own `max_weight`, `max_volume` and `max_distance`, drawn
 from continuous ranges, as when every vehicle has its own capacity: nearly every package then falls in an
@@ -16,7 +17,7 @@ import datetime as dt
 import random
 import uuid
 
-from .domain.models import Driver, Manifest, Package, Rules
+from .models import Driver, Manifest, Package, Rules
 
 REGIONS = ["north", "south", "east", "west", "central", "harbour", "airport", "industrial"]
 HAZMAT_CLASSES = ["1", "2", "3", "4", "5", "6", "8", "9"]

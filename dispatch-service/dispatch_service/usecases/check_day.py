@@ -23,9 +23,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import manifests
-from .domain import claims
-from .wiring import Dependencies
+from ..adapters.unit_of_work import DispatchUnitOfWork
+from ..domain import claims
+from .read_manifest import load_lists
 
 
 @dataclass
@@ -50,12 +50,12 @@ class DayReport:
 
 
 def check_day(
-    deps: Dependencies, day: str, answers: Iterable[tuple[str, dict]] = (), only_day_in_table: bool = False
+    uow: DispatchUnitOfWork, day: str, answers: Iterable[tuple[str, dict]] = (), only_day_in_table: bool = False
 ) -> DayReport:
     """`only_day_in_table`: the table holds this day alone; stray items are then counted with DescribeTable's
     ItemCount (exact on the AWS twin, whose index queries walk the whole table per page; on DynamoDB the count
     is refreshed about every six hours) instead of listed through the index."""
-    ledger = deps.ledger
+    ledger = uow.ledger
     report = DayReport(day)
     problems = report.problems
     blocks = ledger.blocks(day)
@@ -112,7 +112,7 @@ def check_day(
 
     answers = list(answers)
     if answers:
-        package_ids = [p.package_id for p in manifests.load(deps, day).manifest.packages]
+        package_ids = [p.package_id for p in load_lists(uow, day).manifest.packages]
         for run_id, body in answers:
             report.answers += 1
             marker = markers.get(run_id)
