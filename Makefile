@@ -11,7 +11,7 @@ SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo \
-	secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards clean-room
+	secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards clean-room generate
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,11 @@ status: ## every process: supervisor's state, readiness, URLs
 
 migrate: sync ## apply every migration to DATABASE_URL (default: the local stack's Postgres)
 	@$(PY) scripts/localstack.py migrate
+
+# The service catalogue (infra/services.py) is the one place a port or a service's environment is written;
+# tests/static/test_catalogue.py fails when a generated file or block is out of date.
+generate: sync ## rewrite what follows from the service catalogue, infra/services.py: compose's ports and environment, prometheus.yml, the local stack's table, k8s, Terraform's ports, .env.example's addresses, README tables
+	@$(PY) infra/generate.py
 
 schema: sync ## regenerate db/schema.sql from the migrations (on a throwaway Postgres)
 	@$(PY) scripts/dump_schema.py

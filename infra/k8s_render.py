@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services import COMMON_CONFIG, NAMESPACE, PROCESSES, REGISTRY, SERVICES, UID, VERSION, Process, Service
+from services import COMMON_CONFIG, NAMESPACE, PROCESSES, REGISTRY, SERVICES, UID, VERSION, Process, Service, resolve
 
 SECRET_NAME = "trucking-suite-secrets"  # noqa: S105 - the Secret object's name, not a value
 MIGRATIONS_IMAGE = "migrations"
@@ -106,7 +106,7 @@ def _image(name: str) -> str:
 
 
 def config_map_literals(name: str, env: dict[str, str], port: int | None) -> list[str]:
-    values = {**COMMON_CONFIG, **({"PORT": str(port)} if port else {}), **env}
+    values = {**COMMON_CONFIG, **({"PORT": str(port)} if port else {}), **{k: resolve(v) for k, v in env.items()}}
     return [f"{k}={v}" for k, v in values.items()]
 
 

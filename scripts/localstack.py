@@ -8,11 +8,12 @@ the audit trail in Postgres schema `audit` instead of MongoDB).
 
 Every process runs under supervisord, as Compose runs containers: each restarts on its own when it
 dies (with its own restart policy and backoff), one process dying stops nothing else, and
-`supervisorctl` (or `restart NAME`) stops and starts one at a time. `PROCESSES` below is the whole
-process list: a new process is one line there. The infrastructure group starts first; the services
-group starts after migrations. State (database, Redis's append-only file, the AWS twin's journal and
-snapshot, MailDev's inbox, logs, supervisord's socket, generated secrets) lives in .local/; `make clean`
-removes it.
+`supervisorctl` (or `restart NAME`) stops and starts one at a time. `processes()` below is the whole
+process list: a new process is one line there; the services and their ports come from the service catalogue
+(localstack_catalogue.py, which `make generate` writes from infra/services.py). The infrastructure group
+starts first; the services group starts after migrations. State (database, Redis's append-only file, the AWS
+twin's journal and snapshot, MailDev's inbox, logs, supervisord's socket, generated secrets) lives in .local/;
+`make clean` removes it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import urllib.request
 import xmlrpc.client  # nosec B411  # only our own supervisord, over its 0700 unix socket
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import localstack_catalogue as catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SUITE_STATE_DIR") or ROOT / ".local")
@@ -65,8 +68,9 @@ VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 MAILDEV = ROOT / ".tools/maildev/node_modules/.bin/maildev"
 
-PG_PORT, REDIS_PORT, AWS_PORT, PROMETHEUS_PORT, LOADBOARD_SIM_PORT = 5432, 6379, 4566, 9090, 8010
-RELAY_METRICS_PORT = 9101
+PG_PORT, REDIS_PORT, AWS_PORT, PROMETHEUS_PORT = 5432, 6379, 4566, 9090
+LOADBOARD_SIM_PORT = catalogue.LOADBOARD_SIM_PORT
+RELAY_METRICS_PORT = catalogue.RELAY_METRICS_PORT
 DASHBOARDS_PORT = 3000  # Grafana's port under compose: the dashboards are at the same address either way
 SMTP_PORT, INBOX_PORT = 1025, 8025
 
@@ -77,14 +81,7 @@ class Service:
     port: int
 
 
-SERVICES = (
-    Service("dispatch-service", 8000),
-    Service("fleet-api", 8001),
-    Service("gpt-service", 8002),
-    Service("automation-service", 8003),
-    Service("bakery-service", 8004),
-    Service("audit-worker", 8005),
-)
+SERVICES = tuple(Service(name, port) for name, port in catalogue.SERVICES)
 SERVICE_BY_NAME = {s.name: s for s in SERVICES}
 
 
@@ -233,9 +230,7 @@ def stack_env() -> dict[str, str]:
             "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
             "STORAGE_PROVIDER": "local",
             "STORAGE_LOCAL_ROOT": str(STATE / "storage"),
-            "GPT_SERVICE_URL": f"http://{HOST}:8002",
-            "FLEET_API_URL": f"http://{HOST}:8001",
-            "LOADBOARD_SIM_URL": f"http://{HOST}:{LOADBOARD_SIM_PORT}",
+            **catalogue.ADDRESSES,
             "LOG_DIR": str(LOGS),
             "HOST": HOST,
             "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2"),
@@ -726,7 +721,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """The audit consumer as a process of its own, on the stack's shared store (AUDIT_STORE=postgres)."""
-    env = {**stack_env(), "JOBS_WORKER_PORT": "8015", **os.environ}
+    env = {**stack_env(), "JOBS_WORKER_PORT": str(catalogue.WORKER_HEALTH_PORT), **os.environ}
     os.chdir(ROOT / "audit-worker")
     # argv[0] must be the venv's interpreter: Python finds its environment from it.
     python = str(VENV_BIN / "python")

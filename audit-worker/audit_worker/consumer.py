@@ -1,6 +1,6 @@
 """A consumer process of its own, for a shared (MongoDB or Postgres) store: ``python -m audit_worker.consumer``, the
 same as ``python -m jobs.worker --app audit_worker.consumer:register`` (health and metrics on
-JOBS_WORKER_PORT, which must then differ from the web process's 8005).
+JOBS_WORKER_PORT, which must then differ from the web process's PORT).
 
 With the memory store the consumer must run inside the web process instead (AUDIT_CONSUMER=embedded,
 the default), since a second process would fill a memory nobody serves.

@@ -2,7 +2,7 @@
 
 One Flask app serves both portals under path prefixes (``/jbhunt`` and ``/landstar``), each with its
 own login form, session cookie, markup, pagination style, time zone and price formats. It runs as
-its own process (``gunicorn -c automation-service/gunicorn.loadboard-sim.conf.py``, port 8010), with the
+its own process (``gunicorn -c automation-service/gunicorn.loadboard-sim.conf.py``, on its catalogue port), with the
 same ``/healthz``, ``/readyz`` and ``/openapi.json`` as the services.
 """
 

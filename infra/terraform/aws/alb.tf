@@ -76,7 +76,7 @@ resource "aws_lb_listener_rule" "service" {
   for_each = local.services
 
   listener_arn = aws_lb_listener.https.arn
-  priority     = 100 + each.value.port - 8000
+  priority     = 100 + each.value.port - local.service_port_range.from
 
   action {
     type             = "forward"

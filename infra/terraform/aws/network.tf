@@ -151,8 +151,8 @@ resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   security_group_id            = aws_security_group.alb.id
   description                  = "To the services' ports"
   ip_protocol                  = "tcp"
-  from_port                    = 8000
-  to_port                      = 8005
+  from_port                    = local.service_port_range.from
+  to_port                      = local.service_port_range.to
   referenced_security_group_id = aws_security_group.tasks.id
 }
 
@@ -166,8 +166,8 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
   security_group_id            = aws_security_group.tasks.id
   description                  = "From the load balancer"
   ip_protocol                  = "tcp"
-  from_port                    = 8000
-  to_port                      = 8005
+  from_port                    = local.service_port_range.from
+  to_port                      = local.service_port_range.to
   referenced_security_group_id = aws_security_group.alb.id
 }
 
@@ -175,13 +175,13 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_tasks" {
   security_group_id            = aws_security_group.tasks.id
   description                  = "Service to service (automation-service to gpt-service)"
   ip_protocol                  = "tcp"
-  from_port                    = 8000
-  to_port                      = 8005
+  from_port                    = local.service_port_range.from
+  to_port                      = local.service_port_range.to
   referenced_security_group_id = aws_security_group.tasks.id
 }
 
 resource "aws_vpc_security_group_egress_rule" "tasks_out" {
-  for_each = { https = 443, smtp = 587, mongodb = 27017, services = 8002 }
+  for_each = { https = 443, smtp = 587, mongodb = 27017, services = local.service_ports["gpt-service"] }
 
   security_group_id = aws_security_group.tasks.id
   description       = "Outbound ${each.key}"

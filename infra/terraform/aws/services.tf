@@ -1,6 +1,7 @@
 # The suite's processes on ECS: the six services behind the load balancer, and the processes that run
 # from their images. Secrets are Secrets Manager entries (secrets.tf), injected as environment variables
-# of the same names that compose and Kubernetes give as NAME_FILE (servicekit reads either).
+# of the same names that compose and Kubernetes give as NAME_FILE (servicekit reads either). The ports are
+# the service catalogue's (catalogue.tf, generated).
 locals {
   common_environment = {
     LOG_LEVEL         = "INFO"
@@ -13,7 +14,7 @@ locals {
 
   services = {
     dispatch-service = {
-      port    = 8000
+      port    = local.service_ports["dispatch-service"]
       cpu     = 512
       memory  = 1024
       secrets = ["jwt_secret", "auth_redis_url"]
@@ -24,33 +25,33 @@ locals {
       }
     }
     fleet-api = {
-      port        = 8001
+      port        = local.service_ports["fleet-api"]
       cpu         = 256
       memory      = 512
       secrets     = ["jwt_secret", "auth_redis_url", "database_url", "demo_user_password", "redis_url", "gcp_service_account_json"]
       environment = { JOBS_PROVIDER = "pubsub" }
     }
     gpt-service = {
-      port        = 8002
+      port        = local.service_ports["gpt-service"]
       cpu         = 256
       memory      = 512
       secrets     = ["jwt_secret", "auth_redis_url", "openai_api_key", "redis_url"]
       environment = { OPENAI_MODEL = "gpt-4o-mini" }
     }
     automation-service = {
-      port    = 8003
+      port    = local.service_ports["automation-service"]
       cpu     = 1024
       memory  = 2048
       secrets = ["jwt_secret", "auth_redis_url", "database_url"]
       environment = {
-        GPT_SERVICE_URL    = "http://gpt-service.${local.name}.local:8002"
+        GPT_SERVICE_URL    = "http://gpt-service.${local.name}.local:${local.service_ports["gpt-service"]}"
         STORAGE_PROVIDER   = "s3"
         STORAGE_BUCKET     = aws_s3_bucket.artifacts.bucket
         AWS_DEFAULT_REGION = var.aws_region
       }
     }
     bakery-service = {
-      port    = 8004
+      port    = local.service_ports["bakery-service"]
       cpu     = 256
       memory  = 512
       secrets = ["jwt_secret", "auth_redis_url", "database_url", "smtp_password", "jira_api_token", "jira_webhook_secret", "slack_bot_token", "github_token", "google_service_account_json"]
@@ -60,7 +61,7 @@ locals {
       }
     }
     audit-worker = {
-      port        = 8005
+      port        = local.service_ports["audit-worker"]
       cpu         = 256
       memory      = 512
       secrets     = ["jwt_secret", "auth_redis_url", "mongo_url", "gcp_service_account_json"]
@@ -80,7 +81,7 @@ locals {
       image_of    = "audit-worker"
       command     = ["python", "-m", "audit_worker.consumer"]
       secrets     = ["jwt_secret", "mongo_url", "gcp_service_account_json"]
-      environment = { AUDIT_STORE = "mongo", JOBS_PROVIDER = "pubsub", JOBS_WORKER_PORT = "8080" }
+      environment = { AUDIT_STORE = "mongo", JOBS_PROVIDER = "pubsub", JOBS_WORKER_PORT = tostring(local.worker_health_ports["audit-consumer"]) }
     }
   }
 
