@@ -89,11 +89,20 @@ def test_workers_leave_with_a_killed_master(tmp_path) -> None:
     }
     proc = start_gunicorn(ROOT / "gpt-service", port=port, env=env)
     try:
-        time.sleep(0.5)  # both workers booted
-        workers = [
-            int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(int(p.name)) == proc.pid
-        ]
-        assert len(workers) == 2
+        # Both workers booted, each with the app loaded: it writes its metrics files, named by its pid, as it
+        # builds the app (a busy machine has taken seconds to get there).
+        metrics = tmp_path / "metrics"
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline:
+            workers = [
+                int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(int(p.name)) == proc.pid
+            ]
+            loaded = [w for w in workers if metrics.is_dir() and any(metrics.glob(f"*_{w}.db"))]
+            if len(workers) == 2 and loaded == workers:
+                break
+            time.sleep(0.05)
+        assert len(workers) == 2 and all(any(metrics.glob(f"*_{w}.db")) for w in workers), workers
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(5)
         deadline = time.monotonic() + 3
