@@ -339,7 +339,8 @@ def service_address(name: str) -> str:
     for p in (p for p in PROCESSES if p.image_of == name):
         command = " ".join(p.command)
         if p.metrics_port:
-            lines.append(f"`{p.name}` (`{command}`) serves its own `/metrics` on {p.metrics_port} (`{_port_setting(p)}`).")
+            setting = _port_setting(p)
+            lines.append(f"`{p.name}` (`{command}`) serves its own `/metrics` on {p.metrics_port} (`{setting}`).")
         if p.health_port:
             lines.append(
                 f"`{p.name}` (`{command}`) serves health and metrics on `{_port_setting(p)}`: {p.health_port} in"
