@@ -1,7 +1,8 @@
 """`make generate`: writes every file that follows from the service catalogue (services.py): the Kubernetes
 base and overlays (k8s_render.py), the Grafana dashboards (grafana_render.py), prometheus.yml, the local
 stack's process table, Terraform's ports, and the marked blocks of docker-compose.yml, .env.example, the
-READMEs and the services' Dockerfiles, gunicorn.conf.py and settings (catalogue_render.py).
+services' Dockerfiles, gunicorn.conf.py and settings, and of the Markdown pages that name a port or an address
+(catalogue_render.py).
 
 A test (tests/static/test_catalogue.py) fails when a committed file differs from what this writes.
 

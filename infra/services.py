@@ -1,9 +1,10 @@
 """The service catalogue: one table of the services, of the processes that run from their images, and of
 their ports. `make generate` (infra/generate.py) writes from it everything that names a port or a
 service's environment: compose's ports, environment and healthchecks, prometheus.yml, the local stack's
-process table, the Kubernetes base, Terraform's ports, .env.example's addresses, the services tables of
-the READMEs, the Grafana dashboards, and the marked port lines of each service's Dockerfile, gunicorn.conf.py
-and settings. A port number is written here and nowhere else by hand (tests/static/test_catalogue.py).
+process table, the Kubernetes base, Terraform's ports, .env.example's addresses, the services tables and
+every address the Markdown pages give, the Grafana dashboards, and the marked port lines of each service's
+Dockerfile, gunicorn.conf.py and settings. A port number is written here and nowhere else by hand
+(tests/static/test_catalogue.py).
 
 An environment value may name another entry's address as `{name}` (host:port where the value is used:
 `gpt-service:8002` in compose and Kubernetes, `127.0.0.1:8002` on the local stack) or its port as
