@@ -170,6 +170,9 @@ wait "$netns_pid"
 status=$?
 set -e
 kill "$slirp_pid" 2>/dev/null || true
+if [[ -s $WORK/slirp.log ]] && ((status)); then
+    { echo "--- slirp4netns:"; cat "$WORK/slirp.log"; } >>"$LOG"
+fi
 
 duration=$(($(date +%s) - started))
 result=$([[ $status -eq 0 ]] && echo passed || echo FAILED)
