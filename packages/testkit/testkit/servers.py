@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -26,10 +27,11 @@ PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=Tr
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -121,9 +123,9 @@ def start_process(
     port: int,
     cwd: str | Path | None = None,
     env: dict[str, str] | None = None,
-    stdout=subprocess.DEVNULL,
+    stdout: int | IO[bytes] = subprocess.DEVNULL,
     timeout: float = 30.0,
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start a server process and return once it listens on ``port`` (killed if it never does)."""
     exe = shutil.which(cmd[0]) or cmd[0]
     if not Path(exe).exists():
@@ -151,8 +153,8 @@ def start_gunicorn(
     config: str = "gunicorn.conf.py",
     ready_path: str = "/healthz",
     timeout: float = 90.0,
-    stdout=subprocess.DEVNULL,
-) -> subprocess.Popen:
+    stdout: int | IO[bytes] = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
     """A service as it runs in the stack: gunicorn with its own config, returned once ``ready_path`` is 200.
 
     gunicorn listens before its workers have imported the app, so the port alone does not mean ready.
@@ -182,7 +184,7 @@ def start_gunicorn(
         time.sleep(0.1)
 
 
-def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
     proc.terminate()
     try:

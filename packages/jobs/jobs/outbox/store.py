@@ -383,9 +383,11 @@ class Outbox:
         """Per channel, rows per state."""
         t = self.table
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.c.channel, t.c.state, sa.func.count()).group_by(t.c.channel, t.c.state)
-            ).all()
+            rows = (
+                conn.execute(sa.select(t.c.channel, t.c.state, sa.func.count()).group_by(t.c.channel, t.c.state))
+                .tuples()
+                .all()
+            )
         counts: dict[str, dict[str, int]] = {}
         for channel, state, n in rows:
             counts.setdefault(channel, {})[state] = n
@@ -396,9 +398,13 @@ class Outbox:
         t = self.table
         age = sa.func.extract("epoch", _now() - sa.func.min(t.c.created_at))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.c.channel, sa.func.count(), age).where(t.c.state == "pending").group_by(t.c.channel)
-            ).all()
+            rows = (
+                conn.execute(
+                    sa.select(t.c.channel, sa.func.count(), age).where(t.c.state == "pending").group_by(t.c.channel)
+                )
+                .tuples()
+                .all()
+            )
         return {channel: (int(n), float(seconds)) for channel, n, seconds in rows}
 
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[Row]:
