@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from .servers import free_port, start_process, stop_process
+from .servers import free_port, skip_server_in_unit_runs, start_process, stop_process
 
 INSTALL = "make test-tools (npm install --prefix .tools/maildev --no-audit --no-fund maildev@3.0.0)"
 
@@ -117,6 +117,7 @@ def maildev_binary_path(pytestconfig: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def maildev_server(pytestconfig: pytest.Config) -> Iterator[MailDev]:
     """One MailDev for the session (no SMTP authentication)."""
+    skip_server_in_unit_runs(pytestconfig, "MailDev")
     if os.environ.get("TEST_MAILDEV_URL"):
         yield MailDev("127.0.0.1", int(os.environ["TEST_MAILDEV_SMTP_PORT"]), os.environ["TEST_MAILDEV_URL"])
         return

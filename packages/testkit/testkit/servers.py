@@ -4,6 +4,10 @@ Loaded for every test run through ``-p testkit.servers``. Each fixture starts it
 lazily, only when a test asks for it, on a free port on 127.0.0.1, and stops it at the end. A
 server given through the environment (``TEST_POSTGRES_URL``, ``TEST_REDIS_URL``, ``TEST_MOTO_URL``)
 is used instead of starting one.
+
+A test that uses one of these servers, directly or through another fixture, is an integration test whatever
+its file says: it gets the ``integration`` mark, so ``-m "not integration"`` (``make check``) runs no test that
+starts a server.
 """
 
 from __future__ import annotations
@@ -22,6 +26,21 @@ from typing import IO
 import pytest
 
 PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+# The session fixtures that start a server process (maildev_server is testkit.maildev's).
+SERVER_FIXTURES = frozenset({"postgres_url", "redis_url", "moto_url", "maildev_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def skip_server_in_unit_runs(config: pytest.Config, server: str) -> None:
+    """A test that asks for a server only while it runs (``request.getfixturevalue``) escapes the mark: in a run
+    without integration tests it is skipped, with the reason shown, rather than served."""
+    if "not integration" in (config.option.markexpr or ""):
+        pytest.skip(f"needs {server}, so it is an integration test (make test runs it)")
 
 
 def free_port() -> int:
@@ -105,8 +124,9 @@ class PostgresCluster:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a real, empty PostgreSQL server (database ``postgres``)."""
+    skip_server_in_unit_runs(request.config, "Postgres")
     if os.environ.get("TEST_POSTGRES_URL"):
         yield os.environ["TEST_POSTGRES_URL"]
         return
@@ -195,8 +215,9 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a real Redis server (no persistence)."""
+    skip_server_in_unit_runs(request.config, "Redis")
     if os.environ.get("TEST_REDIS_URL"):
         yield os.environ["TEST_REDIS_URL"]
         return
@@ -211,8 +232,9 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
+def moto_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Endpoint URL of the suite's AWS twin (moto's server with DynamoDB's atomicity: testkit.aws_twin)."""
+    skip_server_in_unit_runs(request.config, "the AWS twin")
     if os.environ.get("TEST_MOTO_URL"):
         yield os.environ["TEST_MOTO_URL"]
         return
