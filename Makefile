@@ -10,8 +10,9 @@ STATE := $(ROOT)/.local
 SERVICE ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup test-tools sync system-deps test lint up down restart logs status migrate schema run worker bench demo \
-	secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards clean-room generate
+.PHONY: help setup test-tools sync system-deps test check lint types up down restart logs status migrate schema run \
+	worker bench demo secrets clean compose-smoke build terraform-init terraform-apply day e2e dashboards clean-room \
+	generate
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,10 +37,20 @@ sync: ## the one virtualenv (.venv) with every service and package editable, fro
 	@$(UV) --version >/dev/null 2>&1 || PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	@flock /tmp/trucking-suite-uv.lock $(UV) sync --all-packages --frozen --quiet
 
-lint: ## ruff (lint and format) and the static checks: Dockerfiles, compose, workflows, Kubernetes, Terraform, Prometheus
+lint: ## ruff (lint and format), the type checker and the static checks: Dockerfiles, compose, workflows, k8s, Terraform...
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@scripts/typecheck.sh
 	@scripts/static_checks.sh
+
+types: ## the type checker alone: mypy, strict on packages/ and db/, its defaults on the services (pyproject.toml)
+	@scripts/typecheck.sh
+
+# Unit tests: each service's tests/unit and every package test that starts no server (testkit marks a test that
+# uses a server fixture `integration`), on two processes.
+UNIT_TESTS := packages db $(wildcard */tests/unit)
+check: lint ## fast feedback, no servers (about 1-2 min): make lint, then the unit tests
+	@$(PY) -m pytest -m "not integration" -n 2 $(UNIT_TESTS) -p no:cacheprovider
 
 test: setup ## every test of every service and package, plus the static checks
 	@scripts/run_tests.sh

@@ -7,11 +7,12 @@ generation, where nobody looks any more.
 
 Local copy. Asking Redis on every request costs a round trip that a bare endpoint does not pay
 (about a third of the throughput). So each process also keeps the pages it has seen, and keeps a
-RESP3 connection with ``CLIENT TRACKING ON BCAST PREFIX fleet:loads:generation``: Redis pushes an
-invalidation to every process whenever any process bumps the generation. Before a local copy is
-used the pushes already received are drained (one non-blocking poll), so a request that follows a
-write, on any worker, sees the write. When the tracking connection is down, or Redis is, the local
-copy is not used at all; when Redis is down, pages come from Postgres and count as misses.
+RESP3 connection with ``CLIENT TRACKING ON BCAST PREFIX fleet:loads:generation``
+(servicekit.tracking): Redis pushes an invalidation to every process whenever any process bumps the
+generation. Before a local copy is used the pushes already received are drained (one non-blocking
+poll), so a request that follows a write, on any worker, sees the write. When the tracking
+connection is down (or stops answering its PINGs), or Redis is, the local copy is not used at all;
+when Redis is down, pages come from Postgres and count as misses.
 
 Breaker. After a Redis failure (refused, or a timeout: a frozen Redis) the cache is skipped altogether
 for a cool-down: reads come from Postgres and writes do not wait on Redis, each one only recording that
@@ -20,22 +21,20 @@ invalidation (one generation bump) is applied *before* the breaker closes, so no
 write made during the outage is served again. Opening and closing are logged and counted
 (``fleet_loads_cache_breaker_transitions_total``); ``fleet_loads_cache_breaker_open`` gives the state.
 
-Redis 7.0 (Debian 12) has tracking but redis-py's own client-side cache wants 7.4, hence this.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import select
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
-from redis.connection import Connection
 from servicekit import counter, gauge
+from servicekit.tracking import InvalidationTracker
 
 log = logging.getLogger("fleet_api.cache")
 
@@ -86,48 +85,6 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-class _Tracker:
-    """One RESP3 connection whose only traffic, after setup, is invalidation pushes."""
-
-    def __init__(self, client: redis.Redis):
-        kwargs = client.connection_pool.connection_kwargs
-        self._conn = Connection(
-            host=kwargs.get("host", "127.0.0.1"),
-            port=kwargs.get("port", 6379),
-            db=kwargs.get("db", 0),
-            username=kwargs.get("username"),
-            password=kwargs.get("password"),
-            protocol=3,
-            socket_connect_timeout=kwargs.get("socket_connect_timeout"),
-            socket_timeout=kwargs.get("socket_timeout"),
-        )
-        self._conn.connect()
-        self._conn.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", GENERATION_KEY)
-        reply = self._conn.read_response()
-        if reply not in (b"OK", "OK"):
-            raise redis.ConnectionError(f"CLIENT TRACKING refused: {reply!r}")
-        # The per-request check is one poll(2) on the socket; redis-py's can_read costs two
-        # settimeout calls besides. After setup nothing waits in redis-py's own buffer.
-        sock = self._conn._sock
-        if sock is None:
-            raise redis.ConnectionError("the tracking connection closed during its setup")
-        self._poll: select.poll = select.poll()
-        self._poll.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-
-    def pending(self) -> int:
-        """How many pushes arrived since the last call; raises when the connection is gone."""
-        if not self._poll.poll(0):
-            return 0
-        count = 0
-        while self._conn.can_read(timeout=0):
-            self._conn.read_response(push_request=True)
-            count += 1
-        return count
-
-    def close(self) -> None:
-        self._conn.disconnect()
-
-
 class LoadsCache:
     def __init__(self, redis_url: str, ttl_seconds: int = 60, mode: str = "local", retry_after_seconds: float = 1.0):
         if mode not in ("local", "redis", "off"):
@@ -139,7 +96,7 @@ class LoadsCache:
             redis_url, socket_connect_timeout=0.5, socket_timeout=1.0, health_check_interval=0
         )
         self._lock = threading.Lock()
-        self._tracker: _Tracker | None = None
+        self._tracker: InvalidationTracker | None = None
         self._tracker_retry_at = 0.0
         # The breaker: while open, Redis is not asked at all; _owed says a write's invalidation waits.
         self._open = False
@@ -241,7 +198,7 @@ class LoadsCache:
             if time.monotonic() < self._tracker_retry_at:
                 return False
             try:
-                self._tracker = _Tracker(self._redis)
+                self._tracker = InvalidationTracker(self._redis, GENERATION_KEY)
             except (redis.RedisError, OSError) as exc:
                 self._tracker_retry_at = time.monotonic() + self.retry_after
                 _errors.labels("track").inc()
@@ -250,7 +207,7 @@ class LoadsCache:
             self._drop_local("reconnect")
             return True
         try:
-            if self._tracker.pending():
+            if self._tracker.drain():
                 self._drop_local("push")
         except (redis.RedisError, OSError) as exc:
             log.warning("loads cache: invalidation tracking lost: %s", exc)

@@ -17,7 +17,7 @@ that wants its types to itself builds `Dispatcher(JobRegistry(), provider)` and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,7 +54,9 @@ def register(
     return default_registry.register(job_type, model, handler, description=description, synchronous=synchronous)
 
 
-def handler(job_type: str, model: type[BaseModel], *, description: str = "", synchronous: bool = False):
+def handler(
+    job_type: str, model: type[BaseModel], *, description: str = "", synchronous: bool = False
+) -> Callable[[Handler], Handler]:
     """Decorator: register the function as the handler of `job_type`."""
     return default_registry.handler(job_type, model, description=description, synchronous=synchronous)
 
@@ -64,12 +66,13 @@ def configure(settings: JobsSettings | None = None, *, provider: JobProvider | N
     (with `inprocess`, a background thread of this process then runs the handlers)."""
     global _dispatcher
     from .providers import build_provider
+    from .providers.inprocess import InProcessProvider
 
     with _lock:
         if _dispatcher is not None and _dispatcher.provider is not provider:
             _dispatcher.provider.close()
         _dispatcher = Dispatcher(default_registry, provider or build_provider(settings))
-        if provider is None and getattr(_dispatcher.provider, "start_background", None):
+        if provider is None and isinstance(_dispatcher.provider, InProcessProvider):
             # JOBS_PROVIDER=inprocess: nobody else will consume, so this process does, in a thread.
             _dispatcher.provider.start_background(_dispatcher.deliver)
         return _dispatcher

@@ -27,17 +27,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Blueprint, Response, request
 from servicekit import problem_response, public
 from servicekit.validation import json_depth_exceeds, max_json_depth
+from werkzeug.datastructures import Headers
 
 from . import relay_signature
 from .dispatcher import Dispatcher
 from .errors import InvalidPayload, PermanentJobError, ProviderNotConfigured, UnknownJobType
 from .settings import JobsSettings
 from .spi import Job
+
+# What a verifier reads a request's headers from: Flask's (case-insensitive) Headers, or a plain mapping.
+HeaderSource = Mapping[str, str] | Headers
 
 log = logging.getLogger("jobs.push")
 
@@ -50,7 +54,7 @@ class PushVerifier(Protocol):
     def verify(
         self,
         *,
-        headers: Mapping[str, str],
+        headers: HeaderSource,
         body: bytes,
         url: str,
         job_type: str,
@@ -77,7 +81,7 @@ class TriggerRelayVerifier:
     def verify(
         self,
         *,
-        headers: Mapping[str, str],
+        headers: HeaderSource,
         body: bytes,
         url: str,
         job_type: str,
@@ -135,7 +139,7 @@ class QStashVerifier:
     def verify(
         self,
         *,
-        headers: Mapping[str, str],
+        headers: HeaderSource,
         body: bytes,
         url: str,
         job_type: str,
@@ -164,11 +168,11 @@ def verifier_from_settings(settings: JobsSettings) -> PushVerifier:
     return QStashVerifier.from_settings(settings)
 
 
-def _problem(status: int, title: str, detail: str, **extra: object) -> Response:
-    return problem_response(status, title, detail, **extra)
+def _problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    return problem_response(status, title, detail, headers=headers, **extra)
 
 
-def _attempt(headers: Mapping[str, str]) -> int:
+def _attempt(headers: HeaderSource) -> int:
     try:
         if relay_signature.ATTEMPT_HEADER in headers:
             attempt = int(headers[relay_signature.ATTEMPT_HEADER])
@@ -213,7 +217,8 @@ def push_blueprint(
             # Before json.loads, whose recursion a deep enough body would exhaust.
             return _problem(400, "JSON nested too deeply", f"The body nests deeper than {limit} levels.")
         try:
-            payload = json.loads(body) if body else None
+            # Any JSON value: the job type's model validates it when the job is delivered.
+            payload: Any = json.loads(body) if body else None
         except ValueError:
             return _problem(422, "Unprocessable Content", "the body is not JSON")
         if not job_id:

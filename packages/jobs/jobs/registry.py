@@ -23,12 +23,14 @@ class JobContext:
 
 
 Handler = Callable[[Any, JobContext], Any]
+# Named before JobDefinition, whose field `type` shadows the builtin inside its body.
+ModelClass = type[BaseModel]
 
 
 @dataclass(frozen=True)
 class JobDefinition:
     type: str
-    model: type[BaseModel]
+    model: ModelClass
     handler: Handler | None
     description: str = ""
     synchronous: bool = False

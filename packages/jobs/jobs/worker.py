@@ -38,7 +38,7 @@ def load_app(target: str, registry: JobRegistry) -> None:
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
         raise SystemExit(f"--app must look like package.module:function, not {target!r}")
-    fn: Callable = getattr(importlib.import_module(module_name), attr)
+    fn: Callable[..., object] = getattr(importlib.import_module(module_name), attr)
     if len(inspect.signature(fn).parameters) >= 1:
         fn(registry)
     else:

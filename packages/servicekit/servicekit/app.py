@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from random import Random
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
@@ -24,6 +24,9 @@ from .metrics import HttpMetrics, setup_metrics
 from .openapi import register_openapi
 from .revocation import TokenVersions
 from .settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 REQUEST_ID_KEY = "servicekit.request_id"
@@ -58,12 +61,12 @@ class RequestPlumbing:
     matched is still on the request object kept in the environ.
     """
 
-    def __init__(self, wsgi_app: Callable, metrics: HttpMetrics, app: Flask | None = None):
+    def __init__(self, wsgi_app: WSGIApplication, metrics: HttpMetrics, app: Flask | None = None):
         self.wsgi_app = wsgi_app
         self.metrics = metrics
         self.app = app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = perf_counter()
         if not self.metrics.routes_at_zero and self.app is not None:
             self.metrics.start_routes_at_zero(self.app)
@@ -72,7 +75,7 @@ class RequestPlumbing:
         environ[REQUEST_ID_KEY] = request_id
         reported = False
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
             nonlocal reported
             headers.append(("X-Request-ID", request_id))
             security_headers.add(headers)
@@ -90,7 +93,7 @@ class RequestPlumbing:
                 self._report(environ, 500, request_id, started)
             raise
 
-    def _report(self, environ: dict[str, Any], status: int, request_id: str, started: float) -> None:
+    def _report(self, environ: WSGIEnvironment, status: int, request_id: str, started: float) -> None:
         elapsed = perf_counter() - started
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")

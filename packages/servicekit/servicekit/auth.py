@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jwt
 from flask import Flask, Request, g, request
@@ -22,6 +22,9 @@ from .validation import spec_of
 
 if TYPE_CHECKING:
     from .revocation import TokenVersions
+
+# A view function: the decorators here only mark it, so it keeps its own signature.
+View = TypeVar("View", bound=Callable[..., Any])
 
 ALWAYS_PUBLIC = {
     "servicekit.healthz",
@@ -131,26 +134,26 @@ def _bearer(header: str) -> str | None:
     return token.strip()
 
 
-def public(view: Callable) -> Callable:
+def public(view: View) -> View:
     """Mark a view as reachable without a token."""
     spec_of(view).public = True
     return view
 
 
-def require_scope(scope: str) -> Callable:
+def require_scope(scope: str) -> Callable[[View], View]:
     """Restrict a view to tokens of one scope (e.g. ``service`` for service-to-service calls).
 
     The token guard checks it, before the view runs and so before its body is read or validated.
     """
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: View) -> View:
         spec_of(view).scope = scope
         return view
 
     return decorate
 
 
-def require_role(*roles: str) -> Callable:
+def require_role(*roles: str) -> Callable[[View], View]:
     """Restrict a view to people (``scope: user`` tokens) whose ``role`` claim is one of ``roles``.
 
     fleet-api's login puts the user's role in the token. The token guard checks it before the view runs, so a
@@ -160,7 +163,7 @@ def require_role(*roles: str) -> Callable:
     if not roles:
         raise ValueError("require_role needs at least one role")
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: View) -> View:
         spec_of(view).roles = frozenset(roles)
         return view
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .db import make_engine
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# A check's detail: numbers, flags and short labels that /readyz may show (servicekit.health).
+Detail = dict[str, object]
+
 
 @lru_cache(maxsize=16)
-def engine_for(url: str):
+def engine_for(url: str) -> Engine:
     """One small pool per database URL for every readiness check of the process."""
     return make_engine(url, pool_size=1, max_overflow=0, pool_timeout=2, connect_timeout=2)
 
 
-def postgres(url: str) -> Callable[[], dict]:
-    def check() -> dict:
+def postgres(url: str) -> Callable[[], Detail]:
+    def check() -> Detail:
         from sqlalchemy import text
 
         with engine_for(url).connect() as conn:
@@ -25,8 +32,8 @@ def postgres(url: str) -> Callable[[], dict]:
     return check
 
 
-def redis(url: str) -> Callable[[], dict]:
-    def check() -> dict:
+def redis(url: str) -> Callable[[], Detail]:
+    def check() -> Detail:
         import redis as redis_lib
 
         client = redis_lib.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
@@ -39,8 +46,8 @@ def redis(url: str) -> Callable[[], dict]:
     return check
 
 
-def dynamodb(endpoint_url: str | None, region: str) -> Callable[[], dict]:
-    def check() -> dict:
+def dynamodb(endpoint_url: str | None, region: str) -> Callable[[], Detail]:
+    def check() -> Detail:
         import boto3
         from botocore.config import Config
 
@@ -56,8 +63,8 @@ def dynamodb(endpoint_url: str | None, region: str) -> Callable[[], dict]:
     return check
 
 
-def http(url: str) -> Callable[[], dict]:
-    def check() -> dict:
+def http(url: str) -> Callable[[], Detail]:
+    def check() -> Detail:
         import requests
 
         response = requests.get(url, timeout=2)

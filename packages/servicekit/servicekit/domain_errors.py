@@ -96,5 +96,5 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
 def status_of(error: DomainError) -> tuple[int, str]:
     for kind in type(error).__mro__:
         if kind in STATUS:
-            return STATUS[kind]  # type: ignore[index]
+            return STATUS[kind]
     return STATUS[Malformed]

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from pydantic import BaseModel
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .domain_errors import DomainError, status_of
 from .logs import current_request_id
@@ -70,8 +70,8 @@ def problem_response(
 
 
 def _http_exception(exc: HTTPException) -> Response:
-    headers = {}
-    if exc.code == 405 and getattr(exc, "valid_methods", None):
+    headers: dict[str, str] = {}
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         headers["Allow"] = ", ".join(sorted(exc.valid_methods))
     for key, value in (getattr(exc, "response_headers", None) or {}).items():
         headers[key] = value

@@ -16,9 +16,14 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 
-def transport_settings() -> dict:
+def transport_settings() -> dict[str, Any]:
     """How every server of the suite (the six services and loadboard-sim) takes requests: servicekit's
     worker (requests collected before a thread takes them, a read deadline, a Host check, problem+json
     refusals) and gunicorn's request-line and header limits, stated here so the docs can name them."""
@@ -30,7 +35,7 @@ def transport_settings() -> dict:
     }
 
 
-def settings_for(service: str, default_port: int) -> dict:
+def settings_for(service: str, default_port: int) -> dict[str, Any]:
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
         Path(tempfile.gettempdir()) / f"prometheus-{service}-{os.getpid()}"
     )
@@ -57,7 +62,7 @@ def settings_for(service: str, default_port: int) -> dict:
     }
 
 
-def close_background(server, worker) -> None:
+def close_background(server: Arbiter, worker: Worker) -> None:
     """Stop the worker's background work (servicekit.lifecycle) before it exits: a graceful stop lets an
     outbox processor or a consumer settle what it holds instead of leaving it to a lease's expiry."""
     from .lifecycle import close_app
@@ -67,7 +72,7 @@ def close_background(server, worker) -> None:
         close_app(app)
 
 
-def die_with_master(server, worker) -> None:
+def die_with_master(server: Arbiter, worker: Worker) -> None:
     """A master killed outright (SIGKILL, OOM) leaves its workers holding the listening socket until they
     notice, which took 5-10 s here, and the restarted master cannot bind meanwhile. The kernel sends each
     worker SIGTERM the moment its master dies (Linux's PR_SET_PDEATHSIG), and it shuts down gracefully."""
@@ -78,7 +83,7 @@ def die_with_master(server, worker) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def child_exit(server, worker) -> None:
+def child_exit(server: Arbiter, worker: Worker) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # unannotated in prometheus_client

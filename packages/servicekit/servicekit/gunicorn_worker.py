@@ -27,9 +27,12 @@ import time
 import weakref
 from collections import deque
 from functools import partial
+from typing import Any
 
 from gunicorn import util
 from gunicorn.http import errors as http_errors
+from gunicorn.http.message import Request
+from gunicorn.http.parser import Parser
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 from werkzeug.exceptions import RequestTimeout
@@ -63,7 +66,7 @@ class HostProblem(http_errors.ParseException):
         self.detail = detail
 
 
-def _address(client) -> str:
+def _address(client: object) -> str:
     # A TCP peer is (host, port); a Unix socket's peer is a string, often empty.
     return str(client[0]) if isinstance(client, tuple) and client else str(client or "")
 
@@ -121,17 +124,19 @@ _REFUSALS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], tup
 def refusal_for(exc: BaseException) -> tuple[int, str, str] | None:
     if isinstance(exc, HostProblem):
         return 400, "Bad Request", exc.detail
-    if isinstance(exc, (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)):
+    # types-gunicorn (26.2) predates these two classes of gunicorn 27.
+    response_errors = (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)  # type: ignore[attr-defined]
+    if isinstance(exc, response_errors):
         return None  # the application's fault, not the client's
     return next((answer for kinds, answer in _REFUSALS if isinstance(exc, kinds)), None)
 
 
-def host_problem(req) -> str | None:
+def host_problem(req: Request) -> str | None:
     hosts = [value for name, value in req.headers if name == "HOST"]
     if len(hosts) > 1:
         return "The request has more than one Host header."
     if not hosts:
-        return "An HTTP/1.1 request needs a Host header." if req.version >= (1, 1) else None
+        return "An HTTP/1.1 request needs a Host header." if req.version and req.version >= (1, 1) else None
     if not _HOST.fullmatch(hosts[0]):
         return "The Host header is not a valid host[:port]."
     return None
@@ -150,14 +155,14 @@ class DeadlineUnreader(SocketUnreader):
             self.buf.seek(0, os.SEEK_END)
             self.buf.write(early)
 
-    def chunk(self, size_hint=None):
+    def chunk(self, size_hint: int | None = None) -> bytes:
         remaining = self.deadline - time.monotonic()
         if self.expired or remaining <= 0:
             raise self._expire()
         previous = self.sock.gettimeout()
         self.sock.settimeout(remaining if previous is None else min(previous, remaining))
         try:
-            return super().chunk(size_hint)
+            return super().chunk(size_hint)  # type: ignore[call-arg]  # gunicorn 27's size hint; stubs are 26.2
         except TimeoutError:
             if time.monotonic() < self.deadline:
                 raise  # a shorter timeout of gunicorn's own (its body drain)
@@ -174,7 +179,7 @@ class DeadlineUnreader(SocketUnreader):
 
 
 class _Conn(TConn):
-    def __init__(self, worker: GuardedThreadWorker, *args):
+    def __init__(self, worker: GuardedThreadWorker, *args: Any):
         super().__init__(*args)
         self.worker = worker
         self.reader: RequestReader | None = None
@@ -183,16 +188,18 @@ class _Conn(TConn):
         self.ready = False
         self.sent_continue = False
 
-    def init(self):
+    def init(self) -> None:
         super().init()
         if self.is_http2:
             return
-        if not isinstance(self.parser.unreader, DeadlineUnreader):
-            self.parser.unreader = DeadlineUnreader(self.sock)
-        self.parser.unreader.arm(self.deadline, self.early)
+        parser = self.parser
+        assert isinstance(parser, Parser)  # HTTP/1: gunicorn's request parser, made by super().init()
+        if not isinstance(parser.unreader, DeadlineUnreader):
+            parser.unreader = DeadlineUnreader(self.sock)
+        parser.unreader.arm(self.deadline, self.early)
         self.early = b""
 
-    def close(self, graceful=False):
+    def close(self, graceful: bool = False) -> None:
         if graceful:
             # gunicorn's graceful close reads what the client still sends for up to 2 s, in the event loop:
             # a client trickling bytes would stall every connection of the worker. It lingers unblocked.
@@ -205,7 +212,7 @@ class GuardedThreadWorker(ThreadWorker):
     """gthread with requests collected in the event loop before a thread takes them, a read deadline,
     a Host check and problem+json refusals (see the module's docstring)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.read_timeout = read_timeout_seconds()
         body_limit = int(os.environ.get("MAX_CONTENT_LENGTH") or DEFAULT_BODY_LIMIT)
@@ -217,7 +224,7 @@ class GuardedThreadWorker(ThreadWorker):
 
     # -- the front door: collect a request in the event loop --------------------------------------------
 
-    def accept(self, listener):
+    def accept(self, listener: socket.socket) -> None:
         try:
             client_sock, client_addr = listener.accept()
         except OSError as e:
@@ -227,19 +234,21 @@ class GuardedThreadWorker(ThreadWorker):
         self.nr_conns += 1
         self.read_request(_Conn(self, self.cfg, client_sock, client_addr, listener.getsockname()))
 
-    def on_client_socket_readable(self, conn, client):
+    def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
         """A kept-alive connection has the first bytes of its next request."""
+        assert isinstance(conn, _Conn)  # accept() makes every connection
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         self.read_request(conn)
 
-    def enqueue_req(self, conn):
+    def enqueue_req(self, conn: TConn) -> None:
+        assert isinstance(conn, _Conn)  # accept() makes every connection
         if conn.ready:
             conn.ready = False
             super().enqueue_req(conn)
             return
         # gunicorn hands back a connection whose next (pipelined) request is partly read already.
-        self.read_request(conn, conn.parser.unreader.take_buffered() if conn.parser else b"")
+        self.read_request(conn, conn.parser.unreader.take_buffered() if isinstance(conn.parser, Parser) else b"")
 
     def read_request(self, conn: _Conn, early: bytes = b"") -> None:
         conn.reader = RequestReader(self.buffer_limit)
@@ -250,7 +259,7 @@ class GuardedThreadWorker(ThreadWorker):
         else:
             self._receive(conn, registered=False)
 
-    def _on_readable(self, conn: _Conn, _fileobj) -> None:
+    def _on_readable(self, conn: _Conn, _fileobj: object) -> None:
         self._receive(conn, registered=True)
 
     def _receive(self, conn: _Conn, registered: bool) -> None:
@@ -302,7 +311,7 @@ class GuardedThreadWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
-    def murder_pending(self):
+    def murder_pending(self) -> None:
         """gthread's sweep of idle connections, and the cut of requests past their read deadline."""
         super().murder_pending()
         now = time.monotonic()
@@ -340,7 +349,7 @@ class GuardedThreadWorker(ThreadWorker):
             return
         self.lingering.append((time.monotonic() + LINGER_SECONDS, sock))
 
-    def _drain_lingering(self, sock: socket.socket, drained: list[int], _fileobj) -> None:
+    def _drain_lingering(self, sock: socket.socket, drained: list[int], _fileobj: object) -> None:
         while drained[0] < LINGER_BYTES:
             try:
                 data = sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
@@ -364,23 +373,25 @@ class GuardedThreadWorker(ThreadWorker):
 
     # -- in the thread ---------------------------------------------------------------------------------
 
-    def _keepalive_after(self, conn, keepalive):
+    def _keepalive_after(self, conn: TConn, keepalive: bool) -> bool:
         if not keepalive:
             return False
+        assert isinstance(conn.parser, Parser)  # a kept-alive HTTP/1 connection
         try:
             return bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_SECONDS))
         except Exception:  # noqa: BLE001 - a malformed rest of a body, after the answer has gone: just close
             return False
 
-    def handle_request(self, req, conn):
+    def handle_request(self, req: Request, conn: TConn) -> bool:
         problem = host_problem(req)
         if problem:
             raise HostProblem(problem)
-        if conn.sent_continue:
-            req._expected_100_continue = False
+        if isinstance(conn, _Conn) and conn.sent_continue:
+            # gunicorn's own flag (private, so not in its stubs): the 100 Continue has gone already.
+            req._expected_100_continue = False  # type: ignore[attr-defined]
         return super().handle_request(req, conn)
 
-    def handle_error(self, req, client, addr, exc):
+    def handle_error(self, req: Request | None, client: socket.socket, addr: object, exc: BaseException) -> None:
         refusal = refusal_for(exc)
         if refusal is None:
             status, title = 500, "Internal Server Error"

@@ -6,11 +6,11 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Literal
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
 from .validation import endpoint
@@ -44,7 +44,7 @@ def _shown(value: object) -> bool:
     return isinstance(value, bool | int | float) or (isinstance(value, str) and bool(_LABEL.fullmatch(value)))
 
 
-def _outcome(name: str, future, timeout: float) -> dict:
+def _outcome(name: str, future: Future[tuple[object, float]], timeout: float) -> dict[str, Any]:
     """What ``/readyz`` shows of one check: up or down, how long it took, and the numbers, flags and short
     labels it reports. It is public, so no free text: an error's message (a path, a URL, a setting's name)
     goes to the log, and a detail that is not a number, flag or label is left out."""
@@ -68,7 +68,7 @@ def health_blueprint(service: str, checks: dict[str, ReadinessCheck], timeout: f
 
     @bp.get("/healthz")
     @endpoint(summary="The process answers", response=Health)
-    def healthz():
+    def healthz() -> Response:
         return jsonify(status="ok", service=service)
 
     @bp.get("/readyz")
@@ -77,7 +77,7 @@ def health_blueprint(service: str, checks: dict[str, ReadinessCheck], timeout: f
         response=Readiness,
         responses={503: ("application/json", Readiness)},
     )
-    def readyz():
+    def readyz() -> tuple[Response, int]:
         # All checks run at once, so a slow dependency costs one timeout, not one per check.
         futures = {name: pool.submit(_timed, check) for name, check in checks.items()}
         results = {name: _outcome(name, future, timeout) for name, future in futures.items()}

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
 from flask import g, has_request_context
@@ -67,7 +68,7 @@ def request_remaining_seconds() -> float | None:
     request's arrival (its ``X-Request-Timeout-Ms``); None outside a request or without the header."""
     if not has_request_context():
         return None
-    deadline = g.get("_servicekit_deadline")
+    deadline: float | None = g.get("_servicekit_deadline")
     if deadline is None:
         deadline = math.inf
         raw = current_request.headers.get(DEADLINE_HEADER, "")
@@ -77,6 +78,13 @@ def request_remaining_seconds() -> float | None:
     if deadline == math.inf:
         return None
     return max(0.0, deadline - time.perf_counter())
+
+
+def _last_response(state: RetryCallState) -> requests.Response:
+    """Retries exhausted on a retryable status: the caller gets that last response, not an error."""
+    assert state.outcome is not None  # tenacity gives up only after an attempt
+    response: requests.Response = state.outcome.result()
+    return response
 
 
 class HttpClient:
@@ -115,7 +123,7 @@ class HttpClient:
         hinted = retry_after_seconds(response, cap=self.max_total_seconds)
         return hinted if hinted is not None else self._backoff(state)
 
-    def _attempt(self, method: str, url: str, deadline: float, **kwargs) -> requests.Response:
+    def _attempt(self, method: str, url: str, deadline: float, **kwargs: Any) -> requests.Response:
         remaining = deadline - time.perf_counter()
         if remaining < MIN_ATTEMPT_SECONDS:
             _attempts.labels(self.target, "deadline").inc()
@@ -140,7 +148,7 @@ class HttpClient:
         _attempts.labels(self.target, outcome).inc()
         return response
 
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send with retries; returns the last response (even a 5xx) or raises the last connection error."""
         headers = dict(kwargs.pop("headers", None) or {})
         request_id = current_request_id()
@@ -162,14 +170,14 @@ class HttpClient:
                 retry_if_exception_type((requests.ConnectionError, requests.Timeout))
                 | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
             ),
-            retry_error_callback=lambda state: state.outcome.result(),
+            retry_error_callback=_last_response,
             before_sleep=self.on_retry,
             reraise=True,
         )
         return retrying(self._attempt, method, url, deadline, headers=headers, **kwargs)
 
-    def get(self, path: str, **kwargs) -> requests.Response:
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs) -> requests.Response:
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("POST", path, **kwargs)

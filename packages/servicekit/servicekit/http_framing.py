@@ -53,14 +53,14 @@ class RequestReader:
             self.complete = self.data.find(b"\n\n", start) >= 0 or len(self.data) > HEAD_LIMIT
             self._scanned = len(self.data)
             return
-        self._head_end = end + 4
+        self._head_end = head_end = end + 4
         head = bytes(self.data[:end])
         if not _FRAMING.search(head):
-            self._body_end = self._head_end
+            self._body_end = head_end
             return
-        self._framing(head)
+        self._framing(head, head_end)
 
-    def _framing(self, head: bytes) -> None:
+    def _framing(self, head: bytes, head_end: int) -> None:
         request_line, _, fields = head.partition(b"\r\n")
         lengths, codings, expects_continue = [], [], False
         for line in fields.split(b"\r\n"):
@@ -79,15 +79,15 @@ class RequestReader:
             if lengths or last != b"chunked":
                 self.complete = True  # gunicorn refuses both (400 or 501)
                 return
-            self._chunk_at = self._head_end
+            self._chunk_at = head_end
         elif lengths:
             if len(set(lengths)) != 1 or not _LENGTH.fullmatch(lengths[0]):
                 self.complete = True  # gunicorn refuses it (400)
                 return
-            self._body_end = self._head_end + int(lengths[0])
+            self._body_end = head_end + int(lengths[0])
         else:
-            self._body_end = self._head_end
-        has_body = self._chunk_at is not None or self._body_end > self._head_end
+            self._body_end = head_end
+        has_body = self._chunk_at is not None or (self._body_end is not None and self._body_end > head_end)
         self.wants_continue = expects_continue and has_body and request_line.endswith(b" HTTP/1.1")
 
     def _find_body(self) -> None:

@@ -29,7 +29,7 @@ def current_request_id() -> str | None:
     """The id of the request being served, else the one set by ``request_id_context``, else None."""
     if has_request_context():
         request_id = getattr(g, "request_id", None)
-        if request_id:
+        if isinstance(request_id, str) and request_id:
             return request_id
     return _background_request_id.get()
 
@@ -68,7 +68,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         # A record goes to stdout and to the file: it is serialised once.
         line = record.__dict__.get("_servicekit_line")
-        if line is not None:
+        if isinstance(line, str):
             return line
         entry = {
             "ts": self._timestamp(record.created),
@@ -88,7 +88,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         line = _encode(entry)
-        record._servicekit_line = line  # type: ignore[attr-defined]
+        record._servicekit_line = line
         return line
 
 
@@ -164,6 +164,6 @@ def configure_logging(service: str, level: str = "INFO", log_dir: Path | None = 
     # From the logging docs' "Optimization" section: no caller lookup (a stack walk per record), no thread
     # or multiprocessing names, none of which the JSON lines print. Process ids stay: gunicorn's own log
     # format prints them.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logMultiprocessing = False

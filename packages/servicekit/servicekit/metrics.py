@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response
 from prometheus_client import (
@@ -26,13 +26,16 @@ from prometheus_client import (
 from .validation import endpoint
 
 _domain: dict[str, object] = {}
+_Metric = TypeVar("_Metric", Counter, Histogram, Gauge)
 
 
-def _metric(kind: type, name: str, documentation: str, labelnames: Sequence[str], **kwargs: object):
+def _metric(kind: type[_Metric], name: str, documentation: str, labelnames: Sequence[str], **kwargs: Any) -> _Metric:
     existing = _domain.get(name)
     if existing is None:
         existing = kind(name, documentation, labelnames=tuple(labelnames), **kwargs)
         _domain[name] = existing
+    if not isinstance(existing, kind):
+        raise TypeError(f"metric {name} is a {type(existing).__name__}, not a {kind.__name__}")
     return existing
 
 
@@ -123,7 +126,7 @@ def setup_metrics(app: Flask, service: str) -> HttpMetrics:
     def render() -> Response:
         if multiprocess_dir():
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # unannotated upstream
             body = generate_latest(registry)
         else:
             body = generate_latest(REGISTRY) + generate_latest(app_registry)

@@ -7,7 +7,7 @@ import html
 import re
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 from pydantic import BaseModel, TypeAdapter
 
 from .auth import ALWAYS_PUBLIC
@@ -126,7 +126,9 @@ class _Components:
 _RETRY_AFTER = {"required": True, "schema": {"type": "integer", "minimum": 0}}
 
 
-def _response(status: int, declared: Any, media_type: str, components: _Components, problem: dict) -> dict[str, Any]:
+def _response(
+    status: int, declared: Any, media_type: str, components: _Components, problem: dict[str, Any]
+) -> dict[str, Any]:
     """One entry of ``responses``: ``declared`` is a model, a description, ``None`` or ``(media type, model)``.
 
     Every error servicekit sends is problem+json, so an error status names the problem schema whatever
@@ -245,14 +247,15 @@ def register_openapi(app: Flask, title: str) -> None:
         # Routes are all registered before the first request, so the document is built once per app.
         if "servicekit.openapi" not in current_app.extensions:
             current_app.extensions["servicekit.openapi"] = build_openapi(current_app, title)
-        return current_app.extensions["servicekit.openapi"]
+        document: dict[str, Any] = current_app.extensions["servicekit.openapi"]
+        return document
 
     @endpoint(summary="This document (OpenAPI 3.1)", response=dict[str, Any])
-    def openapi():
+    def openapi() -> Response:
         return jsonify(cached_document())
 
     @endpoint(summary="The operations of this service, as a page", media_type="text/html")
-    def docs():
+    def docs() -> tuple[str, int, dict[str, str]]:
         document = cached_document()
         rows = "".join(
             f"<tr><td><code>{html.escape(method.upper())}</code></td><td><code>{html.escape(path)}</code></td>"

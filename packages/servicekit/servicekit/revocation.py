@@ -9,12 +9,12 @@ is not below it. Service tokens name a service, not a person, and are not looked
 
 The copy. A Redis round trip on every request would cost more than the rest of the request's plumbing, so
 each process keeps a copy of the whole hash (a few dozen bytes per user) and one RESP3 connection with
-``CLIENT TRACKING ON BCAST PREFIX servicekit:token-versions``: Redis pushes an invalidation to every process
-whenever the hash changes. Before a token is looked up, the pushes that have arrived are drained (one
-non-blocking ``poll(2)``) and after one the hash is read again (``HGETALL``). fleet-api makes its write before
-it commits, and answers only once Redis has written the push to every tracking connection (it waits for a PING
-sent after the write), so any request that reaches a worker after the admin's answer is decided on the new
-version.
+``CLIENT TRACKING ON BCAST PREFIX servicekit:token-versions`` (servicekit.tracking): Redis pushes an
+invalidation to every process whenever the hash changes. Before a token is looked up, the pushes that have
+arrived are drained (one non-blocking ``poll(2)``) and after one the hash is read again (``HGETALL``).
+fleet-api makes its write before it commits, and answers only once Redis has written the push to every
+tracking connection (it waits for a PING sent after the write), so any request that reaches a worker after the
+admin's answer is decided on the new version.
 
 Redis unreachable. The copy stays in use for ``AUTH_REDIS_GRACE_SECONDS`` (30 s) counted from the moment Redis
 last answered on the tracking connection (or from finding the hash incomplete): fleet-api refuses to revoke while
@@ -31,7 +31,6 @@ only for a process that cannot reach Redis while fleet-api can.
 from __future__ import annotations
 
 import logging
-import select
 import threading
 import time
 from collections.abc import Mapping
@@ -41,6 +40,7 @@ import redis
 
 from .errors import ApiProblem
 from .metrics import counter
+from .tracking import InvalidationTracker
 
 log = logging.getLogger("servicekit.revocation")
 
@@ -58,52 +58,8 @@ _refusals = counter(
 )
 
 
-class _Tracker:
-    """One RESP3 connection whose only traffic, after setup, is invalidation pushes and its own PINGs."""
-
-    def __init__(self, client: redis.Redis, ping_seconds: float, pong_timeout: float):
-        # The pool's own connection class and settings: TLS for a rediss:// URL (ElastiCache), a password...
-        pool = client.connection_pool
-        self._conn = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
-        self._conn.connect()
-        self._conn.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", HASH_KEY)
-        reply = self._conn.read_response()
-        if reply not in (b"OK", "OK"):
-            raise redis.ConnectionError(f"CLIENT TRACKING refused: {reply!r}")
-        self._poll = select.poll()
-        self._poll.register(self._conn._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-        self._ping_seconds = ping_seconds
-        self._pong_timeout = pong_timeout
-        self._next_ping = time.monotonic() + ping_seconds
-        self._pong_due: float | None = None
-        # Set as soon as a push is read, so that a connection breaking right after one still reports it.
-        self.changed = False
-        # When Redis last proved this connection alive (set up, a push, a PONG): the copy is known current
-        # up to then, not up to the moment a request notices the connection is gone.
-        self.last_heard = time.monotonic()
-
-    def drain(self, now: float) -> bool:
-        """Whether a push arrived since the last call; raises when the connection is gone or mute."""
-        if self._poll.poll(0):
-            while self._conn.can_read(timeout=0):
-                reply = self._conn.read_response(push_request=True)
-                self.last_heard = now
-                if reply in (b"PONG", "PONG"):
-                    self._pong_due = None
-                else:
-                    self.changed = True
-        if self._pong_due is not None and now > self._pong_due:
-            raise redis.TimeoutError("the token-version tracking connection did not answer PING")
-        if self._pong_due is None and now >= self._next_ping:
-            # A connection that died without a FIN (a partition) shows nothing to poll(2); its silence does.
-            self._conn.send_command("PING")
-            self._pong_due = now + self._pong_timeout
-            self._next_ping = now + self._ping_seconds
-        changed, self.changed = self.changed, False
-        return changed
-
-    def close(self) -> None:
-        self._conn.disconnect()
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _revoked() -> ApiProblem:
@@ -147,7 +103,7 @@ class TokenVersions:
             redis_url, socket_connect_timeout=0.3, socket_timeout=0.5, health_check_interval=0
         )
         self._lock = threading.Lock()
-        self._tracker: _Tracker | None = None
+        self._tracker: InvalidationTracker | None = None
         self._versions: dict[str, int] | None = None  # the last complete copy
         self._stale = True  # the copy must be read again before it is used (start, push, reconnect)
         # A push arrived since the copy was read: the hash changed, maybe by a revocation. Such a copy is never
@@ -183,7 +139,8 @@ class TokenVersions:
             if self._stale and now >= self._retry_at:
                 self._read(now)
             if self._behind_since is None and not self._stale:
-                return self._versions  # type: ignore[return-value]
+                assert self._versions is not None  # a read that succeeded left a copy
+                return self._versions
             if (
                 self._versions is not None
                 and not self._outdated
@@ -197,19 +154,22 @@ class TokenVersions:
         """Track first, then read: a change made between the two still arrives as a push. Lock held."""
         try:
             if self._tracker is None:
-                self._tracker = _Tracker(self._redis, self._ping_seconds, self._pong_timeout)
+                self._tracker = InvalidationTracker(
+                    self._redis, HASH_KEY, ping_seconds=self._ping_seconds, pong_timeout=self._pong_timeout
+                )
             raw = self._redis.hgetall(HASH_KEY)
         except (redis.RedisError, OSError) as exc:
             self._disconnect(now, f"redis unreachable ({exc})", since=now, backoff=True)
             return
-        if SYNCED_FIELD.encode() not in raw:
+        fields = {_text(field): value for field, value in raw.items()}
+        if SYNCED_FIELD not in fields:
             # Redis lost the hash (a restart without persistence, a flush) and fleet-api has not written it
             # again yet; its rewrite arrives as a push. Until then the last copy is all there is, unless a push
             # said the hash changed before it was lost (a flush does too): then nothing is.
             self._stale = False
             self._fall_behind(now, "the token-version hash is incomplete (fleet-api rewrites it)")
             return
-        self._versions = {field.decode(): int(value) for field, value in raw.items() if field != SYNCED_FIELD.encode()}
+        self._versions = {field: int(value) for field, value in fields.items() if field != SYNCED_FIELD}
         self._stale = self._outdated = False
         if self._behind_since is not None:
             log.warning("token versions: current again")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ class EndpointSpec:
         return limit() if callable(limit) else limit
 
 
-def spec_of(view: Callable) -> EndpointSpec:
+def spec_of(view: Callable[..., Any]) -> EndpointSpec:
     spec = getattr(view, "__endpoint_spec__", None)
     if spec is None:
         spec = EndpointSpec()
@@ -55,6 +55,7 @@ def validation_problem(exc: ValidationError, where: str) -> ApiProblem:
 def _nul_location(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return path if "\x00" in value else None
+    items: Iterable[tuple[object, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -164,7 +165,7 @@ def endpoint(
     tags: list[str] | None = None,
     media_type: str = "application/json",
     max_body_bytes: int | Callable[[], int] | None = None,
-) -> Callable:
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Describe an endpoint; when ``body``/``query`` are given, the view receives them validated.
 
     The view is called with ``body=`` and/or ``query=`` keyword arguments. The same metadata feeds
@@ -174,7 +175,7 @@ def endpoint(
     responses.
     """
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if spec.max_body_bytes is not None:

@@ -11,7 +11,7 @@ class ObjectNotFound(StorageError, KeyError):
         self.key = key
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class InvalidKey(StorageError, ValueError):

@@ -102,4 +102,5 @@ def contents(endpoint_url: str) -> dict[str, Any]:
         },
     }
     # One plain value (datetimes as text), so that two can be compared and a difference printed.
-    return json.loads(json.dumps(found, default=_plain, sort_keys=True))
+    plain: dict[str, Any] = json.loads(json.dumps(found, default=_plain, sort_keys=True))
+    return plain

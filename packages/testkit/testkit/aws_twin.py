@@ -50,6 +50,7 @@ import moto
 import time_machine
 from moto.backends import get_backend
 from moto.core import common_models
+from moto.core.base_backend import BackendDict
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY as PRESERVED_HEADER_NAMES
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import table_export, table_import
@@ -195,9 +196,9 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     if length:
-        return stream.read(int(length))
+        return bytes(stream.read(int(length)))
     if environ.get("wsgi.input_terminated") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return stream.read()
+        return bytes(stream.read())
     return b""
 
 
@@ -323,16 +324,25 @@ def _reduce_limited_size_dict(self: Any, _protocol: Any = None) -> tuple[Any, ..
 def patch_moto() -> None:
     dynamodb_models.copy = _TablesNotCopied()  # type: ignore[assignment]
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    common_models.BaseModel.__new__ = _untracked  # type: ignore[assignment,method-assign]
+    common_models.BaseModel.__new__ = _untracked  # type: ignore[method-assign]
     s3_utils._VersionedKeyStore.__reduce_ex__ = _reduce_versioned_key_store  # type: ignore[method-assign]
     LimitedSizeDict.__reduce_ex__ = _reduce_limited_size_dict  # type: ignore[method-assign]
     # Every random value DynamoDB and S3 draw comes from moto's seedable generator (applied_as seeds it).
     s3_models.os = _SeededOs()  # type: ignore[assignment]
-    table_export.uuid4 = mock_random.uuid4  # type: ignore[assignment]
-    table_import.uuid4 = mock_random.uuid4  # type: ignore[assignment]
+    table_export.uuid4 = mock_random.uuid4
+    table_import.uuid4 = mock_random.uuid4
 
 
 # --- persistence ----------------------------------------------------------------------------------------------
+
+
+def _backends(service: str) -> BackendDict[Any]:
+    # moto types get_backend by literal service name, one overload each.
+    if service == "dynamodb":
+        return get_backend("dynamodb")
+    if service == "s3":
+        return get_backend("s3")
+    raise TwinStateError(f"the twin does not keep the state of {service!r}")
 
 
 def capture_backends() -> dict[str, Any]:
@@ -340,7 +350,7 @@ def capture_backends() -> dict[str, Any]:
     return {
         service: {
             account: {region: dict(backend.__dict__) for region, backend in regions.items()}
-            for account, regions in get_backend(service).items()  # type: ignore[arg-type]
+            for account, regions in _backends(service).items()
         }
         for service in PERSISTED_SERVICES
     }
@@ -348,7 +358,7 @@ def capture_backends() -> dict[str, Any]:
 
 def install_backends(state: dict[str, Any]) -> None:
     for service, accounts in state.items():
-        backends = get_backend(service)  # type: ignore[arg-type]
+        backends = _backends(service)
         for account, regions in accounts.items():
             for region, attributes in regions.items():
                 backends[account][region].__dict__.update(attributes)
@@ -568,8 +578,13 @@ def make_twin(
     patch_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access line per request
     dispatcher = DomainDispatcherApplication(create_backend_app)
-    persistence = None
+    persistence: Persistence | None = None
     opened = Opened()
+
+    def replay(entry: Entry) -> str | None:
+        assert persistence is not None  # the store replays only from open(), once persistence is made
+        return persistence.replay(entry)
+
     if state_dir is not None:
         # S3 objects in memory, not in temporary files past 5 MB: a forked snapshot writer reading such a file
         # would move the offset the serving process reads it by.
@@ -578,7 +593,7 @@ def make_twin(
             Path(state_dir),
             capture=capture_backends,
             install=install_backends,
-            apply=lambda entry: persistence.replay(entry),  # type: ignore[union-attr]
+            apply=replay,
             fsync=fsync,
             compact_after_bytes=compact_after_bytes,
             compact_after_seconds=compact_after_seconds,

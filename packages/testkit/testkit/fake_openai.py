@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeAlias
 
 Answer = Callable[[dict[str, Any]], Any]
 
@@ -40,7 +40,7 @@ class Seen:
 
 
 class FakeOpenAI:
-    Reply = Reply
+    Reply: TypeAlias = Reply  # FakeOpenAI.Reply(...) where the module is not imported by name
 
     def __init__(self, answer: Answer, *, model: str = "gpt-4o-mini-2024-07-18") -> None:
         self.answer = answer

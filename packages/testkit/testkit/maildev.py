@@ -16,11 +16,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from .servers import free_port, start_process, stop_process
+from .servers import free_port, skip_server_in_unit_runs, start_process, stop_process
 
 INSTALL = "make test-tools (npm install --prefix .tools/maildev --no-audit --no-fund maildev@3.0.0)"
 
@@ -34,16 +35,17 @@ class MailDev:
     web_url: str
     directory: str | None = None  # where this MailDev keeps its messages; removed when it stops
 
-    def messages(self) -> list[dict]:
+    def messages(self) -> list[dict[str, Any]]:
         """Every message received, oldest first (``GET /api/email``: subject, from, to, text, headers...)."""
         response = requests.get(f"{self.web_url}/api/email", timeout=5)
         response.raise_for_status()
-        return response.json()
+        messages: list[dict[str, Any]] = response.json()
+        return messages
 
-    def messages_to(self, address: str) -> list[dict]:
+    def messages_to(self, address: str) -> list[dict[str, Any]]:
         return [m for m in self.messages() if any(to.get("address") == address for to in m.get("to") or [])]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
         """The messages to ``address`` once there are ``count`` of them (MailDev stores a message just after
         the SMTP transaction ends)."""
         deadline = time.monotonic() + timeout
@@ -65,7 +67,7 @@ def maildev_binary(root: Path) -> str | None:
     return shutil.which("maildev")
 
 
-def start_maildev(binary: str, *extra_args: str, timeout: float = 30.0) -> tuple[subprocess.Popen, MailDev]:
+def start_maildev(binary: str, *extra_args: str, timeout: float = 30.0) -> tuple[subprocess.Popen[bytes], MailDev]:
     """Start MailDev on free ports of 127.0.0.1, with a message folder of its own (its default folder is shared by
     every MailDev on the machine); returns once ``/api/healthz`` answers. Stop it with ``stop_maildev``."""
     smtp_port, web_port = free_port(), free_port()
@@ -91,7 +93,7 @@ def start_maildev(binary: str, *extra_args: str, timeout: float = 30.0) -> tuple
         time.sleep(0.05)
 
 
-def stop_maildev(proc: subprocess.Popen, server: MailDev) -> None:
+def stop_maildev(proc: subprocess.Popen[bytes], server: MailDev) -> None:
     stop_process(proc)
     if server.directory:
         shutil.rmtree(server.directory, ignore_errors=True)
@@ -115,6 +117,7 @@ def maildev_binary_path(pytestconfig: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def maildev_server(pytestconfig: pytest.Config) -> Iterator[MailDev]:
     """One MailDev for the session (no SMTP authentication)."""
+    skip_server_in_unit_runs(pytestconfig, "MailDev")
     if os.environ.get("TEST_MAILDEV_URL"):
         yield MailDev("127.0.0.1", int(os.environ["TEST_MAILDEV_SMTP_PORT"]), os.environ["TEST_MAILDEV_URL"])
         return

@@ -4,6 +4,10 @@ Loaded for every test run through ``-p testkit.servers``. Each fixture starts it
 lazily, only when a test asks for it, on a free port on 127.0.0.1, and stops it at the end. A
 server given through the environment (``TEST_POSTGRES_URL``, ``TEST_REDIS_URL``, ``TEST_MOTO_URL``)
 is used instead of starting one.
+
+A test that uses one of these servers, directly or through another fixture, is an integration test whatever
+its file says: it gets the ``integration`` mark, so ``-m "not integration"`` (``make check``) runs no test that
+starts a server.
 """
 
 from __future__ import annotations
@@ -17,19 +21,36 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+# The session fixtures that start a server process (maildev_server is testkit.maildev's).
+SERVER_FIXTURES = frozenset({"postgres_url", "redis_url", "moto_url", "maildev_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def skip_server_in_unit_runs(config: pytest.Config, server: str) -> None:
+    """A test that asks for a server only while it runs (``request.getfixturevalue``) escapes the mark: in a run
+    without integration tests it is skipped, with the reason shown, rather than served."""
+    if "not integration" in (config.option.markexpr or ""):
+        pytest.skip(f"needs {server}, so it is an integration test (make test runs it)")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -103,8 +124,9 @@ class PostgresCluster:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a real, empty PostgreSQL server (database ``postgres``)."""
+    skip_server_in_unit_runs(request.config, "Postgres")
     if os.environ.get("TEST_POSTGRES_URL"):
         yield os.environ["TEST_POSTGRES_URL"]
         return
@@ -121,9 +143,9 @@ def start_process(
     port: int,
     cwd: str | Path | None = None,
     env: dict[str, str] | None = None,
-    stdout=subprocess.DEVNULL,
+    stdout: int | IO[bytes] = subprocess.DEVNULL,
     timeout: float = 30.0,
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start a server process and return once it listens on ``port`` (killed if it never does)."""
     exe = shutil.which(cmd[0]) or cmd[0]
     if not Path(exe).exists():
@@ -151,8 +173,8 @@ def start_gunicorn(
     config: str = "gunicorn.conf.py",
     ready_path: str = "/healthz",
     timeout: float = 90.0,
-    stdout=subprocess.DEVNULL,
-) -> subprocess.Popen:
+    stdout: int | IO[bytes] = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
     """A service as it runs in the stack: gunicorn with its own config, returned once ``ready_path`` is 200.
 
     gunicorn listens before its workers have imported the app, so the port alone does not mean ready.
@@ -182,7 +204,7 @@ def start_gunicorn(
         time.sleep(0.1)
 
 
-def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
     proc.terminate()
     try:
@@ -193,8 +215,9 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a real Redis server (no persistence)."""
+    skip_server_in_unit_runs(request.config, "Redis")
     if os.environ.get("TEST_REDIS_URL"):
         yield os.environ["TEST_REDIS_URL"]
         return
@@ -209,8 +232,9 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
+def moto_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Endpoint URL of the suite's AWS twin (moto's server with DynamoDB's atomicity: testkit.aws_twin)."""
+    skip_server_in_unit_runs(request.config, "the AWS twin")
     if os.environ.get("TEST_MOTO_URL"):
         yield os.environ["TEST_MOTO_URL"]
         return

@@ -186,7 +186,7 @@ class OutboxRelay:
 
     def backoff(self, failures: int) -> float:
         """Exponential (initial × 2^(failures-1)), capped, with jitter so that retries do not come in waves."""
-        return min(self.backoff_max, self.backoff_initial * 2 ** max(0, failures - 1)) * self.jitter()
+        return min(self.backoff_max, self.backoff_initial * 2.0 ** max(0, failures - 1)) * self.jitter()
 
     # -- one pass -----------------------------------------------------------------------------------
     def _open_channels(self, down: Sequence[str]) -> list[str] | None:

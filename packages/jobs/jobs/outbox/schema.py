@@ -28,7 +28,7 @@ STATES = ("pending", "held", "done", "dead")
 _table_by_schema: dict[str, sa.Table] = {}
 
 
-def _columns() -> list[sa.Column]:
+def _columns() -> list[sa.Column[Any]]:
     """The latest version's columns. A fresh list each call: a Column belongs to one Table."""
     return [
         sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")),
@@ -69,7 +69,7 @@ def outbox_table(schema: str, metadata: sa.MetaData | None = None) -> sa.Table:
 
 
 # --- migrations ------------------------------------------------------------------------------------------
-def _v1_columns() -> list[sa.Column]:
+def _v1_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")),
         sa.Column("seq", sa.BigInteger, sa.Identity(always=True), nullable=False, unique=True),
@@ -83,7 +83,7 @@ def _v1_columns() -> list[sa.Column]:
     ]
 
 
-_V2_COLUMNS = (
+_V2_COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]], dict[str, Any]], ...] = (
     ("state", sa.Text, dict(nullable=False, server_default=sa.text("'pending'"))),
     ("channel", sa.Text, dict(nullable=False, server_default=sa.text(f"'{DEFAULT_CHANNEL}'"))),
     ("next_attempt_at", sa.DateTime(timezone=True), dict(nullable=False, server_default=sa.func.now())),

@@ -382,24 +382,26 @@ class Outbox:
     def counts(self) -> dict[str, dict[str, int]]:
         """Per channel, rows per state."""
         t = self.table
+        query = sa.select(t.c.channel, t.c.state, sa.func.count().label("n")).group_by(t.c.channel, t.c.state)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.c.channel, t.c.state, sa.func.count()).group_by(t.c.channel, t.c.state)
-            ).all()
+            rows = conn.execute(query).all()
         counts: dict[str, dict[str, int]] = {}
-        for channel, state, n in rows:
-            counts.setdefault(channel, {})[state] = n
+        for row in rows:
+            counts.setdefault(row.channel, {})[row.state] = row.n
         return counts
 
     def backlog(self) -> dict[str, tuple[int, float]]:
         """Per channel: pending rows, and the age in seconds of the oldest (held rows do not count)."""
         t = self.table
         age = sa.func.extract("epoch", _now() - sa.func.min(t.c.created_at))
+        query = (
+            sa.select(t.c.channel, sa.func.count().label("n"), age.label("seconds"))
+            .where(t.c.state == "pending")
+            .group_by(t.c.channel)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.c.channel, sa.func.count(), age).where(t.c.state == "pending").group_by(t.c.channel)
-            ).all()
-        return {channel: (int(n), float(seconds)) for channel, n, seconds in rows}
+            rows = conn.execute(query).all()
+        return {row.channel: (int(row.n), float(row.seconds)) for row in rows}
 
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[Row]:
         """The dead letter, newest first."""

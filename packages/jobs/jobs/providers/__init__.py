@@ -26,7 +26,10 @@ def provider_class(name: str) -> type[JobProvider]:
     except KeyError:
         raise ValueError(f"unknown JOBS_PROVIDER {name!r}; choose one of {sorted(PROVIDERS)}") from None
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    found = getattr(importlib.import_module(module), attr)
+    if not (isinstance(found, type) and issubclass(found, JobProvider)):
+        raise TypeError(f"{target} is not a JobProvider")
+    return found
 
 
 def build_provider(settings: JobsSettings | None = None) -> JobProvider:

@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -165,7 +165,8 @@ class PubSubProvider(JobProvider):
             raise PublishError(f"pub/sub did not take job {job.id}: {exc}") from exc
 
     def _publish(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:
-        return self.publisher.publish(topic, data, **attributes).result(timeout=self.publish_timeout)
+        message_id: str = self.publisher.publish(topic, data, **attributes).result(timeout=self.publish_timeout)
+        return message_id
 
     # -- consumer side ---------------------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class PubSubProvider(JobProvider):
                     log.debug("streaming pull ended", exc_info=True)
             subscriber.close()
 
-    def _callback(self, job_type: str, deliver: Deliver):
+    def _callback(self, job_type: str, deliver: Deliver) -> Callable[[Any], None]:
         def on_message(message: Any) -> None:
             attempt = message.delivery_attempt or 1
             try:

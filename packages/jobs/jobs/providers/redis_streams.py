@@ -21,9 +21,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from .. import metrics
 from ..errors import PublishError
@@ -31,6 +32,11 @@ from ..settings import JobsSettings
 from ..spi import Deliver, Job, JobProvider, is_permanent
 
 log = logging.getLogger("jobs.redis")
+
+# The client decodes replies (decode_responses=True) over RESP2, so each reply has one of the shapes that
+# redis-py's annotations allow for every protocol and decoding (bytes or str, lists or maps): these name it.
+Fields = dict[str, str]
+Entry = tuple[str, Fields | None]  # an entry trimmed away while pending has no fields left
 
 
 class RedisStreamsProvider(JobProvider):
@@ -139,7 +145,8 @@ class RedisStreamsProvider(JobProvider):
                 if stop.is_set():
                     break
                 block = int(min(self.block_ms, max(50, (next_reclaim - time.monotonic()) * 1000)))
-                batch = self.client.xreadgroup(self.group, consumer, {s: ">" for s in streams}, count=1, block=block)
+                reply = self.client.xreadgroup(self.group, consumer, {s: ">" for s in streams}, count=1, block=block)
+                batch = cast(list[tuple[str, list[Entry]]] | None, reply)
                 for stream, entries in batch or []:
                     for entry_id, fields in entries:
                         self._handle(stream, streams[stream], entry_id, fields, 1, consumer, deliver)
@@ -175,7 +182,7 @@ class RedisStreamsProvider(JobProvider):
         stream: str,
         job_type: str,
         entry_id: str,
-        fields: dict | None,
+        fields: Fields | None,
         attempt: int,
         consumer: str,
         deliver: Deliver,
@@ -219,23 +226,24 @@ class RedisStreamsProvider(JobProvider):
         heartbeat.stop()
         self.client.xack(stream, self.group, entry_id)
 
-    def _dead_letter(self, stream: str, job_type: str, entry_id: str, fields: dict, attempt: int, error: str) -> None:
+    def _dead_letter(self, stream: str, job_type: str, entry_id: str, fields: Fields, attempt: int, error: str) -> None:
         log.error(
             "job dead-lettered",
             extra={"job_id": fields.get("id"), "job_type": job_type, "attempt": attempt, "error": error},
         )
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.xadd(
-                self.dead_stream(job_type),
-                {**fields, "error": error[:2000], "attempts": str(attempt), "entry_id": entry_id},
-            )
+            # redis-py's field type is a union of key types, which a dict of str keys is not (dicts are invariant).
+            parked: dict[FieldT, EncodableT] = {key: value for key, value in fields.items()}
+            parked.update(error=error[:2000], attempts=str(attempt), entry_id=entry_id)
+            pipe.xadd(self.dead_stream(job_type), parked)
             pipe.xack(stream, self.group, entry_id)
             pipe.execute()
         metrics.dead_lettered.labels(job_type, self.name).inc()
 
     def dead_letters(self, job_type: str, limit: int = 100) -> list[Job]:
         jobs = []
-        for _, fields in self.client.xrange(self.dead_stream(job_type), count=limit):
+        parked = cast(list[tuple[str, Fields]] | None, self.client.xrange(self.dead_stream(job_type), count=limit))
+        for _, fields in parked or []:
             jobs.append(
                 Job(
                     type=job_type,

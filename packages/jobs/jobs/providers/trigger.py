@@ -215,9 +215,12 @@ class TriggerDevProvider(JobProvider):
                 retry_after=retry_after_seconds(response, cap=3600.0),
             )
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
             raise PublishError(f"trigger.dev answered {what} with a body that is not JSON") from None
+        if not isinstance(answer, dict):
+            raise PublishError(f"trigger.dev answered {what} with JSON that is not an object")
+        return answer
 
     def consume(self, job_types: Iterable[str], deliver: Deliver, stop: threading.Event) -> None:
         raise NotImplementedError(
@@ -243,8 +246,9 @@ class TriggerDevProvider(JobProvider):
         runs = self._list_runs({"filter[tag]": job_tag(job_id)}, limit=1)
         if not runs:
             raise LookupError(f"trigger.dev has no run for job {job_id}")
-        self._remember(job_id, runs[0]["id"])
-        return runs[0]["id"]
+        run_id = str(runs[0]["id"])
+        self._remember(job_id, run_id)
+        return run_id
 
     def _list_runs(self, filters: Mapping[str, str], limit: int) -> list[dict[str, Any]]:
         params = {**filters, "filter[taskIdentifier]": self.task_id, "page[size]": str(min(max(limit, 1), 100))}
@@ -255,8 +259,8 @@ class TriggerDevProvider(JobProvider):
 
     def status(self, job_id: str) -> JobStatus:
         run = self.retrieve_run(self.run_id(job_id))
-        payload = run.get("payload") if isinstance(run.get("payload"), Mapping) else {}
-        error = run.get("error") if isinstance(run.get("error"), Mapping) else {}
+        payload = _mapping(run.get("payload"))
+        error = _mapping(run.get("error"))
         return JobStatus(
             id=job_id,
             type=str(payload.get("type") or ""),
@@ -283,10 +287,12 @@ class TriggerDevProvider(JobProvider):
     def _dead_jobs(self, runs: Sequence[Mapping[str, Any]], job_type: str) -> Iterator[Job]:
         for listed in runs:
             run = self.retrieve_run(listed["id"])
-            relayed = run.get("payload") if isinstance(run.get("payload"), Mapping) else {}
+            relayed = _mapping(run.get("payload"))
+            # As relayed: what the job type's model makes of it is up to whoever replays it.
+            payload: Any = relayed.get("payload")
             yield Job(
                 type=job_type,
-                payload=relayed.get("payload"),
+                payload=payload,
                 id=str(relayed.get("id") or run["id"]),
                 attributes=dict(relayed.get("attributes") or {}),
                 attempt=int(run.get("attemptCount") or 0),
@@ -301,6 +307,11 @@ class TriggerDevProvider(JobProvider):
 
     def close(self) -> None:
         self.http.session.close()
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    """A JSON object of a run (its payload, its error), or an empty one where the run has none."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _error_text(response: requests.Response) -> str:

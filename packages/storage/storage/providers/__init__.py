@@ -23,7 +23,10 @@ def provider_class(name: str) -> type[StorageProvider]:
     except KeyError:
         raise ValueError(f"unknown STORAGE_PROVIDER {name!r}; choose one of {sorted(PROVIDERS)}") from None
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    found = getattr(importlib.import_module(module), attr)
+    if not (isinstance(found, type) and issubclass(found, StorageProvider)):
+        raise TypeError(f"{target} is not a StorageProvider")
+    return found
 
 
 def build_provider(settings: StorageSettings | None = None) -> StorageProvider:

@@ -118,11 +118,12 @@ class AzureBlobProvider(StorageProvider):
     def _sas_url(self, key: str, permission: BlobSasPermissions, expires_in: int) -> str:
         credential = self.service.credential
         account_key = getattr(credential, "account_key", None)
-        if not account_key:
+        account_name = self.service.account_name
+        if not account_key or not account_name:
             raise NotSupported("presigned URLs need the account key in AZURE_STORAGE_CONNECTION_STRING")
         blob = self.container.get_blob_client(key)
         token = generate_blob_sas(
-            account_name=self.service.account_name,
+            account_name=account_name,
             container_name=self.container_name,
             blob_name=key,
             account_key=account_key,

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import InvalidKey, ObjectNotFound
 from ..settings import StorageSettings
@@ -83,7 +84,7 @@ class LocalProvider(StorageProvider):
         return self._chunks(handle, chunk_size)
 
     @staticmethod
-    def _chunks(handle, chunk_size: int) -> Iterator[bytes]:
+    def _chunks(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
         with handle:
             while chunk := handle.read(chunk_size):
                 yield chunk

@@ -146,12 +146,14 @@ class S3Provider(StorageProvider):
             raise StorageError(f"list {prefix!r}: {exc}") from exc
 
     def presigned_download_url(self, key: str, *, expires_in: int = 3600) -> str:
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
+        return url
 
     def presigned_upload_url(self, key: str, *, expires_in: int = 3600, content_type: str | None = None) -> str:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if content_type:
             params["ContentType"] = content_type
-        return self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
+        url: str = self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
+        return url
