@@ -49,7 +49,7 @@ types: ## the type checker alone: mypy, strict on packages/ and db/, its default
 # Unit tests: each service's tests/unit and every package test that starts no server (testkit marks a test that
 # uses a server fixture `integration`), on two processes.
 UNIT_TESTS := packages db $(wildcard */tests/unit)
-check: lint ## fast feedback, no servers (about 1-2 min): make lint, then the unit tests
+check: sync lint ## fast feedback, no servers (about 1-2 min): make lint, then the unit tests
 	@$(PY) -m pytest -m "not integration" -n 2 $(UNIT_TESTS) -p no:cacheprovider
 
 test: setup ## every test of every service and package, plus the static checks
