@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, g, request
@@ -52,8 +53,9 @@ def start_run() -> tuple[dict[str, Any], int, dict[str, str]]:
 def _locate_the_running_run(response: Response) -> Response:
     """A refused start (409, ``run_id`` in the problem) points at the run in progress, as a 202 at the new one."""
     if request.endpoint == "runs.start_run" and response.status_code == 409:
-        problem = response.get_json(silent=True) or {}
-        if problem.get("run_id"):
+        # The answer's own problem body (servicekit wrote it from the refusal's facts), not a request's.
+        problem = json.loads(response.get_data(as_text=True) or "{}")
+        if isinstance(problem, dict) and problem.get("run_id"):
             response.headers["Location"] = f"/runs/{problem['run_id']}"
     return response
 

@@ -3,6 +3,7 @@ an idle spell, and contexts that fetch only what the extraction reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -192,4 +193,7 @@ def test_a_run_that_stops_answering_ends_at_its_deadline_and_the_next_run_works(
     assert elapsed < 4.5, elapsed
     clean_sim.faults.clear()
     browser.run(launched)  # the stuck browser was discarded: a new one, again outside the deadline
+    # What is checked now is that the next run works, not its pace: a busy machine has taken 2.7 s for a
+    # healthy run of both portals, so it gets a deadline it can keep.
+    browser.options = dataclasses.replace(browser.options, run_timeout_seconds=60.0)
     _assert_every_portal_read(browser.extract(make_portals(clean_sim.url)))
