@@ -42,7 +42,8 @@ rm -f "$requirements"
 # three pytest sessions on two cores finish well before one would. Each session starts its own servers on free
 # ports. The local stack's fixed ports go to one user at a time (flock on the lock `make e2e` and `make up`'s
 # tests share): lane 3 starts the stack once for every test that needs it (its own tests, the live dashboards,
-# tests/e2e with the kill tests), and the compose demo in lane 1 takes the lock for its published ports.
+# tests/e2e with the kill tests), then runs schemathesis; the compose demo in lane 1 takes the lock for its
+# published ports.
 # Lanes 1 and 2 print when they end; lane 3 prints as it goes.
 STACK_LOCK=/tmp/suite-localstack.lock
 STACK_TESTS=(tests/test_observability_live.py tests/test_local_stack.py tests/e2e)
@@ -82,9 +83,9 @@ lane2_tests() {
     floor lane2 fleet-api/fleet_api 92 || code=1
     floor lane2 automation-service 93 || code=1
     floor lane2 bakery-service/bakery_service 96 || code=1
-    echo "== the suite's own tests (static checks, contracts, schemathesis, hostile input, the processes)"
-    $PY -m pytest tests --ignore=tests/test_image_replay.py "${STACK_TESTS[@]/#/--ignore=}" -p no:cacheprovider \
-        "$@" || code=1
+    echo "== the suite's own tests (static checks, contracts, hostile input, the processes)"
+    $PY -m pytest tests --ignore=tests/test_image_replay.py --ignore=tests/test_schemathesis.py \
+        "${STACK_TESTS[@]/#/--ignore=}" -p no:cacheprovider "$@" || code=1
     return "$code"
 }
 lane1_log=$(mktemp)
@@ -100,6 +101,11 @@ lane3=0
 echo "== tests, lane 3: one local stack: the stack itself, the live dashboards, then end to end (flows, faults,"
 echo "   kills, hostile input: tests/e2e)"
 flock "$STACK_LOCK" $PY -m pytest "${STACK_TESTS[@]}" -p no:cacheprovider "$@" || lane3=1
+# The stack's session ends before the other lanes: schemathesis (every service's OpenAPI document, every check)
+# takes the time that is left here.
+echo "== tests, lane 3: schemathesis with every check on every service"
+$PY -m pytest tests/test_schemathesis.py -p no:cacheprovider "$@" || lane3=1
+echo "(lane 3 ended $(( $(date +%s) - start ))s after make test started)"
 
 lane1=0
 lane2=0
@@ -108,7 +114,7 @@ wait "$lane2_pid" || lane2=1
 trap - EXIT
 echo "== tests, lane 1: packages, db, dispatch-service, audit-worker, gpt-service and the images"
 cat "$lane1_log"
-echo "== tests, lane 2: fleet-api, automation-service, bakery-service and the suite's own tests"
+echo "== tests, lane 2: fleet-api, automation-service, bakery-service and the suite's own tests (schemathesis aside)"
 cat "$lane2_log"
 rm -rf "$lane1_log" "$lane2_log" "$COVERAGE_DIR"
 ((lane1 || lane2 || lane3)) && status=1
