@@ -398,9 +398,13 @@ def test_the_working_day(page, width, base_url, processor, api) -> None:
     page.fill("#order-extras", "peanuts 10")
     page.click("#order-form button[type=submit]")
     expect(page.locator("#order-form-status")).to_contain_text("placed for Mr. Cakelover")
-    order_id = page.locator("#order-list > li").first.get_attribute("data-order")
+    # The sentence names the order as soon as the API answers; the list is read again, then the new card
+    # takes the focus (a poll may have drawn it first).
+    order_id = re.search(r"Order #(\d+) placed", page.locator("#order-form-status").text_content() or "")[1]
     card = page.locator(f"#order-list > [data-order='{order_id}']")
-    assert focused_card(page) == order_id  # focus on the new order
+    expect(card.locator("article")).to_be_focused()  # focus on the new order
+    assert focused_card(page) == order_id
+    assert page.locator("#order-list > li").first.get_attribute("data-order") == order_id  # newest first
     expect(card).to_contain_text("chocolate 268 g")
     expect(card).to_contain_text("eggs 8")
     assert page.locator("#order-extras-error").text_content() == ""
