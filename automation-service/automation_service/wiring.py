@@ -74,24 +74,11 @@ def extraction_options(settings: Settings) -> ExtractionOptions:
     )
 
 
-class _Release:
-    """Returns the pool's connections when the process stops (the last part to close)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def start(self) -> None:
-        """Nothing to start: the engine connects at its first use."""
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-
 def background(deps: Dependencies) -> Lifecycle:
     """The warm browser, the run executor and (with SCHEDULE_INTERVAL_SECONDS) the schedule, not started.
     Closed newest first: the schedule stops starting runs, the run under way ends, the browser closes, then the
     pool."""
-    parts: list[servicekit.Background] = [_Release(deps.engine), deps.browser, deps.runs]
+    parts: list[servicekit.Background] = [servicekit.OnClose(deps.engine.dispose), deps.browser, deps.runs]
     settings = deps.settings
     if settings.schedule_interval_seconds > 0:
         parts.append(

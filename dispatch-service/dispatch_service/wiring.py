@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import servicekit
-from servicekit import Lifecycle
+from servicekit import Lifecycle, OnClose
 
 from .adapters import aws
 from .adapters.assignments_table import AssignmentsTable
@@ -67,22 +67,9 @@ def build_dependencies(settings: Settings) -> Dependencies:
     )
 
 
-class _Release:
-    """Closes the dependencies' clients when the process stops."""
-
-    def __init__(self, deps: Dependencies) -> None:
-        self._deps = deps
-
-    def start(self) -> None:
-        """Nothing to start: the clients connect at their first call."""
-
-    def close(self) -> None:
-        self._deps.close()
-
-
 def background(deps: Dependencies) -> Lifecycle:
     """The process's parts, not started: only the release of the AWS clients (there is no background work)."""
-    return Lifecycle(_Release(deps))
+    return Lifecycle(OnClose(deps.close))
 
 
 def deps() -> Dependencies:

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 import servicekit
-from servicekit import Lifecycle, issue_token
+from servicekit import Lifecycle, OnClose, issue_token
 from servicekit.db import make_engine
 from sqlalchemy import Engine
 
@@ -86,24 +86,11 @@ def _token_issuer(settings: Settings) -> Callable[[str, dict[str, Any]], tuple[s
     return issue
 
 
-class _Release:
-    """Closes the dependencies' clients and pool when the process stops."""
-
-    def __init__(self, deps: Dependencies) -> None:
-        self._deps = deps
-
-    def start(self) -> None:
-        """Nothing to start: clients connect at their first use."""
-
-    def close(self) -> None:
-        self._deps.close()
-
-
 def background(deps: Dependencies) -> Lifecycle:
     """A web worker's background parts, not started: the demo user (seeded before the worker serves) and the
     keeper of the token-version hash (a thread; only with AUTH_REDIS_URL). Closed newest first, the clients last."""
     return Lifecycle(
-        _Release(deps),
+        OnClose(deps.close),
         deps.demo_user,
         TokenVersionsKeeper(deps.uow, deps.token_versions),
     )

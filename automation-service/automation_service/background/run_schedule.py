@@ -4,9 +4,9 @@ when the last one, by any worker, started an interval ago."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 
+from servicekit import Loop
 from servicekit.domain_errors import Conflict
 
 from ..adapters.unit_of_work import UnitOfWorkFactory
@@ -17,9 +17,11 @@ log = logging.getLogger("automation_service.runner")
 MAX_WAIT_SECONDS = 30
 
 
-class RunSchedule:
+class RunSchedule(Loop):
     """Every worker runs this loop; the last start time in the database keeps them from piling up, and the
     one-running-run index settles a race between two of them."""
+
+    name = "extraction-schedule"
 
     def __init__(
         self,
@@ -31,29 +33,13 @@ class RunSchedule:
         stale_after_seconds: int,
         join_seconds: float = 10.0,
     ) -> None:
+        super().__init__()
         self.uows = uows
         self.queue = queue
         self.interval_seconds = interval_seconds
         self.portals = portals
         self.stale_after_seconds = stale_after_seconds
         self.join_seconds = join_seconds
-        self.stop_event = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self.run, daemon=True, name="extraction-schedule")
-        self._thread.start()
-
-    def close(self) -> None:
-        self.stop_event.set()
-        if self._thread is not None:
-            self._thread.join(self.join_seconds)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def run(self) -> None:
         while not self.stop_event.wait(min(self.interval_seconds, MAX_WAIT_SECONDS)):

@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from servicekit import Loop
+
 from ..adapters.unit_of_work import UnitOfWorkFactory
 from ..domain.schedule import next_run
 from ..settings import Settings
 from ..usecases.run_batch import run_batch
-from .loop import Loop
 
 log = logging.getLogger("bakery_service.background")
 RETRY_SECONDS = 60

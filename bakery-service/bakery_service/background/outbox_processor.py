@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from jobs.outbox import OutboxRelay
 from jobs.outbox.relay import default_jitter
+from servicekit import Loop
 from sqlalchemy.engine import Engine
 
 from ..adapters.action_outbox import action_log
@@ -19,7 +20,6 @@ from ..domain.messages import Pickup
 from ..settings import Settings
 from ..usecases.integration_status import measure_backlog
 from ..usecases.send_action import ActionSender, count_outcome
-from .loop import Loop
 
 log = logging.getLogger("bakery_service.background")
 # While Postgres does not answer, the wait between passes doubles up to this.

@@ -25,7 +25,7 @@ from .domain_errors import (
 )
 from .errors import ApiProblem, ProblemModel, problem_response
 from .http import HttpClient
-from .lifecycle import Background, Lifecycle, close_app, install_lifecycle
+from .lifecycle import Background, Lifecycle, Loop, OnClose, close_app, install_lifecycle
 from .metrics import counter, gauge, histogram
 from .settings import ServiceSettings, load_settings
 from .unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -63,6 +63,8 @@ __all__ = [
     "histogram",
     "install_dependencies",
     "install_lifecycle",
+    "Loop",
+    "OnClose",
     "issue_token",
     "load_settings",
     "parse_body",

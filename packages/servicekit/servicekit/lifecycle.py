@@ -12,6 +12,8 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Protocol
 
 from flask import Flask
@@ -26,6 +28,52 @@ class Background(Protocol):
     def start(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class Loop(ABC):
+    """A part whose ``run()`` works in a daemon thread of its own from ``start()`` until ``close()``: ``run``
+    returns once ``stop_event`` is set (its waits end at once)."""
+
+    name = "servicekit-loop"
+    #: How long ``close()`` waits for the loop to finish what it is doing (a call to an outside API).
+    join_seconds = 15.0
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.stop_event.set()
+        if self._thread is not None:
+            self._thread.join(self.join_seconds)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @abstractmethod
+    def run(self) -> None:
+        """The part's work; returns once ``stop_event`` is set."""
+
+
+class OnClose:
+    """A part with nothing to start that releases what the process holds (a pool, clients) when it stops;
+    given first to a ``Lifecycle``, it closes last."""
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release = release
+
+    def start(self) -> None:
+        """Nothing to start: pools and clients connect at their first use."""
+
+    def close(self) -> None:
+        self._release()
 
 
 class Lifecycle:

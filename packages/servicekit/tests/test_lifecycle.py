@@ -133,3 +133,38 @@ def test_each_gunicorn_worker_starts_its_parts_and_closes_them_when_it_exits(tmp
     assert len(started) == 2, "each worker starts its own parts"
     assert str(proc.pid) not in started, "the master starts nothing"
     assert closed == started, "each worker closes what it started when it exits"
+
+
+def test_a_loop_runs_in_its_own_thread_until_closed_and_on_close_releases_last():
+    import threading
+    import time
+
+    from servicekit import Lifecycle, Loop, OnClose
+
+    order: list[str] = []
+
+    class Ticker(Loop):
+        name = "ticker"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.ticks = 0
+            self.thread_name = ""
+
+        def run(self) -> None:
+            self.thread_name = threading.current_thread().name
+            while not self.stop_event.wait(0.01):
+                self.ticks += 1
+            order.append("loop stopped")
+
+    ticker = Ticker()
+    lifecycle = Lifecycle(OnClose(lambda: order.append("released")), ticker)
+    lifecycle.start()
+    ticker.start()  # a second start changes nothing
+    deadline = time.monotonic() + 10
+    while ticker.ticks < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ticker.running and ticker.thread_name == "ticker"
+    lifecycle.close()
+    assert not ticker.running
+    assert order == ["loop stopped", "released"]
