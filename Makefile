@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 	generate
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: system-deps sync test-tools ## install everything the suite needs on this machine (idempotent)
 
@@ -49,7 +49,7 @@ types: ## the type checker alone: mypy, strict on packages/ and db/, its default
 # Unit tests: each service's tests/unit and every package test that starts no server (testkit marks a test that
 # uses a server fixture `integration`), on two processes.
 UNIT_TESTS := packages db $(wildcard */tests/unit)
-check: sync lint ## fast feedback, no servers (about 1-2 min): make lint, then the unit tests
+check: sync lint ## fast feedback, no servers (about a minute): make lint, then the unit tests
 	@$(PY) -m pytest -m "not integration" -n 2 $(UNIT_TESTS) -p no:cacheprovider
 
 test: setup ## every test of every service and package, plus the static checks
