@@ -239,9 +239,10 @@ class Loads:
             .mappings()
             .all()
         )
+        # `where` names only the fixed columns above; every value is a bound parameter.
         total: int = self.connection.execute(
-            text(f"SELECT count(*) FROM loadboard.loads {where}"),
-            params,  # nosec B608
+            text(f"SELECT count(*) FROM loadboard.loads {where}"),  # nosec B608
+            params,
         ).scalar_one()
         return [dict(r) for r in rows], total
 
