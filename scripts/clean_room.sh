@@ -123,8 +123,10 @@ cat > "$inner" <<'INNER'
 set -uo pipefail
 NEWROOT=$1 STEPS=$2
 # Wait for slirp4netns to bring the namespace's link up, then for a name to resolve (a busy machine is slow).
-for _ in $(seq 600); do ip route 2>/dev/null | grep -q '^default' && break; sleep 0.1; done
-ip route | grep -q '^default' || { echo "the network namespace got no link"; exit 1; }
+# (The route is read whole: `ip route | grep -q` under pipefail fails whenever grep's early exit cuts ip off.)
+has_route() { [[ -n $(ip route show default 2>/dev/null) ]]; }
+for _ in $(seq 600); do has_route && break; sleep 0.1; done
+has_route || { echo "the network namespace got no link"; exit 1; }
 ip link set lo up
 mirror_host=$(awk '/^URIs:/ {split($2, u, "/"); print u[3]; exit}' "$NEWROOT/etc/apt/sources.list.d/debian.sources")
 for _ in $(seq 60); do getent hosts "$mirror_host" >/dev/null && break; sleep 1; done
