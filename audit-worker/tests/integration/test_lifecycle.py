@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from servicekit import close_app
 from servicekit.lifecycle import lifecycle_of
 from sqlalchemy import create_engine, text
+from testkit.listeners import connected, silent_listeners
 
 from ..conftest import fleet_event, trail
 
@@ -32,21 +33,9 @@ def consumers() -> list[threading.Thread]:
 
 
 @pytest.fixture()
-def listeners() -> Iterator[tuple[socket.socket, socket.socket]]:
-    """Two ports that listen and never answer: whoever connects to one is seen in its backlog."""
-    with socket.create_server(("127.0.0.1", 0)) as first, socket.create_server(("127.0.0.1", 0)) as second:
-        first.setblocking(False)
-        second.setblocking(False)
-        yield first, second
-
-
-def connected(server: socket.socket) -> bool:
-    try:
-        peer, _ = server.accept()
-    except BlockingIOError:
-        return False
-    peer.close()
-    return True
+def listeners() -> Iterator[list[socket.socket]]:
+    with silent_listeners(2) as servers:
+        yield servers
 
 
 def port(server: socket.socket) -> int:

@@ -14,6 +14,7 @@ from gpt_service.wiring import build_dependencies
 from prometheus_client import REGISTRY
 from servicekit import close_app
 from servicekit.lifecycle import lifecycle_of
+from testkit.listeners import connected, silent_listeners
 
 from ..conftest import make_settings
 
@@ -21,21 +22,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture()
-def listeners() -> Iterator[tuple[socket.socket, socket.socket]]:
-    """Two ports that listen and never answer: whoever connects to one is seen in its backlog."""
-    with socket.create_server(("127.0.0.1", 0)) as first, socket.create_server(("127.0.0.1", 0)) as second:
-        first.setblocking(False)
-        second.setblocking(False)
-        yield first, second
-
-
-def connected(server: socket.socket) -> bool:
-    try:
-        peer, _ = server.accept()
-    except BlockingIOError:
-        return False
-    peer.close()
-    return True
+def listeners() -> Iterator[list[socket.socket]]:
+    with silent_listeners(2) as servers:
+        yield servers
 
 
 def url(server: socket.socket, scheme: str, path: str) -> str:
