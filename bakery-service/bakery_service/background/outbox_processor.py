@@ -49,6 +49,7 @@ class OutboxProcessor(Loop):
                 pickup=Pickup(settings.bakery_name, settings.bakery_pickup_address, settings.bakery_opening_hours),
                 timeout_seconds=settings.integration_timeout_seconds,
                 lookup_lag_seconds=settings.integration_lookup_lag_seconds,
+                lease_seconds=settings.integration_lease_seconds,
             ),
             channels=self.enabled,
             # One action a claim: a call may take the whole timeout, and the lease must outlast it.

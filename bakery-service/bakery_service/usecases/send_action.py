@@ -13,7 +13,7 @@ the action by what it answered. Each handler here:
    chosen before it is created) and otherwise by recording that the effect was started before calling
    (`Attempt.begin_effect`) and, on any later attempt, looking for it by an exact key (the batch's Jira
    label, the action id in a Slack message's metadata) until the vendor's search has had time to show it,
-   before ever making it again;
+   counted from when the earlier call ended (`ActionSender.lookup_wait`), before ever making it again;
 3. returns the result, and what to write in the transaction that marks the action done (the ticket key on
    the orders, the notice on the order).
 """
@@ -98,14 +98,17 @@ class ActionSender:
         pickup: messages.Pickup,
         timeout_seconds: float,
         lookup_lag_seconds: float,
+        lease_seconds: float,
     ) -> None:
         """``timeout_seconds``: how long a call may take when its client does not say; ``lookup_lag_seconds``:
-        how long a vendor's search may take to show an effect just made; ``pickup`` goes in the e-mails."""
+        how long a vendor's search may take to show an effect after the call that made it ended;
+        ``lease_seconds``: how long a worker holds an action; ``pickup`` goes in the e-mails."""
         self.uow = uow
         self.clients = clients
         self.pickup = pickup
         self.timeout_seconds = timeout_seconds
         self.lookup_lag_seconds = lookup_lag_seconds
+        self.lease_seconds = lease_seconds
         self.handlers: dict[str, Callable[[Any, Attempt], Outcome]] = {
             CreateTicket.TYPE: self.create_ticket,
             FlagDuplicateTickets.TYPE: self.flag_duplicates,
@@ -133,15 +136,22 @@ class ActionSender:
 
     # -- shared ----------------------------------------------------------------------------------------
     def lookup_wait(self, attempt: Attempt, client: Any) -> float:
-        """Seconds until a lookup can be trusted to show an effect the earlier attempt may have made: that
-        attempt's call has ended (the client's timeout) and the vendor's search has caught up (the lag)."""
+        """Seconds until a lookup can be trusted to show an effect the earlier attempt may have made: the
+        vendor's search has had the lag since that attempt's call ended. A busy worker's call ends well after
+        its start plus the client's timeout, so the end it recorded counts. One that recorded none is still
+        calling after its lease ran out, or died during the call: it is waited for until its start plus the
+        client's timeout plus the lease, after which its worker is taken for dead."""
         started: datetime | None = attempt.earlier_start
         if started is None:
             return 0.0
-        given = getattr(client, "timeout", None)
-        timeout = given if isinstance(given, int | float) else self.timeout_seconds
-        trusted = started.timestamp() + timeout + self.lookup_lag_seconds
-        return max(0.0, trusted - datetime.now(UTC).timestamp())
+        ended: datetime | None = attempt.earlier_end
+        if ended is not None:
+            call_over = ended.timestamp()
+        else:
+            given = getattr(client, "timeout", None)
+            timeout = given if isinstance(given, int | float) else self.timeout_seconds
+            call_over = started.timestamp() + timeout + self.lease_seconds
+        return max(0.0, call_over + self.lookup_lag_seconds - datetime.now(UTC).timestamp())
 
     def not_yet(self, what: str, wait: float) -> Deferred:
         return Deferred(f"an earlier attempt may have {what}; looking again in {wait:.1f}s before acting", wait)

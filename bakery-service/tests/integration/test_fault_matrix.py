@@ -407,6 +407,34 @@ def test_every_action_through_every_fault_happens_once_or_is_in_the_dead_letter(
         assert took < 3.0, f"the action behind the poison one waited {took:.1f}s"
 
 
+@pytest.mark.parametrize("action", ["jira.create_ticket", "slack.ready_notice"])
+def test_a_call_that_fails_long_after_its_timeout_is_looked_for_from_when_it_ended(
+    bakery, vendors: Vendors, action: str
+) -> None:
+    """The vendor acts, then its 503 trickles in a byte at a time for 2 s, each byte within the client's
+    timeout: the call ends some 2 s after it began, though the client's timeout is 0.3 s (Jira's: 1 s), as a
+    busy worker's call does. The vendor's search shows the effect 0.2 s after that end, within
+    INTEGRATION_LOOKUP_LAG_SECONDS of it. The retry looks until the lag has passed since the call ended and
+    finds the effect: made once. Counting the lag from the call's start plus the timeout, the retry looked
+    at about 2.1 s, found nothing, and made it twice."""
+    integration, scenario = SCENARIOS[action]
+    service = bakery(integration)
+    fake = fake_of(vendors, integration)
+    trigger = scenario(service, vendors, False)
+    slow = 2.0
+    faults = fake.faults = Faults(slow_failures_after_acting=1, slow_seconds=slow, index_lag=slow + 0.2)
+    try:
+        made = trigger()
+        service.settle([made.action_id])
+    finally:
+        fake.faults = Faults()
+    assert faults.counts == {"slow_failures_after_acting": 1}
+    made.check()
+    [row] = [r for r in service.outbox(action) if r.id == made.action_id]
+    assert row.state == "done" and row.attempts >= 2, (row.state, row.attempts, row.last_error)
+    assert row.ended_at is not None and (row.ended_at - row.started_at).total_seconds() >= slow
+
+
 def test_a_duplicate_made_when_the_search_lags_beyond_the_window_is_flagged_and_linked(
     bakery, vendors: Vendors
 ) -> None:

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from jobs import InvalidPayload, PublishError
 from jobs.dispatcher import Dispatcher
 from jobs.errors import Deferred, EffectError
 from jobs.outbox import (
+    LATEST_VERSION,
     Attempt,
     Outbox,
     OutboxRelay,
@@ -53,7 +55,7 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
     eng = sa.create_engine(url, pool_size=10)
     with eng.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-        create_outbox_table(Operations(MigrationContext.configure(conn)), SCHEMA, version=2)
+        create_outbox_table(Operations(MigrationContext.configure(conn)), SCHEMA, version=LATEST_VERSION)
     yield eng
     eng.dispose()
     with admin.connect() as conn:
@@ -123,6 +125,7 @@ def test_the_migration_helpers_create_upgrade_and_drop_each_version(engine: sa.E
         "result",
         "updated_at",
     }
+    v3 = v2 | {"ended_at"}
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE SCHEMA mig_test"))
         ops = Operations(MigrationContext.configure(conn))
@@ -138,13 +141,16 @@ def test_the_migration_helpers_create_upgrade_and_drop_each_version(engine: sa.E
         assert columns() == v2
         states = dict(conn.execute(sa.text("SELECT type, state FROM mig_test.job_outbox")).all())
         assert states == {"a": "done", "b": "pending"}
-        downgrade_outbox_table(ops, "mig_test", 2, 1)
+        upgrade_outbox_table(ops, "mig_test", 2, 3)
+        assert columns() == v3 == {c.name for c in outbox_table("mig_test", sa.MetaData()).columns}
+        downgrade_outbox_table(ops, "mig_test", 3, 1)
         assert columns() == v1
         drop_outbox_table(ops, "mig_test")
         assert not sa.inspect(conn).has_table("job_outbox", schema="mig_test")
-        create_outbox_table(ops, "mig_test", version=2)
-        assert columns() == v2
-        drop_outbox_table(ops, "mig_test", version=2)
+        for version, wanted in ((2, v2), (3, v3)):
+            create_outbox_table(ops, "mig_test", version=version)
+            assert columns() == wanted
+            drop_outbox_table(ops, "mig_test", version=version)
         conn.execute(sa.text("DROP SCHEMA mig_test"))
 
 
@@ -190,7 +196,7 @@ def test_a_stale_settle_changes_nothing(engine: sa.Engine, registry: JobRegistry
     time.sleep(1.2)
     [b] = outbox.claim(lease_seconds=30.0)
     assert (b.id, b.attempts, b.token) == (a.id, 2, a.token + 1)
-    assert outbox.begin_effect(a) is False  # A may not even start its call any more
+    assert outbox.begin_effect(a) is None  # A may not even start its call any more
     assert outbox.complete(b, {"by": "B"})
     assert outbox.retry(a, 0.0, "A's late failure") is False
     assert outbox.bury(a, "A gives up") is False
@@ -208,6 +214,61 @@ def test_a_worker_that_dies_mid_call_leaves_its_row_to_another_after_the_lease(
     time.sleep(0.7)
     [taken] = outbox.claim(lease_seconds=30)
     assert taken.started_at is not None, "the next attempt knows the effect may have happened"
+
+
+def test_each_call_records_when_it_ended_even_after_its_lease_ran_out(
+    engine: sa.Engine, registry: JobRegistry, outbox: Outbox
+) -> None:
+    """A's lease runs out during its call; B claims and sees A's call begun, not ended. A's call then ends:
+    recorded (not fenced), so the next claim counts from that end. Once B begins the effect itself, A's
+    late end says nothing about B's call."""
+    [row_id] = write(engine, registry, 1)
+    [a] = outbox.claim(lease_seconds=0.3)
+    a_began = outbox.begin_effect(a)
+    assert a_began is not None
+    time.sleep(0.4)
+    [b] = outbox.claim(lease_seconds=30)
+    assert (b.started_at, b.ended_at) == (a_began, None)
+    assert Attempt(b, outbox).earlier_end is None, "A may still be calling"
+    assert outbox.end_effect(a, a_began)
+    ended = outbox.get(row_id).ended_at
+    assert ended is not None and ended >= a_began
+    outbox.release([b])
+    [c] = outbox.claim(lease_seconds=30)
+    assert Attempt(c, outbox).earlier_end == ended
+    c_began = outbox.begin_effect(c)
+    assert c_began is not None and c_began > ended
+    assert not outbox.end_effect(a, a_began), "A's end is not C's"
+    outbox.release([c])
+    [d] = outbox.claim(lease_seconds=30)
+    assert d.started_at == c_began and Attempt(d, outbox).earlier_end is None
+
+
+def test_the_relay_records_the_end_of_a_call_however_it_ended(
+    engine: sa.Engine, registry: JobRegistry, outbox: Outbox
+) -> None:
+    """The sender begins the effect and raises; the end is recorded after the call, before the retry."""
+    [row_id] = write(engine, registry, 1)
+    seen: list[Any] = []
+
+    class Sender:
+        def send(self, attempt: Attempt) -> Outcome:
+            seen.append((attempt.earlier_start, attempt.earlier_end))
+            attempt.begin_effect()
+            time.sleep(0.2)
+            if len(seen) == 1:
+                raise ConnectionError("timed out after the vendor acted")
+            return Outcome({"ok": True})
+
+    relay = OutboxRelay(outbox, sender=Sender(), backoff_initial=0.01, jitter=lambda: 1.0)
+    relay.run_pass()
+    first = outbox.get(row_id)
+    assert first.started_at is not None and first.ended_at is not None
+    assert (first.ended_at - first.started_at).total_seconds() >= 0.2
+    time.sleep(0.05)
+    relay.run_pass()
+    assert seen[1] == (first.started_at, first.ended_at)
+    assert outbox.get(row_id).state == "done"
 
 
 def test_two_relays_publish_every_row_exactly_once(engine: sa.Engine, registry: JobRegistry) -> None:

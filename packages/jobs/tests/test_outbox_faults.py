@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from jobs.outbox import Outbox, OutboxRelay, create_outbox_table, enqueue
+from jobs.outbox import LATEST_VERSION, Outbox, OutboxRelay, create_outbox_table, enqueue
 from jobs_support import Harness, wait_until
 from pydantic import BaseModel
 from testkit.faults import KINDS, Faults
@@ -43,7 +43,7 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
     eng = sa.create_engine(sa.make_url(postgres_url).set(database=name))
     with eng.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-        create_outbox_table(Operations(MigrationContext.configure(conn)), SCHEMA, version=2)
+        create_outbox_table(Operations(MigrationContext.configure(conn)), SCHEMA, version=LATEST_VERSION)
     yield eng
     eng.dispose()
     with admin.connect() as conn:

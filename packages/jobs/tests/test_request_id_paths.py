@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from flask import request
 from jobs import JobContext
-from jobs.outbox import OutboxRelay, create_outbox_table, enqueue
+from jobs.outbox import LATEST_VERSION, OutboxRelay, create_outbox_table, enqueue
 from jobs_support import Harness, wait_until
 from pydantic import BaseModel
 from servicekit import ServiceSettings, public
@@ -42,7 +42,7 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
     eng = sa.create_engine(sa.make_url(postgres_url).set(database=name))
     with eng.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-        create_outbox_table(Operations(MigrationContext.configure(conn)), SCHEMA, version=2)
+        create_outbox_table(Operations(MigrationContext.configure(conn)), SCHEMA, version=LATEST_VERSION)
     yield eng
     eng.dispose()
     with admin.connect() as conn:

@@ -8,6 +8,8 @@ Every fake of the suite's tests (Jira, Slack, Google Drive, GitHub, SMTP, Trigge
 - ``throttles()`` / ``fails()`` before acting: the next N requests get 429 with ``Retry-After`` / a 5xx;
 - ``after_acting()`` once the effect is made, before answering: the next N effects stall past the client's
   timeout, so the client sees a timeout although the effect happened;
+- ``slow_failure()`` once the effect is made: the next N answers are a 5xx that comes a byte at a time, each
+  byte well within the client's timeout, so the client learns of the failure long after its timeout;
 - ``visible(created_at)`` in its searches: what was made less than ``index_lag`` seconds ago is not found yet.
 
 The fake records what it received; the tests ask it, never our own code, whether an effect happened once.
@@ -29,6 +31,9 @@ class Faults:
     #: The next N effects are made, then the answer stalls this long (longer than the client waits).
     timeouts_after_acting: int = 0
     stall_seconds: float = 1.0
+    #: The next N effects are made, then a 5xx answer trickles in over this long (a byte at a time).
+    slow_failures_after_acting: int = 0
+    slow_seconds: float = 2.0
     #: The next N requests answer 429 with Retry-After: retry_after (whole seconds, as HTTP says).
     rate_limited: int = 0
     retry_after: int = 1
@@ -83,6 +88,10 @@ class Faults:
     def after_acting(self) -> None:
         if self._take("timeouts_after_acting"):
             time.sleep(self.stall_seconds)
+
+    def slow_failure(self) -> float:
+        """Seconds the answer to the effect just made should take to trickle in as a failure (0: answer now)."""
+        return self.slow_seconds if self._take("slow_failures_after_acting") else 0.0
 
     def visible(self, created_at: float) -> bool:
         return time.time() - created_at >= self.index_lag

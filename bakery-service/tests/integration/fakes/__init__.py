@@ -36,6 +36,23 @@ def fail_next(
     server.expect_oneshot_request(uri).respond_with_handler(handler)
 
 
+def trickled(response: Response, seconds: float, *, every: float = 0.05) -> Response:
+    """``response`` sent a byte at a time over ``seconds`` (leading blanks, which JSON ignores, then the body):
+    each byte comes well within any client's read timeout, so the call ends only when the whole answer has."""
+    body = response.get_data()
+    blanks = max(1, int(seconds / every))
+
+    def chunks():
+        for _ in range(blanks):
+            yield b" "
+            time.sleep(every)
+        yield body
+
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers["Content-Length"] = str(blanks + len(body))
+    return Response(chunks(), status=response.status_code, headers=headers, direct_passthrough=True)
+
+
 def assert_secret_hidden(secret: str, caplog, error: BaseException | None = None) -> None:
     """``secret`` is in no log record and in no message of the error or the errors it was raised from."""
     for record in caplog.records:

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 from testkit.faults import Faults
 from werkzeug import Request, Response
 
-from . import injected, json_response
+from . import injected, json_response, trickled
 
 ISSUE = "/rest/api/3/issue"
 SEARCH = "/rest/api/3/search/jql"
@@ -85,6 +85,8 @@ class FakeJira:
             key = f"{self.project}-{number}"
             self.issues[key] = {"id": str(10000 + number), "key": key, "fields": dict(fields), "created": time.time()}
         self.faults.after_acting()
+        if slow := self.faults.slow_failure():
+            return trickled(json_response({"errorMessages": ["Service unavailable"], "errors": {}}, 503), slow)
         return json_response(
             {"id": str(10000 + number), "key": key, "self": f"{self.url}{ISSUE}/{10000 + number}"}, 201
         )

@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from testkit.faults import Faults
 from werkzeug import Request, Response
 
-from . import injected, json_response
+from . import injected, json_response, trickled
 
 
 def member(user_id: str, name: str, real_name: str = "", display_name: str = "", **extra) -> dict:
@@ -141,4 +141,6 @@ class FakeSlack:
             }
         )
         self.faults.after_acting()
+        if slow := self.faults.slow_failure():
+            return trickled(json_response({"ok": False, "error": "service_unavailable"}, 503), slow)
         return json_response({"ok": True, "channel": params["channel"], "ts": ts, "message": {"text": params["text"]}})

@@ -4,8 +4,8 @@ written in the same Postgres transaction as the change that causes it, then made
 The owning service's Alembic migration creates the table::
 
     from jobs.outbox import create_outbox_table, drop_outbox_table
-    def upgrade():   create_outbox_table(op, "fleet", version=2)
-    def downgrade(): drop_outbox_table(op, "fleet", version=2)
+    def upgrade():   create_outbox_table(op, "fleet", version=3)
+    def downgrade(): drop_outbox_table(op, "fleet", version=3)
 
 The service writes inside its own transaction::
 

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -68,6 +68,8 @@ class Attempt:
 
     claim: Claim
     outbox: Outbox
+    #: When this attempt began the effect (`begin_effect`), if it did.
+    began: datetime | None = None
 
     @property
     def id(self) -> str:
@@ -78,16 +80,36 @@ class Attempt:
         return self.claim.attempts
 
     @property
-    def earlier_start(self) -> Any:
+    def earlier_start(self) -> datetime | None:
         """When an earlier attempt began the effect (None if none did): it may have acted unseen."""
         return self.claim.started_at
+
+    @property
+    def earlier_end(self) -> datetime | None:
+        """When that attempt's call ended, as it recorded; None while it has not (it is still calling after
+        its lease ran out, or its worker died during the call)."""
+        started, ended = self.claim.started_at, self.claim.ended_at
+        return ended if started is not None and ended is not None and ended >= started else None
 
     def begin_effect(self) -> None:
         """Call right before the outside call that makes the effect: records that it may have happened from
         now on (committed), so that a later attempt reconciles before acting again. Raises `StaleClaim`
-        when another worker holds the row now: then no call may be made."""
-        if not self.outbox.begin_effect(self.claim):
+        when another worker holds the row now: then no call may be made. The relay records when the
+        call ended, however it ended."""
+        began = self.outbox.begin_effect(self.claim)
+        if began is None:
             raise StaleClaim(self.claim.id)
+        self.began = began
+
+    def end_effect(self) -> None:
+        """The call begun by `begin_effect` returned or raised: recorded, or only logged when the database
+        cannot be reached (a later attempt then waits as for a worker that died during its call)."""
+        if self.began is None:
+            return
+        try:
+            self.outbox.end_effect(self.claim, self.began)
+        except sa.exc.SQLAlchemyError:
+            log.warning("outbox row %s (%s): the end of its call was not recorded", self.id, self.claim.type)
 
 
 class Sender(Protocol):
@@ -241,7 +263,10 @@ class OutboxRelay:
         attempt = Attempt(claim, self.outbox)
         with request_id_context(claim.attributes.get(REQUEST_ID_ATTRIBUTE)):
             try:
-                outcome = self.sender.send(attempt)
+                try:
+                    outcome = self.sender.send(attempt)
+                finally:
+                    attempt.end_effect()
             except StaleClaim:
                 log.info("outbox row %s (%s) taken over by another worker; left to it", claim.id, claim.type)
                 return None

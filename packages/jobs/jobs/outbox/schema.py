@@ -7,10 +7,12 @@ The table has versions, so that a migration written once keeps creating exactly 
 - version 2: one row is one outside effect with a life of its own: ``state`` (``pending``, ``held``,
   ``done``, ``dead``), ``channel`` (the broker or vendor it goes to), ``next_attempt_at`` (its own
   backoff), ``lease_token`` and ``leased_until`` (the fenced lease of a claim), ``started_at`` (an attempt
-  began the effect), ``result``, ``updated_at``; ``published_at`` became ``done_at``.
+  began the effect), ``result``, ``updated_at``; ``published_at`` became ``done_at``;
+- version 3: ``ended_at``, when the call of the attempt that last began the effect ended (it returned or
+  raised), so that a later attempt counts the vendor's search lag from when that call really ended.
 
-A migration creates the current version with ``create_outbox_table(op, schema, version=2)`` and upgrades an
-existing one with ``upgrade_outbox_table(op, schema, 1, 2)``; each has its inverse.
+A migration creates the current version with ``create_outbox_table(op, schema, version=3)`` and upgrades an
+existing one with ``upgrade_outbox_table(op, schema, 2, 3)``; each has its inverse.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 TABLE_NAME = "job_outbox"
-LATEST_VERSION = 2
+LATEST_VERSION = 3
 DEFAULT_CHANNEL = "default"
 STATES = ("pending", "held", "done", "dead")
 
@@ -47,6 +49,7 @@ def _columns() -> list[sa.Column[Any]]:
         sa.Column("lease_token", sa.BigInteger, nullable=False, server_default=sa.text("0")),
         sa.Column("leased_until", sa.DateTime(timezone=True)),
         sa.Column("started_at", sa.DateTime(timezone=True)),
+        sa.Column("ended_at", sa.DateTime(timezone=True)),
         sa.Column("result", JSONB),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     ]
@@ -145,8 +148,16 @@ def _downgrade_2_to_1(op: Any, schema: str) -> None:
     )
 
 
-_UPGRADES = {1: _upgrade_1_to_2}
-_DOWNGRADES = {2: _downgrade_2_to_1}
+def _upgrade_2_to_3(op: Any, schema: str) -> None:
+    op.add_column(TABLE_NAME, sa.Column("ended_at", sa.DateTime(timezone=True)), schema=schema)
+
+
+def _downgrade_3_to_2(op: Any, schema: str) -> None:
+    op.drop_column(TABLE_NAME, "ended_at", schema=schema)
+
+
+_UPGRADES = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+_DOWNGRADES = {2: _downgrade_2_to_1, 3: _downgrade_3_to_2}
 
 
 def create_outbox_table(op: Any, schema: str, *, version: int = 1) -> None:

@@ -102,6 +102,9 @@ class Claim:
     #: When an earlier attempt began the outside effect (None if none did): this attempt cannot know
     #: whether that one acted, so it reconciles first (see `Attempt.begin_effect`).
     started_at: datetime | None
+    #: When that attempt's call ended, if it got to record it (not before `started_at`: the latest call
+    #: has not ended, or its worker died during it).
+    ended_at: datetime | None = None
 
     def job(self) -> Job:
         return Job(type=self.type, payload=self.payload, id=self.id, attributes=self.attributes, attempt=self.attempts)
@@ -126,6 +129,7 @@ class Row:
     next_attempt_at: datetime
     done_at: datetime | None
     started_at: datetime | None
+    ended_at: datetime | None
     lease_token: int
     leased_until: datetime | None
 
@@ -147,6 +151,7 @@ def _row(r: Any) -> Row:
         next_attempt_at=r.next_attempt_at,
         done_at=r.done_at,
         started_at=r.started_at,
+        ended_at=r.ended_at,
         lease_token=r.lease_token,
         leased_until=r.leased_until,
     )
@@ -199,6 +204,7 @@ class Outbox:
                 t.c.lease_token,
                 t.c.created_at,
                 t.c.started_at,
+                t.c.ended_at,
             )
         )
         with self.engine.begin() as conn:
@@ -215,6 +221,7 @@ class Outbox:
                 token=r.lease_token,
                 created_at=r.created_at,
                 started_at=r.started_at,
+                ended_at=r.ended_at,
             )
             for r in sorted(rows, key=lambda r: r.seq)
         ]
@@ -224,13 +231,30 @@ class Outbox:
         t = self.table
         return sa.and_(t.c.id == uuid.UUID(claim.id), t.c.lease_token == claim.token, t.c.state == "pending")
 
-    def begin_effect(self, claim: Claim) -> bool:
-        """Record, before the outside call, that this attempt is about to make the effect; False (make no
-        call) when the claim is stale. Committed at once, so that a worker dying mid-call leaves it behind."""
+    def begin_effect(self, claim: Claim) -> datetime | None:
+        """Record, before the outside call, that this attempt is about to make the effect; returns when it
+        began, or None (make no call) when the claim is stale. Committed at once, so that a worker dying
+        mid-call leaves it behind."""
         t = self.table
         with self.engine.begin() as conn:
-            result = conn.execute(sa.update(t).where(self._fenced(claim)).values(started_at=_now(), updated_at=_now()))
-        return result.rowcount == 1
+            began: datetime | None = conn.execute(
+                sa.update(t)
+                .where(self._fenced(claim))
+                .values(started_at=_now(), updated_at=_now())
+                .returning(t.c.started_at)
+            ).scalar_one_or_none()
+        return began
+
+    def end_effect(self, claim: Claim, began: datetime) -> bool:
+        """Record that the call begun at ``began`` has ended (returned or raised), so that a later attempt
+        counts the vendor's search lag from now. Not fenced: a worker whose lease ran out during its call
+        still says when that call ended; but only while no later attempt has begun the effect again."""
+        t = self.table
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                sa.update(t).where(t.c.id == uuid.UUID(claim.id), t.c.started_at == began).values(ended_at=_now())
+            )
+        return updated.rowcount == 1
 
     def complete(self, claim: Claim, result: Any = None, then: Callable[[Connection], None] | None = None) -> bool:
         """Done. ``then(conn)`` runs in the same transaction, only when the settle took (not stale)."""
