@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g
 from servicekit import ProblemModel, endpoint
+from servicekit.domain_errors import Conflict
 
 from ..domain.models import Run, RunList, RunQuery
 from ..usecases.read_runs import list_runs as recent_runs
@@ -37,27 +37,22 @@ def _run(run: Run) -> dict[str, Any]:
 def start_run() -> tuple[dict[str, Any], int, dict[str, str]]:
     dependencies = deps()
     settings = dependencies.settings
-    run = start_extraction_run(
-        dependencies.uow(),
-        dependencies.runs,
-        trigger="api",
-        requested_by=g.get("claims", {}).get("sub"),
-        portals=settings.portal_names(),
-        stale_after_seconds=settings.run_stale_after_seconds,
-    )
+    try:
+        run = start_extraction_run(
+            dependencies.uow(),
+            dependencies.runs,
+            trigger="api",
+            requested_by=g.get("claims", {}).get("sub"),
+            portals=settings.portal_names(),
+            stale_after_seconds=settings.run_stale_after_seconds,
+        )
+    except Conflict as refused:
+        # A refused start points at the run in progress, as a 202 points at the new one.
+        if refused.facts.get("run_id"):
+            refused.location = f"/runs/{refused.facts['run_id']}"
+        raise
     body = _run(run)
     return body, 202, {"Location": f"/runs/{body['id']}"}
-
-
-@blueprint.after_request
-def _locate_the_running_run(response: Response) -> Response:
-    """A refused start (409, ``run_id`` in the problem) points at the run in progress, as a 202 at the new one."""
-    if request.endpoint == "runs.start_run" and response.status_code == 409:
-        # The answer's own problem body (servicekit wrote it from the refusal's facts), not a request's.
-        problem = json.loads(response.get_data(as_text=True) or "{}")
-        if isinstance(problem, dict) and problem.get("run_id"):
-            response.headers["Location"] = f"/runs/{problem['run_id']}"
-    return response
 
 
 @blueprint.get("/runs")

@@ -33,6 +33,7 @@ from .errors import (
     ProviderNotConfigured,
     PublishError,
     UnknownJobType,
+    Unsupported,
 )
 from .registry import Handler, JobContext, JobDefinition, JobRegistry, default_registry
 from .settings import JobsSettings
@@ -117,6 +118,7 @@ __all__ = [
     "ProviderNotConfigured",
     "PublishError",
     "UnknownJobType",
+    "Unsupported",
     "configure",
     "default_registry",
     "dispatch",

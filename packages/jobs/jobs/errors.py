@@ -64,3 +64,8 @@ class PublishError(EffectError):
 
 class ProviderNotConfigured(JobsError):
     """A provider was selected but a setting it needs is missing."""
+
+
+class Unsupported(JobsError, NotImplementedError):
+    """The provider lacks an optional capability of the interface (per-job state, cancelling, reading its dead
+    letter back, consuming by pulling, being built from settings): the caller's request, not unfinished code."""

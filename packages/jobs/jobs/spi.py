@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .errors import Unsupported
+
 #: The job attribute carrying the id of the request that caused the job, so that the producer's, the
 #: relay's and the consumer's log lines of one request share it.
 REQUEST_ID_ATTRIBUTE = "request_id"
@@ -102,7 +104,7 @@ class JobProvider(ABC):
     @classmethod
     def from_settings(cls, settings: Any) -> JobProvider:
         """Build the provider from `JobsSettings` (what `JOBS_PROVIDER` selection calls)."""
-        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
+        raise Unsupported(f"{cls.__name__} cannot be built from settings")
 
     @abstractmethod
     def publish(self, job: Job) -> None:
@@ -119,18 +121,18 @@ class JobProvider(ABC):
 
     def status(self, job_id: str) -> JobStatus:
         """Read a job's state back, where the provider keeps one (`LookupError` for an unknown id)."""
-        raise NotImplementedError(f"{self.name} does not keep per-job state")
+        raise Unsupported(f"{self.name} does not keep per-job state")
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a job that has not finished; True if the provider canceled it."""
-        raise NotImplementedError(f"{self.name} cannot cancel a job")
+        raise Unsupported(f"{self.name} cannot cancel a job")
 
     def provision(self, job_types: Iterable[str]) -> None:  # noqa: B027 - optional hook
         """Create topics, queues, groups... idempotently. Providers that need nothing keep this."""
 
     def dead_letters(self, job_type: str, limit: int = 100) -> list[Job]:
         """Jobs parked on the dead-letter path, where the provider can read them back."""
-        raise NotImplementedError(f"{self.name} does not expose its dead-letter path")
+        raise Unsupported(f"{self.name} does not expose its dead-letter path")
 
     def ping(self) -> None:  # noqa: B027 - optional hook
         """Raise if the broker cannot be reached (used by readiness checks)."""

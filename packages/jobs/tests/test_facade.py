@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jobs
 import pytest
-from jobs import InvalidPayload, JobContext, JobsSettings, UnknownJobType
+from jobs import InvalidPayload, JobContext, JobProvider, JobsSettings, UnknownJobType, Unsupported
 from jobs.dispatcher import Dispatcher
 from jobs.providers import PROVIDERS, build_provider, provider_class
 from jobs.providers.inprocess import InProcessProvider
@@ -126,3 +126,29 @@ def test_a_job_dispatched_while_serving_a_request_carries_its_id_to_the_handler(
     assert provider.join(5)
     stop.set()
     assert seen == [("req-42", "req-42"), ("own", "own"), (None, None)]
+
+
+def test_a_provider_without_an_optional_capability_says_so_as_unsupported() -> None:
+    """status, cancel, dead_letters and from_settings are optional: a provider that lacks one raises
+    `Unsupported` (a NotImplementedError, so older callers still catch it) naming the provider."""
+
+    class Minimal(JobProvider):
+        name = "minimal"
+
+        def publish(self, job):
+            pass
+
+        def consume(self, job_types, deliver, stop):
+            pass
+
+    provider = Minimal()
+    calls = [
+        lambda: provider.status("job-1"),
+        lambda: provider.cancel("job-1"),
+        lambda: provider.dead_letters("load.assigned"),
+        lambda: Minimal.from_settings(JobsSettings()),
+    ]
+    for call in calls:
+        with pytest.raises(Unsupported, match="(?i)minimal") as raised:
+            call()
+        assert isinstance(raised.value, NotImplementedError)

@@ -27,10 +27,14 @@ class DomainError(Exception):
         errors: list[dict[str, Any]] | None = None,
         retry_after: int | None = None,
         title: str | None = None,
+        location: str | None = None,
         **facts: Any,
     ) -> None:
         super().__init__(detail)
         self.title = title
+        #: Where the resource the refusal is about lives (a 409's conflicting resource): set by the HTTP layer,
+        #: which knows the paths, and answered as ``Location``.
+        self.location = location
         self.detail = detail
         self.code = code
         self.field = field

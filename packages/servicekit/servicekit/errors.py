@@ -89,6 +89,8 @@ def _domain_error(exc: DomainError) -> Response:
     headers: dict[str, str] = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
+    if exc.location is not None:
+        headers["Location"] = exc.location
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="trucking-suite"'
     errors = exc.errors

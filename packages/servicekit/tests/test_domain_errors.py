@@ -54,6 +54,11 @@ def test_retry_after_and_the_authentication_challenge_are_headers(refusing_app) 
     response = client.get("/refuse")
     assert response.status_code == 409 and response.headers["Retry-After"] == "3"
     assert response.get_json()["run_id"] == "r1"
+    assert "Location" not in response.headers
+    conflict = de.Conflict("a run is in progress", run_id="r1")
+    conflict.location = "/runs/r1"
+    refusing_app.config["RAISE"]["error"] = conflict
+    assert client.get("/refuse").headers["Location"] == "/runs/r1"
     refusing_app.config["RAISE"]["error"] = de.Unavailable("down")
     assert client.get("/refuse").headers["Retry-After"] == "5"
     refusing_app.config["RAISE"]["error"] = de.Unauthenticated("wrong password")

@@ -65,7 +65,7 @@ class StorageProvider(ABC):
 
     @classmethod
     def from_settings(cls, settings: Any) -> StorageProvider:
-        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
+        raise NotSupported(f"{cls.__name__} cannot be built from settings")
 
     @abstractmethod
     def put(

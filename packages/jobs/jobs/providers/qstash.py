@@ -28,7 +28,7 @@ from qstash import QStash
 from qstash.errors import DailyMessageLimitExceededError, QStashError, RateLimitExceededError
 
 from .. import relay_signature
-from ..errors import ProviderNotConfigured, PublishError
+from ..errors import ProviderNotConfigured, PublishError, Unsupported
 from ..settings import JobsSettings
 from ..spi import Deliver, Job, JobProvider
 
@@ -112,7 +112,7 @@ class QStashProvider(JobProvider):
             raise PublishError(f"qstash unreachable for job {job.id}: {exc}") from exc
 
     def consume(self, job_types: Iterable[str], deliver: Deliver, stop: threading.Event) -> None:
-        raise NotImplementedError(
+        raise Unsupported(
             "QStash pushes jobs over HTTP: mount jobs.push.push_blueprint (python -m jobs.worker serves it)"
         )
 

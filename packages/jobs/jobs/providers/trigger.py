@@ -36,7 +36,7 @@ from urllib.parse import quote
 import requests
 from servicekit.http import HttpClient, retry_after_seconds
 
-from ..errors import ProviderNotConfigured, PublishError
+from ..errors import ProviderNotConfigured, PublishError, Unsupported
 from ..settings import JobsSettings
 from ..spi import Deliver, Job, JobProvider, JobStatus
 
@@ -223,7 +223,7 @@ class TriggerDevProvider(JobProvider):
         return answer
 
     def consume(self, job_types: Iterable[str], deliver: Deliver, stop: threading.Event) -> None:
-        raise NotImplementedError(
+        raise Unsupported(
             "Trigger.dev runs the relay task, which pushes jobs over HTTP: mount jobs.push.push_blueprint "
             "(python -m jobs.worker serves it)"
         )
