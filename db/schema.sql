@@ -102,6 +102,7 @@ CREATE TABLE bakery.job_outbox (
     started_at timestamp with time zone,
     result jsonb,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_token bigint,
     ended_at timestamp with time zone,
     CONSTRAINT job_outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'held'::text, 'done'::text, 'dead'::text])))
 );
@@ -196,6 +197,7 @@ CREATE TABLE fleet.job_outbox (
     started_at timestamp with time zone,
     result jsonb,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_token bigint,
     ended_at timestamp with time zone,
     CONSTRAINT job_outbox_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'held'::text, 'done'::text, 'dead'::text])))
 );

@@ -90,6 +90,11 @@ def queue(action: Action) -> Then:
 class ActionSender:
     """The bakery's handlers, one per action type (a jobs.outbox ``Sender``)."""
 
+    #: Every call that acts is preceded by `Attempt.begin_effect` (Drive's document creation, the same
+    #: document by the id chosen first however often it runs, apart): a claim lost before beginning made no
+    #: call, and does not use up one of the action's attempts.
+    begins_every_effect = True
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -226,7 +231,8 @@ class ActionSender:
             batch = uow.batches.get(a.batch_id)
         original = (batch["ticket_key"] if batch else None) or (keys[0] if keys else None)
         duplicates = [key for key in keys if key != original]
-        if original is not None:
+        if original is not None and duplicates:
+            attempt.begin_effect()
             for key in duplicates:
                 self.clients.jira.flag_duplicate(key, original)
         return done({"original": original, "duplicates": duplicates})

@@ -125,7 +125,7 @@ def test_the_migration_helpers_create_upgrade_and_drop_each_version(engine: sa.E
         "result",
         "updated_at",
     }
-    v3 = v2 | {"ended_at"}
+    v3 = v2 | {"started_token", "ended_at"}
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE SCHEMA mig_test"))
         ops = Operations(MigrationContext.configure(conn))
@@ -230,7 +230,7 @@ def test_each_call_records_when_it_ended_even_after_its_lease_ran_out(
     [b] = outbox.claim(lease_seconds=30)
     assert (b.started_at, b.ended_at) == (a_began, None)
     assert Attempt(b, outbox).earlier_end is None, "A may still be calling"
-    assert outbox.end_effect(a, a_began)
+    assert outbox.end_effect(a)
     ended = outbox.get(row_id).ended_at
     assert ended is not None and ended >= a_began
     outbox.release([b])
@@ -238,10 +238,31 @@ def test_each_call_records_when_it_ended_even_after_its_lease_ran_out(
     assert Attempt(c, outbox).earlier_end == ended
     c_began = outbox.begin_effect(c)
     assert c_began is not None and c_began > ended
-    assert not outbox.end_effect(a, a_began), "A's end is not C's"
+    assert not outbox.end_effect(a), "A's end is not C's"
     outbox.release([c])
     [d] = outbox.claim(lease_seconds=30)
     assert d.started_at == c_began and Attempt(d, outbox).earlier_end is None
+
+
+@pytest.mark.parametrize("count_lost_claims", [True, False])
+def test_a_claim_lost_before_it_began_its_effect_uses_up_an_attempt_only_if_told_so(
+    engine: sa.Engine, registry: JobRegistry, outbox: Outbox, count_lost_claims: bool
+) -> None:
+    """A stalls past its lease before beginning; B takes over. For a sender that begins every effect, A made
+    no call: B is still attempt 1. A claim lost after beginning (C's) counts whatever the sender."""
+    write(engine, registry, 1)
+    [a] = outbox.claim(lease_seconds=0.2, count_lost_claims=count_lost_claims)
+    time.sleep(0.3)
+    [b] = outbox.claim(lease_seconds=0.2, count_lost_claims=count_lost_claims)
+    assert outbox.begin_effect(a) is None
+    assert (a.attempts, b.attempts) == (1, 2 if count_lost_claims else 1)
+    assert outbox.begin_effect(b) is not None  # B calls, then dies
+    time.sleep(0.3)
+    [c] = outbox.claim(lease_seconds=30, count_lost_claims=count_lost_claims)
+    assert c.attempts == b.attempts + 1
+    assert outbox.retry(c, 0.0, "timed out")
+    [d] = outbox.claim(lease_seconds=30, count_lost_claims=count_lost_claims)
+    assert d.attempts == c.attempts + 1, "a settled failure always counts"
 
 
 def test_the_relay_records_the_end_of_a_call_however_it_ended(

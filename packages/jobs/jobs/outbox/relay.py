@@ -107,12 +107,16 @@ class Attempt:
         if self.began is None:
             return
         try:
-            self.outbox.end_effect(self.claim, self.began)
+            self.outbox.end_effect(self.claim)
         except sa.exc.SQLAlchemyError:
             log.warning("outbox row %s (%s): the end of its call was not recorded", self.id, self.claim.type)
 
 
 class Sender(Protocol):
+    """A sender may also say ``begins_every_effect = True``: it calls `Attempt.begin_effect` before every
+    call that acts, so a claim lost before beginning made none and does not use up an attempt. It may
+    offer ``ping(channel)`` (see the module's docstring)."""
+
     def send(self, attempt: Attempt) -> Outcome | None:
         """Make the row's effect; return when it is made, raise (`EffectError`) when it is not."""
 
@@ -232,7 +236,10 @@ class OutboxRelay:
             if channels is not None and not channels:
                 break
             claims = self.outbox.claim(
-                channels=channels, limit=min(self.batch_size, limit - report.tried), lease_seconds=self.lease_seconds
+                channels=channels,
+                limit=min(self.batch_size, limit - report.tried),
+                lease_seconds=self.lease_seconds,
+                count_lost_claims=not getattr(self.sender, "begins_every_effect", False),
             )
             if not claims:
                 break

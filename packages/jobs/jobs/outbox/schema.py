@@ -8,8 +8,9 @@ The table has versions, so that a migration written once keeps creating exactly 
   ``done``, ``dead``), ``channel`` (the broker or vendor it goes to), ``next_attempt_at`` (its own
   backoff), ``lease_token`` and ``leased_until`` (the fenced lease of a claim), ``started_at`` (an attempt
   began the effect), ``result``, ``updated_at``; ``published_at`` became ``done_at``;
-- version 3: ``ended_at``, when the call of the attempt that last began the effect ended (it returned or
-  raised), so that a later attempt counts the vendor's search lag from when that call really ended.
+- version 3: ``started_token``, the lease token of the claim that last began the effect, and ``ended_at``,
+  when that claim's call ended (it returned or raised): a later attempt counts the vendor's search lag from
+  when that call really ended, and a claim lost before it began its effect does not use up an attempt.
 
 A migration creates the current version with ``create_outbox_table(op, schema, version=3)`` and upgrades an
 existing one with ``upgrade_outbox_table(op, schema, 2, 3)``; each has its inverse.
@@ -49,6 +50,7 @@ def _columns() -> list[sa.Column[Any]]:
         sa.Column("lease_token", sa.BigInteger, nullable=False, server_default=sa.text("0")),
         sa.Column("leased_until", sa.DateTime(timezone=True)),
         sa.Column("started_at", sa.DateTime(timezone=True)),
+        sa.Column("started_token", sa.BigInteger),
         sa.Column("ended_at", sa.DateTime(timezone=True)),
         sa.Column("result", JSONB),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
@@ -149,11 +151,13 @@ def _downgrade_2_to_1(op: Any, schema: str) -> None:
 
 
 def _upgrade_2_to_3(op: Any, schema: str) -> None:
+    op.add_column(TABLE_NAME, sa.Column("started_token", sa.BigInteger), schema=schema)
     op.add_column(TABLE_NAME, sa.Column("ended_at", sa.DateTime(timezone=True)), schema=schema)
 
 
 def _downgrade_3_to_2(op: Any, schema: str) -> None:
     op.drop_column(TABLE_NAME, "ended_at", schema=schema)
+    op.drop_column(TABLE_NAME, "started_token", schema=schema)
 
 
 _UPGRADES = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}

@@ -167,11 +167,25 @@ class Outbox:
 
     # -- claiming ---------------------------------------------------------------------------------------
     def claim(
-        self, *, channels: Sequence[str] | None = None, limit: int = 1, lease_seconds: float = 60.0
+        self,
+        *,
+        channels: Sequence[str] | None = None,
+        limit: int = 1,
+        lease_seconds: float = 60.0,
+        count_lost_claims: bool = True,
     ) -> list[Claim]:
         """Lease up to ``limit`` due rows, oldest first, skipping rows another worker holds. A claim that is
-        never settled (its worker died) makes the row due again when the lease ends."""
+        never settled (its worker died, or stalled past its lease) makes the row due again when the lease ends,
+        and counts as an attempt. With ``count_lost_claims`` False, one that never began the effect does not:
+        for a sender that begins every effect (`Attempt.begin_effect`), such a claim is known to have made no
+        call, and the next claim takes over its attempt."""
         t = self.table
+        attempts: Any = t.c.attempts + 1
+        if not count_lost_claims:
+            lost_before_acting = sa.and_(
+                t.c.leased_until.is_not(None), t.c.started_token.is_distinct_from(t.c.lease_token)
+            )
+            attempts = t.c.attempts + sa.case((lost_before_acting, 0), else_=1)
         due = sa.and_(
             t.c.state == "pending",
             t.c.next_attempt_at <= _now(),
@@ -189,7 +203,7 @@ class Outbox:
             .where(t.c.id.in_(chosen))
             .values(
                 lease_token=t.c.lease_token + 1,
-                attempts=t.c.attempts + 1,
+                attempts=attempts,
                 leased_until=_now() + _seconds(lease_seconds),
                 updated_at=_now(),
             )
@@ -240,19 +254,21 @@ class Outbox:
             began: datetime | None = conn.execute(
                 sa.update(t)
                 .where(self._fenced(claim))
-                .values(started_at=_now(), updated_at=_now())
+                .values(started_at=_now(), started_token=claim.token, updated_at=_now())
                 .returning(t.c.started_at)
             ).scalar_one_or_none()
         return began
 
-    def end_effect(self, claim: Claim, began: datetime) -> bool:
-        """Record that the call begun at ``began`` has ended (returned or raised), so that a later attempt
+    def end_effect(self, claim: Claim) -> bool:
+        """Record that the call this claim began has ended (returned or raised), so that a later attempt
         counts the vendor's search lag from now. Not fenced: a worker whose lease ran out during its call
-        still says when that call ended; but only while no later attempt has begun the effect again."""
+        still says when that call ended; but only while no later claim has begun the effect again."""
         t = self.table
         with self.engine.begin() as conn:
             updated = conn.execute(
-                sa.update(t).where(t.c.id == uuid.UUID(claim.id), t.c.started_at == began).values(ended_at=_now())
+                sa.update(t)
+                .where(t.c.id == uuid.UUID(claim.id), t.c.started_token == claim.token)
+                .values(ended_at=_now())
             )
         return updated.rowcount == 1
 
