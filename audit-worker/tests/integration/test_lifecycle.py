@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from servicekit import close_app
 from servicekit.lifecycle import lifecycle_of
 from sqlalchemy import create_engine, text
+from testkit.lifecycle import assert_closed_for_good
 from testkit.listeners import connected, silent_listeners
 
 from ..conftest import fleet_event, trail
@@ -112,10 +113,7 @@ def test_create_app_starts_the_consumer_and_close_app_stops_it(settings, auth):
     finally:
         close_app(app)
     assert consumers() == []
-    assert not lifecycle.running
-    close_app(app)  # a second close (gunicorn's worker_exit, then atexit) is harmless
-    with pytest.raises(RuntimeError):
-        lifecycle.start()  # and a closed lifecycle does not come back
+    assert_closed_for_good(app)
 
 
 def test_without_its_background_the_app_consumes_nothing_and_says_so(settings):

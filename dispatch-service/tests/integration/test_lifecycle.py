@@ -14,6 +14,7 @@ from dispatch_service.wiring import build_dependencies
 from dispatch_support import DAY, package
 from servicekit import close_app
 from servicekit.lifecycle import lifecycle_of
+from testkit.lifecycle import assert_closed_for_good
 
 pytestmark = pytest.mark.integration
 
@@ -69,11 +70,8 @@ def test_create_app_starts_the_lifecycle_and_close_app_closes_the_clients(settin
     assert open_pools(deps) > 0
 
     close_app(app)
-    assert not lifecycle.running
     assert open_pools(deps) == 0
-    close_app(app)  # a second close (gunicorn's worker_exit, then atexit) is harmless
-    with pytest.raises(RuntimeError):
-        lifecycle.start()  # and a closed lifecycle does not come back
+    assert_closed_for_good(app)
 
 
 def test_without_start_background_the_lifecycle_is_installed_but_not_started(settings) -> None:

@@ -11,6 +11,7 @@ import redis
 from pydantic import SecretStr
 from servicekit.revocation import HASH_KEY
 from sqlalchemy import create_engine, text
+from testkit.lifecycle import assert_closed_for_good
 
 from ..conftest import DEMO_EMAIL, DEMO_PASSWORD, FLEET_TABLES, deps_of
 
@@ -116,10 +117,7 @@ def test_create_app_starts_the_background_parts_and_close_app_stops_them(auth_se
     finally:
         close_app(app)
     assert keepers() == []
-    assert not lifecycle.running
-    close_app(app)  # a second close (gunicorn's worker_exit, then atexit) is harmless
-    with pytest.raises(RuntimeError):
-        lifecycle.start()  # and a closed lifecycle does not come back
+    assert_closed_for_good(app)
 
 
 @pytest.mark.demo_user

@@ -14,6 +14,7 @@ from gpt_service.wiring import build_dependencies
 from prometheus_client import REGISTRY
 from servicekit import close_app
 from servicekit.lifecycle import lifecycle_of
+from testkit.lifecycle import assert_closed_for_good
 from testkit.listeners import connected, silent_listeners
 
 from ..conftest import make_settings
@@ -77,10 +78,7 @@ def test_create_app_reports_the_model_state_and_close_app_ends_the_lifecycle(set
     assert configured() == 0
     assert [m for m in package_lines.messages if m.startswith("no OpenAI API key")]
     close_app(without_key)
-    assert not lifecycle.running
-    close_app(without_key)  # gunicorn's worker_exit, then atexit: harmless
-    with pytest.raises(RuntimeError):
-        lifecycle.start()
+    assert_closed_for_good(without_key)
 
     # Not started: nothing reported; started: the model is configured and its series exist at zero.
     package_lines.messages.clear()
