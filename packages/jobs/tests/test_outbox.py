@@ -209,9 +209,9 @@ def test_a_worker_that_dies_mid_call_leaves_its_row_to_another_after_the_lease(
     engine: sa.Engine, registry: JobRegistry, outbox: Outbox
 ) -> None:
     write(engine, registry, 1)
-    [dead] = outbox.claim(lease_seconds=0.5)
+    [dead] = outbox.claim(lease_seconds=1.0)  # long enough to begin within it on a loaded machine
     assert outbox.begin_effect(dead)  # it started the call, then died
-    time.sleep(0.7)
+    time.sleep(1.2)
     [taken] = outbox.claim(lease_seconds=30)
     assert taken.started_at is not None, "the next attempt knows the effect may have happened"
 
@@ -223,10 +223,10 @@ def test_each_call_records_when_it_ended_even_after_its_lease_ran_out(
     recorded (not fenced), so the next claim counts from that end. Once B begins the effect itself, A's
     late end says nothing about B's call."""
     [row_id] = write(engine, registry, 1)
-    [a] = outbox.claim(lease_seconds=0.3)
+    [a] = outbox.claim(lease_seconds=1.0)  # long enough to begin within it on a loaded machine
     a_began = outbox.begin_effect(a)
     assert a_began is not None
-    time.sleep(0.4)
+    time.sleep(1.2)
     [b] = outbox.claim(lease_seconds=30)
     assert (b.started_at, b.ended_at) == (a_began, None)
     assert Attempt(b, outbox).earlier_end is None, "A may still be calling"
@@ -253,11 +253,11 @@ def test_a_claim_lost_before_it_began_its_effect_uses_up_an_attempt_only_if_told
     write(engine, registry, 1)
     [a] = outbox.claim(lease_seconds=0.2, count_lost_claims=count_lost_claims)
     time.sleep(0.3)
-    [b] = outbox.claim(lease_seconds=0.2, count_lost_claims=count_lost_claims)
+    [b] = outbox.claim(lease_seconds=1.0, count_lost_claims=count_lost_claims)
     assert outbox.begin_effect(a) is None
     assert (a.attempts, b.attempts) == (1, 2 if count_lost_claims else 1)
     assert outbox.begin_effect(b) is not None  # B calls, then dies
-    time.sleep(0.3)
+    time.sleep(1.2)
     [c] = outbox.claim(lease_seconds=30, count_lost_claims=count_lost_claims)
     assert c.attempts == b.attempts + 1
     assert outbox.retry(c, 0.0, "timed out")
