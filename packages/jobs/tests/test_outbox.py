@@ -141,8 +141,12 @@ def test_the_migration_helpers_create_upgrade_and_drop_each_version(engine: sa.E
         assert columns() == v2
         states = dict(conn.execute(sa.text("SELECT type, state FROM mig_test.job_outbox")).all())
         assert states == {"a": "done", "b": "pending"}
+        # b's third claim began the effect and is in flight during the upgrade.
+        conn.execute(sa.text("UPDATE mig_test.job_outbox SET started_at = now(), lease_token = 3 WHERE type = 'b'"))
         upgrade_outbox_table(ops, "mig_test", 2, 3)
         assert columns() == v3 == {c.name for c in outbox_table("mig_test", sa.MetaData()).columns}
+        began = dict(conn.execute(sa.text("SELECT type, started_token FROM mig_test.job_outbox")).all())
+        assert began == {"a": None, "b": 3}, "the claim that began under version 2 still counts when lost"
         downgrade_outbox_table(ops, "mig_test", 3, 1)
         assert columns() == v1
         drop_outbox_table(ops, "mig_test")

@@ -153,6 +153,10 @@ def _downgrade_2_to_1(op: Any, schema: str) -> None:
 def _upgrade_2_to_3(op: Any, schema: str) -> None:
     op.add_column(TABLE_NAME, sa.Column("started_token", sa.BigInteger), schema=schema)
     op.add_column(TABLE_NAME, sa.Column("ended_at", sa.DateTime(timezone=True)), schema=schema)
+    # Version 2 did not say which claim began the effect: the latest is taken to have, so that a claim in
+    # flight during the upgrade still counts as an attempt once its lease runs out (as it did in version 2).
+    rows = _rows(schema, "started_at", "lease_token", "started_token")
+    op.execute(sa.update(rows).where(rows.c.started_at.is_not(None)).values(started_token=rows.c.lease_token))
 
 
 def _downgrade_3_to_2(op: Any, schema: str) -> None:
