@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeAlias
 
+from .faults import trickle
+
 Answer = Callable[[dict[str, Any]], Any]
 
 
@@ -70,16 +72,14 @@ class FakeOpenAI:
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
-                    blanks = int(reply.trickle / 0.1)
-                    self.send_header("Content-Length", str(len(payload) + blanks))
+                    length, pieces = trickle(payload, reply.trickle, every=0.1)
+                    self.send_header("Content-Length", str(length))
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    for _ in range(blanks):
-                        self.wfile.write(b" ")
+                    for piece in pieces:
+                        self.wfile.write(piece)
                         self.wfile.flush()
-                        time.sleep(0.1)
-                    self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

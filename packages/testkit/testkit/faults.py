@@ -12,6 +12,8 @@ Every fake of the suite's tests (Jira, Slack, Google Drive, GitHub, SMTP, Trigge
   byte well within the client's timeout, so the client learns of the failure long after its timeout;
 - ``visible(created_at)`` in its searches: what was made less than ``index_lag`` seconds ago is not found yet.
 
+`trickle(body, seconds, every=...)` spreads an answer over time, for the fakes that send one slowly.
+
 The fake records what it received; the tests ask it, never our own code, whether an effect happened once.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,3 +97,18 @@ class Faults:
 
     def visible(self, created_at: float) -> bool:
         return time.time() - created_at >= self.index_lag
+
+
+def trickle(body: bytes, seconds: float, *, every: float) -> tuple[int, Iterator[bytes]]:
+    """``body`` spread over ``seconds``: blanks (which JSON ignores) one every ``every`` seconds, then the body.
+    Returns the whole length, for ``Content-Length``, and the pieces. No single read waits longer than
+    ``every``, so a client's read timeout never fires: only a bound on the whole call notices."""
+    blanks = int(seconds / every)
+
+    def pieces() -> Iterator[bytes]:
+        for _ in range(blanks):
+            yield b" "
+            time.sleep(every)
+        yield body
+
+    return blanks + len(body), pieces()

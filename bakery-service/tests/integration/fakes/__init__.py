@@ -14,7 +14,7 @@ import logging
 import time
 
 from pytest_httpserver import HTTPServer
-from testkit.faults import Faults
+from testkit.faults import Faults, trickle
 from werkzeug import Request, Response
 
 
@@ -39,18 +39,10 @@ def fail_next(
 def trickled(response: Response, seconds: float, *, every: float = 0.05) -> Response:
     """``response`` sent a byte at a time over ``seconds`` (leading blanks, which JSON ignores, then the body):
     each byte comes well within any client's read timeout, so the call ends only when the whole answer has."""
-    body = response.get_data()
-    blanks = max(1, int(seconds / every))
-
-    def chunks():
-        for _ in range(blanks):
-            yield b" "
-            time.sleep(every)
-        yield body
-
+    length, pieces = trickle(response.get_data(), seconds, every=every)
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    headers["Content-Length"] = str(blanks + len(body))
-    return Response(chunks(), status=response.status_code, headers=headers, direct_passthrough=True)
+    headers["Content-Length"] = str(length)
+    return Response(pieces, status=response.status_code, headers=headers, direct_passthrough=True)
 
 
 def assert_secret_hidden(secret: str, caplog, error: BaseException | None = None) -> None:
